@@ -1,0 +1,143 @@
+//! What the exported entry points do. `export_tracing_api!` wraps each of
+//! these in a `#[napi]` function of the addon; errors come back to
+//! JavaScript as exceptions that say what to fix.
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use napi::bindgen_prelude::{Buffer, Function};
+use napi::threadsafe_function::ThreadsafeFunctionCallMode;
+use napi::{Env, Error, Result, Status};
+
+use crate::js_thread::{self, JsThread};
+use crate::layers::callback::{CallbackLayer, Outbox};
+use crate::session::{self, BoxedLayer, Session};
+use crate::{clock, config, dispatch};
+
+/// Counters a session reports when asked and when it stops.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Records delivered to the TypeScript sink.
+    pub delivered: u64,
+    /// Records dropped because the queue was full or JavaScript could not run.
+    pub dropped: u64,
+    /// Spans and events no session could claim (addon-wide).
+    pub unattributed: u64,
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(Status::InvalidArg, message)
+}
+
+/// Starts a session on the calling JavaScript thread.
+pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>>) -> Result<()> {
+    if js_thread::has_session() {
+        return Err(invalid(
+            "tracing is already started for this addon on this thread; close the open \
+             Tracing first (tracing.close(), or leave its `using` block)"
+                .to_owned(),
+        ));
+    }
+    let config = config::parse(config_json).map_err(invalid)?;
+    let filter = config::parse_filter(&config.filter).map_err(invalid)?;
+    if let Some(js_now) = config.clock_ns.as_deref().and_then(|s| s.parse().ok()) {
+        clock::calibrate(js_now);
+    }
+    dispatch::install().map_err(|m| Error::new(Status::GenericFailure, m))?;
+
+    let mut layers: Vec<BoxedLayer> = Vec::new();
+    let mut outbox = None;
+    for layer in config.layers {
+        match layer {
+            config::LayerConfig::Callback {} => {
+                if outbox.is_some() {
+                    return Err(invalid(
+                        "more than one callback layer was given; pass one callbackLayer() \
+                         (it can fan out to several TypeScript layers)"
+                            .to_owned(),
+                    ));
+                }
+                let capacity = config.queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
+                let new_outbox = Arc::new(Outbox::new(capacity));
+                layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
+                outbox = Some(new_outbox);
+            }
+        }
+    }
+    let sink = match (&outbox, sink) {
+        (Some(_), Some(sink)) => Some(Rc::new(sink.create_ref()?)),
+        (Some(_), None) => {
+            return Err(invalid(
+                "a callback layer needs a sink function; start tracing through \
+                 Tracing.start() from 'vitest-napi-tracing'"
+                    .to_owned(),
+            ))
+        }
+        (None, _) => None,
+    };
+
+    let session = Arc::new(Session::new(filter, layers, outbox.clone()));
+    if let Some(outbox) = &outbox {
+        outbox.set_waker(Some(make_waker(env)?));
+    }
+    let id = session.id;
+    let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
+    js_thread::install(JsThread {
+        session: session.clone(),
+        env: env.raw(),
+        sink,
+        cleanup: Some(cleanup),
+    });
+    session::register(session);
+    Ok(())
+}
+
+/// A weak threadsafe function whose only job is to run `drain` on this
+/// JavaScript thread. Weak: it never keeps Node alive.
+fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
+    let wake = env.create_function_from_closure::<(), (), _>("napiTracingWake", |_| Ok(()))?;
+    let tsfn = wake
+        .build_threadsafe_function::<()>()
+        .weak::<true>()
+        .callee_handled::<false>()
+        .build_callback(|_ctx| {
+            js_thread::drain();
+            Ok(())
+        })?;
+    Ok(Box::new(move || {
+        tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok
+    }))
+}
+
+/// Delivers everything queued for this thread's session, now.
+pub fn flush(_env: &Env) -> Result<()> {
+    js_thread::drain();
+    Ok(())
+}
+
+/// The counters of this thread's session (zeros when none is open).
+pub fn stats(_env: &Env) -> Stats {
+    let outbox = js_thread::current_session().and_then(|s| s.outbox.clone());
+    Stats {
+        delivered: outbox.as_ref().map_or(0, |o| o.delivered()),
+        dropped: outbox.as_ref().map_or(0, |o| o.dropped()),
+        unattributed: dispatch::unattributed(),
+    }
+}
+
+/// Delivers what is queued, then ends this thread's session. Spans still
+/// open stop being reported. Stopping when nothing is open is a no-op.
+pub fn stop(env: &Env) -> Result<Stats> {
+    js_thread::drain();
+    let stats = stats(env);
+    if let Some(js) = js_thread::take(None) {
+        session::unregister(&js.session);
+        if let Some(outbox) = &js.session.outbox {
+            outbox.set_waker(None);
+        }
+        if let Some(hook) = js.cleanup {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+    }
+    Ok(stats)
+}

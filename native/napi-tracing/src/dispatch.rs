@@ -1,0 +1,270 @@
+//! This addon's own `tracing` dispatcher, and the router that hands each span
+//! to the session that owns it.
+//!
+//! Each cdylib links its own `tracing-core`, so the global default installed
+//! here is this addon's alone: another addon in the same process has its own.
+//! Inside one addon, several JavaScript threads (worker_threads) may each have
+//! a session; the router keeps their spans apart:
+//!
+//! - a span started on a JavaScript thread with a session belongs to it;
+//! - otherwise it belongs to its parent's session (work fanned out to threads);
+//! - otherwise to the only open session, if there is exactly one.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::subscriber::Interest;
+use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::{Layer, Registry};
+
+use crate::js_thread;
+use crate::session::{self, Session};
+
+/// What the router keeps in each span's extensions.
+pub(crate) struct SpanData {
+    /// Our own id: unlike tracing's, never reused within the process.
+    pub(crate) uid: u64,
+    /// The nearest visible ancestor's uid, 0 for none.
+    pub(crate) parent_uid: u64,
+    pub(crate) owner: Option<Arc<Session>>,
+    /// Whether the owner's filter lets this span through.
+    pub(crate) visible: bool,
+    /// Set when a record of this span was dropped for lack of room, so the
+    /// span's later records are dropped too instead of arriving headless.
+    pub(crate) lost: AtomicBool,
+}
+
+impl SpanData {
+    /// The uid children should name as their parent.
+    pub(crate) fn visible_uid(&self) -> u64 {
+        if self.visible {
+            self.uid
+        } else {
+            self.parent_uid
+        }
+    }
+}
+
+static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
+
+/// Spans and events that no session could claim (several sessions open and
+/// no JavaScript thread or parent to decide between them).
+pub(crate) fn unattributed() -> u64 {
+    UNATTRIBUTED.load(Ordering::Relaxed)
+}
+
+/// Installs this addon's dispatcher once. Fails when the addon already set a
+/// global default of its own.
+pub(crate) fn install() -> Result<(), String> {
+    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
+    INSTALLED
+        .get_or_init(|| {
+            let subscriber = Registry::default().with(Router);
+            tracing_core::dispatcher::set_global_default(Dispatch::new(subscriber)).map_err(|_| {
+                "this addon already installed a global tracing subscriber of its own; \
+                 napi-tracing needs to install the addon's global default. Remove the \
+                 addon's own `set_global_default`/`init()` call, or configure those layers \
+                 through Tracing.start() instead"
+                    .to_owned()
+            })
+        })
+        .clone()
+}
+
+/// The span an event or a contextual span hangs under.
+fn contextual_parent<'a>(
+    explicit: Option<&Id>,
+    is_contextual: bool,
+    ctx: &'a Context<'_, Registry>,
+) -> Option<SpanRef<'a, Registry>> {
+    match explicit {
+        Some(id) => ctx.span(id),
+        None if is_contextual => ctx.lookup_current(),
+        None => None,
+    }
+}
+
+/// The parent's (owner, visible uid), if the parent is one of ours.
+fn parent_claim(parent: Option<SpanRef<'_, Registry>>) -> (Option<Arc<Session>>, u64) {
+    match parent {
+        Some(parent) => match parent.extensions().get::<SpanData>() {
+            Some(data) => (data.owner.clone(), data.visible_uid()),
+            None => (None, 0),
+        },
+        None => (None, 0),
+    }
+}
+
+/// Decides who owns a new span or an event.
+fn resolve_owner(parent_owner: Option<Arc<Session>>) -> Option<Arc<Session>> {
+    let owner = js_thread::current_session()
+        .or(parent_owner)
+        .or_else(session::sole_open);
+    match owner {
+        Some(owner) if owner.is_open() => Some(owner),
+        Some(_) => None,
+        None => {
+            UNATTRIBUTED.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// Runs `f` with the span's data and its owner, when the owner should see it.
+fn with_owned(ctx: &Context<'_, Registry>, id: &Id, f: impl FnOnce(&Session)) {
+    let Some(span) = ctx.span(id) else { return };
+    let owner = match span.extensions().get::<SpanData>() {
+        Some(SpanData {
+            owner: Some(owner), ..
+        }) if owner.is_open() => owner.clone(),
+        _ => return,
+    };
+    // The extensions lock is released here: layers may call into JavaScript,
+    // which may create spans and so need the registry again.
+    f(&owner);
+}
+
+/// The router: the only layer on this addon's registry.
+pub(crate) struct Router;
+
+impl Layer<Registry> for Router {
+    fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
+        session::with_open(|open| {
+            if open.is_empty() {
+                // Nothing listens: callsites cost one branch until a session opens
+                // (opening one rebuilds this cache).
+                return Interest::never();
+            }
+            for s in open {
+                // Lets the filter note callsites its dynamic directives match.
+                let _ = <tracing_subscriber::EnvFilter as Layer<Registry>>::register_callsite(
+                    &s.filter, meta,
+                );
+            }
+            Interest::sometimes()
+        })
+    }
+
+    fn enabled(&self, meta: &Metadata<'_>, ctx: Context<'_, Registry>) -> bool {
+        // Whether any session wants it; the owner's own filter decides in
+        // on_new_span / on_event, once the owner is known.
+        session::with_open(|open| open.iter().any(|s| s.filter.enabled(meta, ctx.clone())))
+    }
+
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        session::with_open(|open| {
+            open.iter()
+                .map(|s| s.filter.max_level_hint().unwrap_or(LevelFilter::TRACE))
+                .max()
+                .or(Some(LevelFilter::OFF))
+        })
+    }
+
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
+        static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+        let Some(span) = ctx.span(id) else { return };
+        let parent = contextual_parent(attrs.parent(), attrs.is_contextual(), &ctx);
+        let (parent_owner, parent_uid) = parent_claim(parent);
+        let owner = resolve_owner(parent_owner);
+        let visible = owner
+            .as_ref()
+            .is_some_and(|o| o.filter.enabled(attrs.metadata(), ctx.clone()));
+        span.extensions_mut().insert(SpanData {
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            parent_uid,
+            owner: owner.clone(),
+            visible,
+            lost: AtomicBool::new(false),
+        });
+        drop(span);
+        if let Some(owner) = owner {
+            owner.filter.on_new_span(attrs, id, ctx.clone());
+            if visible {
+                for layer in &owner.layers {
+                    layer.on_new_span(attrs, id, ctx.clone());
+                }
+            }
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
+        with_owned(&ctx, id, |owner| {
+            owner.filter.on_record(id, values, ctx.clone());
+            for layer in &owner.layers {
+                layer.on_record(id, values, ctx.clone());
+            }
+        });
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, Registry>) {
+        with_owned(&ctx, id, |owner| {
+            for layer in &owner.layers {
+                layer.on_follows_from(id, follows, ctx.clone());
+            }
+        });
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
+        let parent = contextual_parent(event.parent(), event.is_contextual(), &ctx);
+        let (parent_owner, _) = parent_claim(parent);
+        let Some(owner) = resolve_owner(parent_owner) else {
+            return;
+        };
+        if !owner.filter.enabled(event.metadata(), ctx.clone()) {
+            return;
+        }
+        for layer in &owner.layers {
+            layer.on_event(event, ctx.clone());
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
+        with_owned(&ctx, id, |owner| {
+            owner.filter.on_enter(id, ctx.clone());
+            for layer in &owner.layers {
+                layer.on_enter(id, ctx.clone());
+            }
+        });
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
+        with_owned(&ctx, id, |owner| {
+            owner.filter.on_exit(id, ctx.clone());
+            for layer in &owner.layers {
+                layer.on_exit(id, ctx.clone());
+            }
+        });
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
+        with_owned(&ctx, &id, |owner| {
+            owner.filter.on_close(id.clone(), ctx.clone());
+            for layer in &owner.layers {
+                layer.on_close(id.clone(), ctx.clone());
+            }
+        });
+    }
+}
+
+/// The span data of `id`, for layers that run under the router.
+pub(crate) fn span_data<R>(
+    ctx: &Context<'_, Registry>,
+    id: &Id,
+    f: impl FnOnce(&SpanData) -> R,
+) -> Option<R> {
+    let span = ctx.span(id)?;
+    let ext = span.extensions();
+    ext.get::<SpanData>().map(f)
+}
+
+/// The visible uid an event should name as its parent, 0 for none.
+pub(crate) fn event_parent_uid(event: &Event<'_>, ctx: &Context<'_, Registry>) -> u64 {
+    let parent = contextual_parent(event.parent(), event.is_contextual(), ctx);
+    parent_claim(parent).1
+}
+
+// `LookupSpan` is needed in scope for `ctx.span()` on the concrete registry.
+#[allow(unused_imports)]
+use LookupSpan as _;

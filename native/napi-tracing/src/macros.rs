@@ -1,0 +1,74 @@
+//! `export_tracing_api!`: the one line an addon adds.
+
+/// Adds this addon's tracing entry points as `#[napi]` functions, typed in
+/// the addon's generated `index.d.ts`:
+///
+/// - `napiTracingProtocol(): number`: the protocol version, checked by the
+///   TypeScript package before anything else;
+/// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
+/// - `napiTracingFlush(): void`;
+/// - `napiTracingStats(): NapiTracingStats`;
+/// - `napiTracingStop(): NapiTracingStats`.
+///
+/// The addon must depend on `napi` and `napi-derive` (every napi-rs addon
+/// does). Call the functions through `Tracing.start()` from the TypeScript
+/// package rather than directly.
+#[macro_export]
+macro_rules! export_tracing_api {
+    () => {
+        /// Counters of this thread's tracing session.
+        #[napi_derive::napi(object)]
+        pub struct NapiTracingStats {
+            /// Records delivered to the TypeScript sink.
+            pub delivered: f64,
+            /// Records dropped: queue full, or JavaScript could not run.
+            pub dropped: f64,
+            /// Spans and events no session could claim.
+            pub unattributed: f64,
+        }
+
+        impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
+            fn from(s: $crate::api::Stats) -> Self {
+                NapiTracingStats {
+                    delivered: s.delivered as f64,
+                    dropped: s.dropped as f64,
+                    unattributed: s.unattributed as f64,
+                }
+            }
+        }
+
+        /// The napi-tracing protocol version this addon was built with.
+        #[napi_derive::napi(js_name = "napiTracingProtocol")]
+        pub fn napi_tracing_protocol() -> u32 {
+            $crate::PROTOCOL_VERSION
+        }
+
+        /// Starts tracing on this thread. Use `Tracing.start()` instead.
+        #[napi_derive::napi(js_name = "napiTracingStart")]
+        pub fn napi_tracing_start<'a>(
+            env: napi::Env,
+            config: String,
+            sink: Option<napi::bindgen_prelude::Function<'a, napi::bindgen_prelude::Buffer, ()>>,
+        ) -> napi::Result<()> {
+            $crate::api::start(&env, &config, sink)
+        }
+
+        /// Delivers every queued record to this thread's layers now.
+        #[napi_derive::napi(js_name = "napiTracingFlush")]
+        pub fn napi_tracing_flush(env: napi::Env) -> napi::Result<()> {
+            $crate::api::flush(&env)
+        }
+
+        /// Counters of this thread's session.
+        #[napi_derive::napi(js_name = "napiTracingStats")]
+        pub fn napi_tracing_stats(env: napi::Env) -> NapiTracingStats {
+            $crate::api::stats(&env).into()
+        }
+
+        /// Flushes and ends this thread's session.
+        #[napi_derive::napi(js_name = "napiTracingStop")]
+        pub fn napi_tracing_stop(env: napi::Env) -> napi::Result<NapiTracingStats> {
+            $crate::api::stop(&env).map(::core::convert::Into::into)
+        }
+    };
+}

@@ -1,0 +1,188 @@
+/**
+ * Hands decoded records to TypeScript layers: keeps each span's state,
+ * builds the objects the `Layer` methods receive, and contains their errors.
+ */
+import type { EventInfo, Fields, Layer, SpanInfo, SpanRef } from './layer.js'
+import { Kind, RecordReader, type CallsiteInfo, type ThreadInfo } from './record.js'
+
+/** A layer method that threw, as reported to `onLayerError`. */
+export interface LayerError {
+  /** The layer's class name, or `layers[i]` for plain objects. */
+  readonly layer: string
+  readonly method: keyof Layer
+  /** The span (or event) being handled. */
+  readonly spanName: string
+  readonly error: unknown
+  /** How many times this method of this layer has thrown so far. */
+  readonly count: number
+}
+
+type Method = keyof Layer
+
+interface OpenSpan {
+  readonly id: number
+  readonly callsite: CallsiteInfo
+  /** One state per layer, as its onNewSpan returned it. */
+  readonly states: unknown[]
+}
+
+/** The default error report: one line per method and layer, on stderr. */
+export function printLayerError(e: LayerError): void {
+  if (e.count !== 1) return
+  console.error(
+    `vitest-napi-tracing: ${e.layer}.${e.method}() threw while handling span "${e.spanName}": ` +
+      `${e.error instanceof Error ? (e.error.stack ?? e.error.message) : String(e.error)}\n` +
+      `  Tracing goes on; further errors from ${e.layer}.${e.method}() are counted, not printed ` +
+      `(tracing.stats().layerErrors).`,
+  )
+}
+
+export class Deliverer {
+  readonly #reader = new RecordReader()
+  readonly #spans = new Map<number, OpenSpan>()
+  readonly #layers: readonly Layer[]
+  readonly #names: readonly string[]
+  readonly #onError: (e: LayerError) => void
+  readonly #errorCounts = new Map<string, number>()
+  #errors = 0
+  #records = 0
+
+  constructor(layers: readonly Layer[], onError: (e: LayerError) => void = printLayerError) {
+    this.#layers = layers
+    this.#names = layers.map((layer, i) => {
+      const name = (layer as object).constructor?.name
+      return name && name !== 'Object' ? name : `layers[${i}]`
+    })
+    this.#onError = onError
+  }
+
+  /** Errors thrown by layer methods so far. */
+  get layerErrors(): number {
+    return this.#errors
+  }
+
+  /** Records received from the addon so far. */
+  get records(): number {
+    return this.#records
+  }
+
+  /** The sink handed to the addon. It never throws: a throw would land in the traced code. */
+  readonly receive = (batch: Buffer | undefined): void => {
+    if (!batch) return
+    try {
+      this.#reader.read(batch, (record) => {
+        this.#records++
+        switch (record.kind) {
+          case Kind.NewSpan:
+            this.#newSpan(record.span, record.callsite, record.parent, record.thread, record.ts, record.fields)
+            break
+          case Kind.Record: {
+            const span = this.#spans.get(record.span)
+            if (!span) return
+            const values = this.#reader.nameFields(record.fields, span.callsite)
+            this.#each(span, 'onRecord', record.thread, record.ts, (layer, ref, state) =>
+              layer.onRecord?.(ref, values, state),
+            )
+            break
+          }
+          case Kind.Enter:
+          case Kind.Exit:
+          case Kind.Close: {
+            const span = this.#spans.get(record.span)
+            if (!span) return
+            const method = record.kind === Kind.Enter ? 'onEnter' : record.kind === Kind.Exit ? 'onExit' : 'onClose'
+            this.#each(span, method, record.thread, record.ts, (layer, ref, state) => layer[method]?.(ref, state))
+            if (record.kind === Kind.Close) this.#spans.delete(record.span)
+            break
+          }
+          case Kind.Event:
+            this.#event(record.callsite, record.parent, record.thread, record.ts, record.fields)
+            break
+        }
+      })
+    } catch (error) {
+      // A malformed batch: report it, keep the process and tracing alive.
+      console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
+    }
+  }
+
+  #newSpan(id: number, callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: bigint, fields: Fields): void {
+    const info: SpanInfo = {
+      ...describe(callsite),
+      id,
+      threadId: thread.id,
+      threadName: thread.name,
+      timestamp: ts,
+      fields,
+      ...(parent ? { parent } : {}),
+    }
+    const states = this.#layers.map((layer, i) =>
+      layer.onNewSpan ? this.#guard(i, 'onNewSpan', callsite.name, () => layer.onNewSpan?.(info)) : undefined,
+    )
+    this.#spans.set(id, { id, callsite, states })
+  }
+
+  #event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: bigint, fields: Fields): void {
+    const message = fields['message']
+    const info: EventInfo = {
+      ...describe(callsite),
+      fields,
+      ...(typeof message === 'string' ? { message } : {}),
+      ...(parent ? { parent } : {}),
+      threadId: thread.id,
+      threadName: thread.name,
+      timestamp: ts,
+    }
+    const span = parent ? this.#spans.get(parent) : undefined
+    const spanName = span ? span.callsite.name : callsite.name
+    this.#layers.forEach((layer, i) => {
+      if (layer.onEvent) this.#guard(i, 'onEvent', spanName, () => layer.onEvent?.(info, span?.states[i]))
+    })
+  }
+
+  #each(
+    span: OpenSpan,
+    method: Method,
+    thread: ThreadInfo,
+    ts: bigint,
+    call: (layer: Layer, ref: SpanRef, state: unknown) => void,
+  ): void {
+    let ref: SpanRef | undefined
+    this.#layers.forEach((layer, i) => {
+      if (!layer[method]) return
+      ref ??= { ...describe(span.callsite), id: span.id, threadId: thread.id, threadName: thread.name, timestamp: ts }
+      const r = ref
+      this.#guard(i, method, span.callsite.name, () => call(layer, r, span.states[i]))
+    })
+  }
+
+  #guard<T>(layerIndex: number, method: Method, spanName: string, call: () => T): T | undefined {
+    try {
+      return call()
+    } catch (error) {
+      this.#errors++
+      const layer = this.#names[layerIndex] ?? `layers[${layerIndex}]`
+      const key = `${layerIndex}.${method}`
+      const count = (this.#errorCounts.get(key) ?? 0) + 1
+      this.#errorCounts.set(key, count)
+      try {
+        this.#onError({ layer, method, spanName, error, count })
+      } catch {
+        // An error handler that throws must not stop delivery either; the
+        // error is already counted in layerErrors.
+      }
+      return undefined
+    }
+  }
+}
+
+function describe(c: CallsiteInfo) {
+  return {
+    name: c.name,
+    target: c.target,
+    level: c.level,
+    ...(c.modulePath !== undefined ? { modulePath: c.modulePath } : {}),
+    ...(c.file !== undefined ? { file: c.file } : {}),
+    ...(c.line !== undefined ? { line: c.line } : {}),
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The entry points `napi_tracing::export_tracing_api!()` adds to an addon,
+ * and the check that an addon really has them, at the version we speak.
+ */
+import { PROTOCOL_VERSION } from './record.js'
+
+/** Counters of one addon's tracing session on one thread. */
+export interface NativeStats {
+  delivered: number
+  dropped: number
+  unattributed: number
+}
+
+/** What `export_tracing_api!()` exports (see the addon's index.d.ts). */
+export interface TracingAddon {
+  napiTracingProtocol(): number
+  napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
+  napiTracingFlush(): void
+  napiTracingStats(): NativeStats
+  napiTracingStop(): NativeStats
+}
+
+const ENTRY_POINTS = [
+  'napiTracingProtocol',
+  'napiTracingStart',
+  'napiTracingFlush',
+  'napiTracingStats',
+  'napiTracingStop',
+] as const
+
+/**
+ * Returns `addon` as a TracingAddon, or throws an error that says what is
+ * missing and how to fix it. Accepts the module namespace or its default.
+ */
+export function asTracingAddon(addon: unknown, label = 'the addon'): TracingAddon {
+  const candidates = [addon, (addon as { default?: unknown } | null)?.default]
+  const found = candidates.find(
+    (c): c is Record<string, unknown> =>
+      typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>)['napiTracingStart'] === 'function',
+  )
+  if (!found) {
+    const kind = addon === null ? 'null' : typeof addon
+    throw new TypeError(
+      `vitest-napi-tracing: ${label} does not export the tracing entry points (got ${kind}` +
+        `${kind === 'object' ? ` with keys ${describeKeys(addon as object)}` : ''}). ` +
+        `Add \`napi_tracing::export_tracing_api!();\` to the addon's lib.rs, rebuild it, and pass the ` +
+        `loaded addon module (e.g. \`import * as addon from './index.js'\`).`,
+    )
+  }
+  const missing = ENTRY_POINTS.filter((name) => typeof found[name] !== 'function')
+  const version = typeof found['napiTracingProtocol'] === 'function' ? (found['napiTracingProtocol'] as () => unknown)() : undefined
+  if (missing.length > 0 || version !== PROTOCOL_VERSION) {
+    throw new TypeError(
+      `vitest-napi-tracing: ${label} was built with napi-tracing protocol ${String(version ?? 'unknown')}, ` +
+        `but this package speaks protocol ${PROTOCOL_VERSION}` +
+        `${missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ''}. ` +
+        `Rebuild the addon against the napi-tracing crate that ships with this package version.`,
+    )
+  }
+  return found as unknown as TracingAddon
+}
+
+function describeKeys(o: object): string {
+  const keys = Object.keys(o)
+  if (keys.length === 0) return 'none'
+  return keys.slice(0, 8).join(', ') + (keys.length > 8 ? ', ...' : '')
+}

@@ -1,0 +1,234 @@
+/**
+ * Decodes record batches written by `native/napi-tracing/src/record.rs`:
+ * the one TypeScript reader of that layout. See that file for the format.
+ */
+import type { Callsite, FieldValue, Fields, Level } from './layer.js'
+
+const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
+
+/** The version of the record layout and entry points this package speaks. */
+export const PROTOCOL_VERSION = 1
+
+/** The first byte of each record. */
+export const Kind = {
+  Callsite: 1,
+  Thread: 2,
+  NewSpan: 3,
+  Record: 4,
+  Enter: 5,
+  Exit: 6,
+  Close: 7,
+  Event: 8,
+} as const
+
+export interface CallsiteInfo extends Callsite {
+  readonly id: number
+  readonly isSpan: boolean
+  readonly fieldNames: readonly string[]
+}
+
+export interface ThreadInfo {
+  readonly id: number
+  readonly name: string
+}
+
+export type SpanRecord =
+  | { kind: typeof Kind.NewSpan; span: number; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; fields: Fields }
+  | { kind: typeof Kind.Record; span: number; thread: ThreadInfo; ts: bigint; fields: Fields }
+  | { kind: typeof Kind.Enter | typeof Kind.Exit | typeof Kind.Close; span: number; thread: ThreadInfo; ts: bigint }
+  | { kind: typeof Kind.Event; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; fields: Fields }
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+
+/** A number when it is exact as one, else the bigint itself. */
+function integer(value: bigint): number | bigint {
+  return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value
+}
+
+/**
+ * Reads batches from one session. Callsite and thread descriptions arrive
+ * once per session, so the reader keeps them across batches.
+ */
+export class RecordReader {
+  readonly #callsites = new Map<number, CallsiteInfo>()
+  readonly #threads = new Map<number, ThreadInfo>()
+  #buf: Buffer = Buffer.alloc(0)
+  #view: DataView = new DataView(new ArrayBuffer(0))
+  #at = 0
+
+  /** Decodes every record of `batch`, in order, handing each to `onRecord`. */
+  read(batch: Buffer, onRecord: (record: SpanRecord) => void): void {
+    this.#buf = batch
+    this.#view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength)
+    this.#at = 0
+    while (this.#at < batch.byteLength) {
+      const kind = this.#u8()
+      switch (kind) {
+        case Kind.Callsite:
+          this.#readCallsite()
+          break
+        case Kind.Thread: {
+          const id = this.#u64n()
+          this.#threads.set(id, { id, name: this.#str() })
+          break
+        }
+        case Kind.NewSpan: {
+          const span = this.#u64n()
+          const callsite = this.#callsite(this.#u32())
+          const parent = this.#u64n()
+          const thread = this.#thread(this.#u64n())
+          const ts = this.#u64()
+          onRecord({ kind, span, callsite, parent, thread, ts, fields: this.#fields(callsite) })
+          break
+        }
+        case Kind.Record: {
+          const span = this.#u64n()
+          const thread = this.#thread(this.#u64n())
+          const ts = this.#u64()
+          // Field names are resolved by the caller, who knows the span's callsite.
+          onRecord({ kind, span, thread, ts, fields: this.#fields(undefined) })
+          break
+        }
+        case Kind.Enter:
+        case Kind.Exit:
+        case Kind.Close: {
+          const span = this.#u64n()
+          const thread = this.#thread(this.#u64n())
+          onRecord({ kind, span, thread, ts: this.#u64() })
+          break
+        }
+        case Kind.Event: {
+          const callsite = this.#callsite(this.#u32())
+          const parent = this.#u64n()
+          const thread = this.#thread(this.#u64n())
+          const ts = this.#u64()
+          onRecord({ kind, callsite, parent, thread, ts, fields: this.#fields(callsite) })
+          break
+        }
+        default:
+          throw new Error(
+            `vitest-napi-tracing: unknown record kind ${kind} at byte ${this.#at - 1}; the addon and ` +
+              `this package disagree on the record layout (rebuild the addon against this version)`,
+          )
+      }
+    }
+  }
+
+  /** Names the fields of a `Record` batch entry, given the span's callsite. */
+  nameFields(fields: Fields, callsite: CallsiteInfo): Fields {
+    const named: Fields = {}
+    for (const [index, value] of Object.entries(fields)) {
+      named[callsite.fieldNames[Number(index)] ?? index] = value
+    }
+    return named
+  }
+
+  #readCallsite(): void {
+    const id = this.#u32()
+    const level = LEVELS[this.#u8()] ?? 'TRACE'
+    const isSpan = this.#u8() === 1
+    const name = this.#str()
+    const target = this.#str()
+    const modulePath = this.#str()
+    const file = this.#str()
+    const line = this.#u32()
+    const count = this.#u16()
+    const fieldNames: string[] = []
+    for (let i = 0; i < count; i++) fieldNames.push(this.#str())
+    this.#callsites.set(id, {
+      id,
+      level,
+      isSpan,
+      name,
+      target,
+      ...(modulePath ? { modulePath } : {}),
+      ...(file ? { file } : {}),
+      ...(line ? { line } : {}),
+      fieldNames,
+    })
+  }
+
+  #callsite(id: number): CallsiteInfo {
+    const callsite = this.#callsites.get(id)
+    if (!callsite) throw new Error(`vitest-napi-tracing: record names unknown callsite ${id}`)
+    return callsite
+  }
+
+  #thread(id: number): ThreadInfo {
+    return this.#threads.get(id) ?? { id, name: '' }
+  }
+
+  /** Field values keyed by name, or by index when `callsite` is not known yet. */
+  #fields(callsite: CallsiteInfo | undefined): Fields {
+    const fields: Fields = {}
+    const count = this.#u16()
+    for (let i = 0; i < count; i++) {
+      const index = this.#u16()
+      const key = callsite ? (callsite.fieldNames[index] ?? String(index)) : String(index)
+      fields[key] = this.#value()
+    }
+    return fields
+  }
+
+  #value(): FieldValue {
+    const tag = this.#u8()
+    switch (tag) {
+      case 0: {
+        const v = this.#view.getBigInt64(this.#at, true)
+        this.#at += 8
+        return integer(v)
+      }
+      case 1:
+        return integer(this.#u64())
+      case 2: {
+        const v = this.#view.getFloat64(this.#at, true)
+        this.#at += 8
+        return v
+      }
+      case 3:
+        return this.#u8() === 1
+      case 4:
+      case 5:
+        return this.#str()
+      case 6:
+      case 7: {
+        const lo = this.#view.getBigUint64(this.#at, true)
+        const hi = tag === 6 ? this.#view.getBigInt64(this.#at + 8, true) : this.#view.getBigUint64(this.#at + 8, true)
+        this.#at += 16
+        return integer((hi << 64n) | lo)
+      }
+      default:
+        throw new Error(`vitest-napi-tracing: unknown field value tag ${tag}`)
+    }
+  }
+
+  #u8(): number {
+    return this.#view.getUint8(this.#at++)
+  }
+  #u16(): number {
+    const v = this.#view.getUint16(this.#at, true)
+    this.#at += 2
+    return v
+  }
+  #u32(): number {
+    const v = this.#view.getUint32(this.#at, true)
+    this.#at += 4
+    return v
+  }
+  #u64(): bigint {
+    const v = this.#view.getBigUint64(this.#at, true)
+    this.#at += 8
+    return v
+  }
+  /** A u64 that is an id or thread id: always below 2^53. */
+  #u64n(): number {
+    return Number(this.#u64())
+  }
+  #str(): string {
+    const len = this.#u32()
+    const s = this.#buf.toString('utf8', this.#at, this.#at + len)
+    this.#at += len
+    return s
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * `Tracing.start()`: sets up an addon's tracing from TypeScript and returns
+ * the handle that `using` disposes.
+ */
+import { checkLayers, type LayerSpec } from './config.js'
+import { Deliverer, type LayerError } from './deliver.js'
+import type { Layer } from './layer.js'
+import { asTracingAddon, type TracingAddon } from './native.js'
+
+/** The filter used when neither `filter` nor `RUST_LOG` is set. */
+export const DEFAULT_FILTER = 'info'
+
+export interface TracingOptions {
+  /**
+   * tracing-subscriber EnvFilter directives, e.g. `'info,my_addon=trace'`.
+   * @default process.env.RUST_LOG, else 'info'
+   */
+  filter?: string
+  layers?: readonly LayerSpec[]
+  /**
+   * Bytes of records that may wait for this JavaScript thread (records from
+   * other threads wait until it is free). When full, records are dropped and
+   * counted in `stats().dropped`.
+   * @default 16 MiB
+   */
+  queueCapacity?: number
+  /** Called when a TypeScript layer method throws. @default prints once per method */
+  onLayerError?: (error: LayerError) => void
+}
+
+export interface TracingStats {
+  /** Records handed to TypeScript layers. */
+  readonly delivered: number
+  /** Records lost because the queue was full or JavaScript could not run. */
+  readonly dropped: number
+  /** Spans no session could claim (several threads traced, no parent to tell). */
+  readonly unattributed: number
+  /** Errors thrown by TypeScript layer methods. */
+  readonly layerErrors: number
+}
+
+export class Tracing implements Disposable, AsyncDisposable {
+  readonly #addon: TracingAddon
+  readonly #deliverer: Deliverer | undefined
+  #final: TracingStats | undefined
+
+  private constructor(addon: TracingAddon, deliverer: Deliverer | undefined) {
+    this.#addon = addon
+    this.#deliverer = deliverer
+  }
+
+  /**
+   * Starts tracing `addon` on this JavaScript thread with the given layers.
+   * One Tracing per addon and thread may be open at a time.
+   */
+  static start(addon: unknown, options: TracingOptions = {}): Tracing {
+    const native = asTracingAddon(addon)
+    const specs = checkLayers(options.layers ?? [])
+    const tsLayers: Layer[] = specs.filter((s) => s.kind === 'callback').map((s) => s.layer)
+    const deliverer = tsLayers.length > 0 ? new Deliverer(tsLayers, options.onLayerError) : undefined
+    const filter = options.filter ?? process.env['RUST_LOG'] ?? DEFAULT_FILTER
+    const config = {
+      filter,
+      layers: deliverer ? [{ kind: 'callback' }] : [],
+      ...(options.queueCapacity !== undefined ? { queueCapacity: options.queueCapacity } : {}),
+      clockNs: String(process.hrtime.bigint()),
+    }
+    native.napiTracingStart(JSON.stringify(config), deliverer?.receive)
+    return new Tracing(native, deliverer)
+  }
+
+  /** Whether close() has run. */
+  get closed(): boolean {
+    return this.#final !== undefined
+  }
+
+  /** Delivers every record waiting for this thread to the layers, now. */
+  flush(): void {
+    if (!this.closed) this.#addon.napiTracingFlush()
+  }
+
+  stats(): TracingStats {
+    if (this.#final) return this.#final
+    return this.#withLayerErrors(this.#addon.napiTracingStats())
+  }
+
+  /**
+   * Flushes and detaches. Spans still open are no longer reported. Returns
+   * the final counters and warns when records were dropped. Idempotent.
+   */
+  close(): TracingStats {
+    if (this.#final) return this.#final
+    const stats = this.#withLayerErrors(this.#addon.napiTracingStop())
+    this.#final = stats
+    if (stats.dropped > 0) {
+      console.warn(
+        `vitest-napi-tracing: ${stats.dropped} records were dropped because the queue was full ` +
+          `while the JavaScript thread was busy; raise queueCapacity or trace less (filter).`,
+      )
+    }
+    return stats
+  }
+
+  [Symbol.dispose](): void {
+    this.close()
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close()
+  }
+
+  #withLayerErrors(s: { delivered: number; dropped: number; unattributed: number }): TracingStats {
+    return {
+      delivered: s.delivered,
+      dropped: s.dropped,
+      unattributed: s.unattributed,
+      layerErrors: this.#deliverer?.layerErrors ?? 0,
+    }
+  }
+}

@@ -1,0 +1,193 @@
+//! A napi-rs addon instrumented with `tracing`, the way a user writes one.
+#![deny(clippy::all)]
+
+use std::collections::HashMap;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use napi::bindgen_prelude::{AsyncTask, Env, Result, Task};
+use napi_derive::napi;
+use tracing::{field, info_span, instrument, Instrument, Span};
+
+napi_tracing::export_tracing_api!();
+
+/// The n-th Fibonacci number: the classic recursion (one span per call), or
+/// memoized. `#[instrument]` goes above `#[napi]`, so that it wraps this
+/// function and not the generated JavaScript callback.
+#[instrument]
+#[napi]
+pub fn fibonacci(index: u32, use_memoized: bool) -> f64 {
+    if use_memoized {
+        fibonacci_memoized(index, &mut HashMap::new())
+    } else {
+        match index {
+            0 | 1 => f64::from(index),
+            _ => fibonacci(index - 1, false) + fibonacci(index - 2, false),
+        }
+    }
+}
+
+#[instrument(skip(memo))]
+fn fibonacci_memoized(index: u32, memo: &mut HashMap<u32, f64>) -> f64 {
+    if index < 2 {
+        return f64::from(index);
+    }
+    if let Some(&known) = memo.get(&index) {
+        return known;
+    }
+    let value = fibonacci_memoized(index - 1, memo) + fibonacci_memoized(index - 2, memo);
+    memo.insert(index, value);
+    value
+}
+
+/// A span whose fields are only known after the work is done.
+#[napi]
+pub fn record_later(input: u32) -> u32 {
+    let span = info_span!("record_later", input, result = field::Empty, odd = field::Empty);
+    let _entered = span.enter();
+    let result = input * 2;
+    span.record("result", result);
+    span.record("odd", input % 2 == 1);
+    result
+}
+
+#[derive(Debug)]
+#[allow(dead_code)] // read through Debug
+struct Shape {
+    sides: u8,
+    label: &'static str,
+}
+
+/// One event at every level, with fields of every kind.
+#[napi]
+pub fn emit_events() {
+    let span = info_span!("emit_events");
+    let _entered = span.enter();
+    tracing::trace!(answer = 42_i64, "a trace event");
+    tracing::debug!(negative = -7_i64, huge = u64::MAX, "a debug event");
+    tracing::info!(ratio = 0.5_f64, ok = true, "an info event");
+    tracing::warn!(name = "fib", shape = ?Shape { sides: 3, label: "tri" }, "a warn event");
+    tracing::error!(wide = i128::MIN, "an error event");
+}
+
+/// Computes `fibonacci(index)` on `threads` threads at once, each in a
+/// `worker` span under this call's span, and waits for them.
+#[instrument]
+#[napi]
+pub fn fan_out(threads: u32, index: u32) -> f64 {
+    let parent = Span::current();
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|worker| {
+                let parent = parent.clone();
+                thread::Builder::new()
+                    .name(format!("fib-worker-{worker}"))
+                    .spawn_scoped(scope, move || {
+                        info_span!(parent: &parent, "worker", worker)
+                            .in_scope(|| fibonacci(index, false))
+                    })
+                    .expect("spawn a worker thread")
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0.0)).sum()
+    })
+}
+
+/// Makes `spans` flat spans on each of `threads` threads and waits for them:
+/// a burst the JavaScript thread cannot drain while it waits.
+#[instrument]
+#[napi]
+pub fn burst(threads: u32, spans: u32) {
+    let parent = Span::current();
+    thread::scope(|scope| {
+        for worker in 0..threads {
+            let parent = parent.clone();
+            scope.spawn(move || {
+                for n in 0..spans {
+                    info_span!(parent: &parent, "tick", worker, n).in_scope(|| {});
+                }
+            });
+        }
+    });
+}
+
+/// Starts `threads` threads that make spans for `millis` milliseconds and
+/// returns at once, like work a test leaves running.
+#[napi]
+pub fn spawn_background(threads: u32, millis: u32) {
+    let root = info_span!("background", threads);
+    for worker in 0..threads {
+        let root = root.clone();
+        thread::spawn(move || {
+            let until = Instant::now() + Duration::from_millis(u64::from(millis));
+            let mut n = 0_u64;
+            while Instant::now() < until {
+                info_span!(parent: &root, "tick", worker, n).in_scope(|| {
+                    thread::sleep(Duration::from_micros(200));
+                });
+                n += 1;
+            }
+        });
+    }
+}
+
+/// Computes on the libuv thread pool, under a span made on the JS thread.
+pub struct FibonacciTask {
+    index: u32,
+    parent: Span,
+}
+
+impl Task for FibonacciTask {
+    type Output = f64;
+    type JsValue = f64;
+
+    fn compute(&mut self) -> Result<f64> {
+        let span = info_span!(parent: &self.parent, "compute", index = self.index);
+        Ok(span.in_scope(|| fibonacci(self.index, true)))
+    }
+
+    fn resolve(&mut self, _env: Env, output: f64) -> Result<f64> {
+        Ok(output)
+    }
+}
+
+/// `fibonacci` as an AsyncTask on the libuv pool.
+#[napi]
+pub fn fibonacci_task(index: u32) -> AsyncTask<FibonacciTask> {
+    AsyncTask::new(FibonacciTask {
+        index,
+        parent: info_span!("fibonacci_task", index),
+    })
+}
+
+/// `fibonacci` in an async fn, polled on napi-rs's tokio runtime.
+#[napi]
+pub async fn fibonacci_async(index: u32) -> f64 {
+    async move {
+        tokio_yield().await;
+        fibonacci(index, true)
+    }
+    .instrument(info_span!("fibonacci_async", index))
+    .await
+}
+
+/// Gives the runtime a chance to move the future, as real async work does.
+async fn tokio_yield() {
+    struct YieldOnce(bool);
+    impl std::future::Future for YieldOnce {
+        type Output = ();
+        fn poll(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<()> {
+            if self.0 {
+                std::task::Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        }
+    }
+    YieldOnce(false).await
+}

@@ -1,0 +1,83 @@
+import { describe, expect, test } from 'vitest'
+import { Worker } from 'node:worker_threads'
+import { once } from 'node:events'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { Tracing, callbackLayer } from '../src/index.js'
+import { classicCalls, fib } from './support/addons.js'
+import { RecordingLayer } from './support/recording-layer.js'
+
+const WORKER = new URL('./support/traced-worker.mjs', import.meta.url)
+
+interface WorkerSpan {
+  name: string
+  index?: number
+  threadId: number
+  parent?: number
+  id: number
+}
+interface WorkerResult {
+  threadId: number
+  spans: WorkerSpan[]
+  stats: { dropped: number }
+}
+
+async function runWorker(index: number): Promise<WorkerResult> {
+  const worker = new Worker(WORKER, { workerData: { mode: 'work', index } })
+  const [result] = (await once(worker, 'message')) as [WorkerResult]
+  await once(worker, 'exit')
+  return result
+}
+
+describe('worker_threads: one addon, one layer per thread', () => {
+  test('each layer gets exactly the spans of its own thread and their descendants', async () => {
+    const main = new RecordingLayer()
+    using _tracing = Tracing.start(fib, { filter: 'trace', layers: [callbackLayer(main)] })
+
+    const workers = Promise.all([runWorker(7), runWorker(9)])
+    // The main thread works at the same time, with its own numbers.
+    for (let i = 0; i < 20; i++) {
+      fib.fibonacci(5, false)
+      await sleep(1)
+    }
+    const [seven, nine] = await workers
+
+    // Main: 20 × fibonacci(5) and nothing else.
+    expect(main.named('fibonacci')).toHaveLength(20 * classicCalls(5))
+    expect(main.spans.size).toBe(20 * classicCalls(5))
+    expect(main.named('fibonacci').every((s) => Number(s.fields['index']) <= 5)).toBe(true)
+
+    for (const [result, index] of [[seven, 7], [nine, 9]] as const) {
+      // fibonacci(index) on the worker's thread, then fan_out(2, index):
+      // 1 fan_out + 2 worker spans + 2 more recursions.
+      const fibs = result.spans.filter((s) => s.name === 'fibonacci')
+      expect(fibs).toHaveLength(3 * classicCalls(index))
+      expect(result.spans.filter((s) => s.name === 'fan_out')).toHaveLength(1)
+      expect(result.spans.filter((s) => s.name === 'worker')).toHaveLength(2)
+      expect(result.spans).toHaveLength(3 * classicCalls(index) + 3)
+      expect(Math.max(...fibs.map((s) => s.index ?? 0))).toBe(index)
+      expect(result.stats.dropped).toBe(0)
+    }
+    // No span id is seen by two layers.
+    const ids = [...main.spans.keys(), ...seven.spans.map((s) => s.id), ...nine.spans.map((s) => s.id)]
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  test('terminating a worker mid-stream neither crashes nor leaks into the others', async () => {
+    const main = new RecordingLayer()
+    using tracing = Tracing.start(fib, { filter: 'trace', layers: [callbackLayer(main)] })
+    const worker = new Worker(WORKER, { workerData: { mode: 'busy' } })
+    await once(worker, 'message')
+    await sleep(100)
+    await worker.terminate()
+    // The worker's background threads keep making spans for seconds; none may reach us.
+    for (let i = 0; i < 10; i++) {
+      fib.fibonacci(4, false)
+      await sleep(20)
+    }
+    tracing.flush()
+    expect(main.named('tick')).toHaveLength(0)
+    expect(main.named('background')).toHaveLength(0)
+    expect(main.named('fibonacci')).toHaveLength(10 * classicCalls(4))
+    expect(main.spans.size).toBe(10 * classicCalls(4))
+  })
+})

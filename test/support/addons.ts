@@ -1,0 +1,16 @@
+/** Loads the fixture addons the way a user's test would. */
+import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
+
+const require = createRequire(import.meta.url)
+
+export const FIB_ADDON_PATH = fileURLToPath(new URL('../../test-fixtures/addons/fib/index.js', import.meta.url))
+
+export type FibAddon = typeof import('../../test-fixtures/addons/fib/index.js')
+
+export const fib: FibAddon = require(FIB_ADDON_PATH)
+
+/** Calls made by `fibonacci(index, false)`: the classic recursion with base cases 0 and 1. */
+export function classicCalls(index: number): number {
+  return index < 2 ? 1 : 1 + classicCalls(index - 1) + classicCalls(index - 2)
+}
