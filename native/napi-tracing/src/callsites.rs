@@ -16,11 +16,7 @@ fn table() -> &'static RwLock<HashMap<Identifier, u32>> {
 /// The id of the callsite that produced `meta`, assigned on first sight.
 pub(crate) fn id_of(meta: &Metadata<'_>) -> u32 {
     let key = meta.callsite();
-    if let Some(id) = table()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&key)
-    {
+    if let Some(id) = table().read().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return *id;
     }
     let mut table = table().write().unwrap_or_else(|e| e.into_inner());

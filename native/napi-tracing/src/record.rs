@@ -147,7 +147,8 @@ impl<'a> FieldEncoder<'a> {
             return false;
         }
         self.count += 1;
-        self.buf.put_u16(field.index().min(u16::MAX as usize) as u16);
+        self.buf
+            .put_u16(field.index().min(u16::MAX as usize) as u16);
         self.buf.put_u8(tag as u8);
         true
     }

@@ -151,11 +151,7 @@ impl CallbackLayer {
     /// Encodes with `encode` into a per-thread scratch buffer, pushes, then
     /// delivers or wakes. Delivery happens after the scratch is released,
     /// because the JavaScript layer may emit spans of its own.
-    fn emit(
-        &self,
-        meta: &Metadata<'_>,
-        encode: impl FnOnce(&mut Vec<u8>, u32, u64, u64),
-    ) -> bool {
+    fn emit(&self, meta: &Metadata<'_>, encode: impl FnOnce(&mut Vec<u8>, u32, u64, u64)) -> bool {
         thread_local! {
             static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
@@ -183,7 +179,13 @@ impl CallbackLayer {
     }
 
     /// Emits a record about an existing span, unless the span was lost.
-    fn emit_span(&self, id: &Id, ctx: &Context<'_, Registry>, kind: Kind, values: Option<&Record<'_>>) {
+    fn emit_span(
+        &self,
+        id: &Id,
+        ctx: &Context<'_, Registry>,
+        kind: Kind,
+        values: Option<&Record<'_>>,
+    ) {
         let Some((meta, uid, lost)) = ctx.span(id).and_then(|span| {
             let meta = span.metadata();
             let ext = span.extensions();

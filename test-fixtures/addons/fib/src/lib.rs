@@ -43,7 +43,12 @@ fn fibonacci_memoized(index: u32, memo: &mut HashMap<u32, f64>) -> f64 {
 /// A span whose fields are only known after the work is done.
 #[napi]
 pub fn record_later(input: u32) -> u32 {
-    let span = info_span!("record_later", input, result = field::Empty, odd = field::Empty);
+    let span = info_span!(
+        "record_later",
+        input,
+        result = field::Empty,
+        odd = field::Empty
+    );
     let _entered = span.enter();
     let result = input * 2;
     span.record("result", result);
