@@ -1,5 +1,16 @@
 export { Tracing, DEFAULT_FILTER, type TracingOptions, type TracingStats } from './tracing.js'
-export { callbackLayer, type LayerSpec, type CallbackLayerSpec } from './config.js'
+export {
+  callbackLayer,
+  fmtLayer,
+  chromeLayer,
+  otlpLayer,
+  type LayerSpec,
+  type CallbackLayerSpec,
+  type FmtLayerOptions,
+  type FmtWriter,
+  type ChromeLayerOptions,
+  type OtlpLayerOptions,
+} from './config.js'
 export type { Layer, SpanInfo, SpanRef, EventInfo, Fields, FieldValue, Level, Callsite } from './layer.js'
 export { type LayerError, printLayerError } from './deliver.js'
 export { asTracingAddon, type TracingAddon, type NativeStats } from './native.js'

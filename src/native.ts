@@ -9,6 +9,7 @@ export interface NativeStats {
   delivered: number
   dropped: number
   unattributed: number
+  warnings: string[]
 }
 
 /** What `export_tracing_api!()` exports (see the addon's index.d.ts). */

@@ -5,7 +5,7 @@
 import { checkLayers, type LayerSpec } from './config.js'
 import { Deliverer, type LayerError } from './deliver.js'
 import type { Layer } from './layer.js'
-import { asTracingAddon, type TracingAddon } from './native.js'
+import { asTracingAddon, type NativeStats, type TracingAddon } from './native.js'
 
 /** The filter used when neither `filter` nor `RUST_LOG` is set. */
 export const DEFAULT_FILTER = 'info'
@@ -37,6 +37,8 @@ export interface TracingStats {
   readonly unattributed: number
   /** Errors thrown by TypeScript layer methods. */
   readonly layerErrors: number
+  /** What went wrong in the layers' outputs (files, exporters), as sentences. */
+  readonly warnings: readonly string[]
 }
 
 export class Tracing implements Disposable, AsyncDisposable {
@@ -54,19 +56,27 @@ export class Tracing implements Disposable, AsyncDisposable {
    * One Tracing per addon and thread may be open at a time.
    */
   static start(addon: unknown, options: TracingOptions = {}): Tracing {
-    const native = asTracingAddon(addon)
+    const addonApi = asTracingAddon(addon)
     const specs = checkLayers(options.layers ?? [])
     const tsLayers: Layer[] = specs.filter((s) => s.kind === 'callback').map((s) => s.layer)
     const deliverer = tsLayers.length > 0 ? new Deliverer(tsLayers, options.onLayerError) : undefined
     const filter = options.filter ?? process.env['RUST_LOG'] ?? DEFAULT_FILTER
+    const native = specs.flatMap((s) => (s.kind === 'callback' ? [] : [{ kind: s.kind, ...s.native }]))
     const config = {
       filter,
-      layers: deliverer ? [{ kind: 'callback' }] : [],
+      layers: deliverer ? [...native, { kind: 'callback' }] : native,
       ...(options.queueCapacity !== undefined ? { queueCapacity: options.queueCapacity } : {}),
       clockNs: String(process.hrtime.bigint()),
     }
-    native.napiTracingStart(JSON.stringify(config), deliverer?.receive)
-    return new Tracing(native, deliverer)
+    addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive)
+    const tracing = new Tracing(addonApi, deliverer)
+    // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
+    process.once('exit', tracing.#onExit)
+    return tracing
+  }
+
+  readonly #onExit = (): void => {
+    this.close()
   }
 
   /** Whether close() has run. */
@@ -90,12 +100,16 @@ export class Tracing implements Disposable, AsyncDisposable {
    */
   close(): TracingStats {
     if (this.#final) return this.#final
+    process.off('exit', this.#onExit)
     const stats = this.#withLayerErrors(this.#addon.napiTracingStop())
     this.#final = stats
+    for (const warning of stats.warnings) console.warn(`vitest-napi-tracing: ${warning}`)
     if (stats.dropped > 0) {
       console.warn(
-        `vitest-napi-tracing: ${stats.dropped} records were dropped because the queue was full ` +
-          `while the JavaScript thread was busy; raise queueCapacity or trace less (filter).`,
+        `vitest-napi-tracing: ${stats.dropped} records were dropped before reaching their layer` +
+          (stats.warnings.length > 0
+            ? ' (see above)'
+            : ' because the queue was full while the JavaScript thread was busy; raise queueCapacity or trace less (filter).'),
       )
     }
     return stats
@@ -109,12 +123,13 @@ export class Tracing implements Disposable, AsyncDisposable {
     this.close()
   }
 
-  #withLayerErrors(s: { delivered: number; dropped: number; unattributed: number }): TracingStats {
+  #withLayerErrors(s: NativeStats): TracingStats {
     return {
       delivered: s.delivered,
       dropped: s.dropped,
       unattributed: s.unattributed,
       layerErrors: this.#deliverer?.layerErrors ?? 0,
+      warnings: s.warnings,
     }
   }
 }

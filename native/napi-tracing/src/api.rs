@@ -11,11 +11,12 @@ use napi::{Env, Error, Result, Status};
 
 use crate::js_thread::{self, JsThread};
 use crate::layers::callback::{CallbackLayer, Outbox};
+use crate::layers::{self, Output};
 use crate::session::{self, BoxedLayer, Session};
 use crate::{clock, config, dispatch};
 
 /// Counters a session reports when asked and when it stops.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Stats {
     /// Records delivered to the TypeScript sink.
     pub delivered: u64,
@@ -23,6 +24,8 @@ pub struct Stats {
     pub dropped: u64,
     /// Spans and events no session could claim (addon-wide).
     pub unattributed: u64,
+    /// What went wrong in the session's outputs, for the user to read.
+    pub warnings: Vec<String>,
 }
 
 fn invalid(message: String) -> Error {
@@ -45,25 +48,18 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     dispatch::install().map_err(|m| Error::new(Status::GenericFailure, m))?;
 
-    let mut layers: Vec<BoxedLayer> = Vec::new();
-    let mut outbox = None;
-    for layer in config.layers {
-        match layer {
-            config::LayerConfig::Callback {} => {
-                if outbox.is_some() {
-                    return Err(invalid(
-                        "more than one callback layer was given; pass one callbackLayer() \
-                         (it can fan out to several TypeScript layers)"
-                            .to_owned(),
-                    ));
-                }
-                let capacity = config.queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                let new_outbox = Arc::new(Outbox::new(capacity));
-                layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
-                outbox = Some(new_outbox);
+    let id = Session::next_id();
+    let built = build_layers(config.layers, config.queue_capacity, id);
+    let (layers, outbox, outputs) = match built {
+        Ok(built) => built,
+        Err((message, outputs)) => {
+            // Files already opened for this start are closed again.
+            for output in outputs {
+                output.close();
             }
+            return Err(invalid(message));
         }
-    }
+    };
     let sink = match (&outbox, sink) {
         (Some(_), Some(sink)) => Some(Rc::new(sink.create_ref()?)),
         (Some(_), None) => {
@@ -76,11 +72,10 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         (None, _) => None,
     };
 
-    let session = Arc::new(Session::new(filter, layers, outbox.clone()));
+    let session = Arc::new(Session::new(id, filter, layers, outbox.clone(), outputs));
     if let Some(outbox) = &outbox {
         outbox.set_waker(Some(make_waker(env)?));
     }
-    let id = session.id;
     let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
     js_thread::install(JsThread {
         session: session.clone(),
@@ -90,6 +85,67 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     });
     session::register(session);
     Ok(())
+}
+
+type Built = (Vec<BoxedLayer>, Option<Arc<Outbox>>, Vec<Box<dyn Output>>);
+
+/// Builds the layers a start asked for. On error, returns the outputs
+/// already opened so the caller can close them.
+fn build_layers(
+    configs: Vec<config::LayerConfig>,
+    queue_capacity: Option<usize>,
+    session: u64,
+) -> std::result::Result<Built, (String, Vec<Box<dyn Output>>)> {
+    let mut layers: Vec<BoxedLayer> = Vec::new();
+    let mut outbox: Option<Arc<Outbox>> = None;
+    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+    for layer in configs {
+        let step: std::result::Result<(), String> = (|| {
+            match layer {
+                config::LayerConfig::Callback {} => {
+                    if outbox.is_some() {
+                        return Err("more than one callback layer was given; pass one \
+                                    callbackLayer() per TypeScript layer through \
+                                    Tracing.start(), which shares one stream"
+                            .to_owned());
+                    }
+                    let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
+                    let new_outbox = Arc::new(Outbox::new(capacity));
+                    layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
+                    outbox = Some(new_outbox);
+                }
+                config::LayerConfig::Fmt(fmt) => layers.push(layers::fmt::build(&fmt)?),
+                config::LayerConfig::Chrome(chrome) => {
+                    let (layer, output) = layers::chrome::build(&chrome, session)?;
+                    layers.push(layer);
+                    outputs.push(output);
+                }
+                config::LayerConfig::Otlp(otlp) => {
+                    let (layer, output) = build_otlp(&otlp)?;
+                    layers.push(layer);
+                    outputs.push(output);
+                }
+            }
+            Ok(())
+        })();
+        if let Err(message) = step {
+            return Err((message, outputs));
+        }
+    }
+    Ok((layers, outbox, outputs))
+}
+
+#[cfg(feature = "otlp")]
+fn build_otlp(config: &config::OtlpConfig) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
+    layers::otlp::build(config)
+}
+
+#[cfg(not(feature = "otlp"))]
+fn build_otlp(_config: &config::OtlpConfig) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
+    Err("otlpLayer: this addon was built without OpenTelemetry support; enable the `otlp` \
+         feature of napi-tracing in the addon's Cargo.toml \
+         (napi-tracing = { ..., features = [\"otlp\"] }) and rebuild it"
+        .to_owned())
 }
 
 /// A weak threadsafe function whose only job is to run `drain` on this
@@ -112,6 +168,9 @@ fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
 /// Delivers everything queued for this thread's session, now.
 pub fn flush(_env: &Env) -> Result<()> {
     js_thread::drain();
+    if let Some(session) = js_thread::current_session() {
+        session.flush_outputs();
+    }
     Ok(())
 }
 
@@ -122,6 +181,7 @@ pub fn stats(_env: &Env) -> Stats {
         delivered: outbox.as_ref().map_or(0, |o| o.delivered()),
         dropped: outbox.as_ref().map_or(0, |o| o.dropped()),
         unattributed: dispatch::unattributed(),
+        warnings: Vec::new(),
     }
 }
 
@@ -129,9 +189,12 @@ pub fn stats(_env: &Env) -> Stats {
 /// open stop being reported. Stopping when nothing is open is a no-op.
 pub fn stop(env: &Env) -> Result<Stats> {
     js_thread::drain();
-    let stats = stats(env);
+    let mut stats = stats(env);
     if let Some(js) = js_thread::take(None) {
         session::unregister(&js.session);
+        let closed = js.session.close_outputs();
+        stats.dropped += closed.dropped;
+        stats.warnings = closed.warnings;
         if let Some(outbox) = &js.session.outbox {
             outbox.set_waker(None);
         }

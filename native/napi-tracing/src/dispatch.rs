@@ -49,6 +49,22 @@ impl SpanData {
 
 static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
 
+thread_local! {
+    static MUTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Ignores every span and event of the calling thread from now on. For the
+/// threads our own outputs run on (an exporter's): what their libraries trace
+/// must not feed back into the layers they serve.
+#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
+pub(crate) fn mute_this_thread() {
+    let _ = MUTED.try_with(|m| m.set(true));
+}
+
+fn muted() -> bool {
+    MUTED.try_with(|m| m.get()).unwrap_or(true)
+}
+
 /// Spans and events that no session could claim (several sessions open and
 /// no JavaScript thread or parent to decide between them).
 pub(crate) fn unattributed() -> u64 {
@@ -148,6 +164,9 @@ impl Layer<Registry> for Router {
     }
 
     fn enabled(&self, meta: &Metadata<'_>, ctx: Context<'_, Registry>) -> bool {
+        if muted() {
+            return false;
+        }
         // Whether any session wants it; the owner's own filter decides in
         // on_new_span / on_event, once the owner is known.
         session::with_open(|open| open.iter().any(|s| s.filter.enabled(meta, ctx.clone())))

@@ -163,6 +163,8 @@ fn call_sink(env: &Env, sink: &Sink, bytes: Vec<u8>) -> sys::napi_status {
 pub(crate) fn teardown(id: u64) {
     if let Some(js) = take(Some(id)) {
         session::unregister(&js.session);
+        // Files are finished even though JavaScript can no longer hear of it.
+        js.session.close_outputs();
         if let Some(outbox) = &js.session.outbox {
             outbox.set_waker(None);
         }

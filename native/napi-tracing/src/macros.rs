@@ -25,6 +25,8 @@ macro_rules! export_tracing_api {
             pub dropped: f64,
             /// Spans and events no session could claim.
             pub unattributed: f64,
+            /// What went wrong in the session's outputs.
+            pub warnings: Vec<String>,
         }
 
         impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
@@ -33,6 +35,7 @@ macro_rules! export_tracing_api {
                     delivered: s.delivered as f64,
                     dropped: s.dropped as f64,
                     unattributed: s.unattributed as f64,
+                    warnings: s.warnings,
                 }
             }
         }

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::layers::callback::Outbox;
+use crate::layers::{Closed, Output};
 
 /// A layer stack that receives only its session's spans.
 pub(crate) type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
@@ -16,23 +17,51 @@ pub(crate) struct Session {
     pub(crate) layers: Vec<BoxedLayer>,
     /// Present when a TypeScript callback layer is attached.
     pub(crate) outbox: Option<Arc<Outbox>>,
+    /// Files and exporters to flush and close with the session.
+    pub(crate) outputs: Vec<Box<dyn Output>>,
     closed: AtomicBool,
 }
 
 impl Session {
+    /// A fresh session id, taken before the layers are built.
+    pub(crate) fn next_id() -> u64 {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    }
+
     pub(crate) fn new(
+        id: u64,
         filter: EnvFilter,
         layers: Vec<BoxedLayer>,
         outbox: Option<Arc<Outbox>>,
+        outputs: Vec<Box<dyn Output>>,
     ) -> Session {
-        static NEXT: AtomicU64 = AtomicU64::new(1);
         Session {
-            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            id,
             filter,
             layers,
             outbox,
+            outputs,
             closed: AtomicBool::new(false),
         }
+    }
+
+    /// Writes out what every output has received so far.
+    pub(crate) fn flush_outputs(&self) {
+        for output in &self.outputs {
+            output.flush();
+        }
+    }
+
+    /// Closes every output; what they lost and what went wrong.
+    pub(crate) fn close_outputs(&self) -> Closed {
+        let mut all = Closed::default();
+        for output in &self.outputs {
+            let closed = output.close();
+            all.dropped += closed.dropped;
+            all.warnings.extend(closed.warnings);
+        }
+        all
     }
 
     pub(crate) fn is_open(&self) -> bool {

@@ -1,3 +1,43 @@
-//! The layers a session can stack, one file each.
+//! The layers a session can stack, one file each, and what they share:
+//! files that must be flushed and closed.
 
 pub(crate) mod callback;
+pub(crate) mod chrome;
+pub(crate) mod fmt;
+#[cfg(feature = "otlp")]
+pub(crate) mod otlp;
+
+use std::fs::File;
+use std::path::Path;
+
+/// A layer's destination that must be flushed and closed (a file, an
+/// exporter). `flush` returns once everything received so far is written.
+pub(crate) trait Output: Send + Sync {
+    fn flush(&self);
+    /// Flushes and releases the destination; what was lost or went wrong.
+    fn close(&self) -> Closed;
+}
+
+/// What closing an output reports.
+#[derive(Default, Debug)]
+pub(crate) struct Closed {
+    /// Spans or records that never reached the destination.
+    pub(crate) dropped: u64,
+    /// Sentences for the user: what went wrong and what to do.
+    pub(crate) warnings: Vec<String>,
+}
+
+/// Creates (truncates) `path` for a layer, with an error that names the layer,
+/// the path, the cause and the fix.
+pub(crate) fn create_file(layer: &str, path: &str) -> Result<File, String> {
+    File::create(Path::new(path)).map_err(|e| {
+        let fix = match e.kind() {
+            std::io::ErrorKind::NotFound => "create the directory first, or choose a file in an existing directory",
+            std::io::ErrorKind::PermissionDenied => "choose a file in a directory you can write to",
+            std::io::ErrorKind::NotADirectory => "a parent of the path is a file, not a directory; choose another path",
+            std::io::ErrorKind::IsADirectory => "the path is a directory; name a file in it",
+            _ => "choose another file",
+        };
+        format!("{layer}: cannot write {path:?}: {e}; {fix}")
+    })
+}

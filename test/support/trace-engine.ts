@@ -1,0 +1,123 @@
+/**
+ * Loads a Chrome trace through Chrome DevTools' own trace engine
+ * (@paulirish/trace_engine) and returns what it understood: processes,
+ * threads and slice trees. Assertions on traces go through here, so a trace
+ * that a real client cannot read fails the tests.
+ */
+import { readFileSync } from 'node:fs'
+import * as Trace from '@paulirish/trace_engine'
+
+export interface Slice {
+  name: string
+  cat: string
+  ph: string
+  ts: number
+  dur: number
+  args: Record<string, unknown>
+  children: Slice[]
+  parent: Slice | undefined
+}
+
+export interface ThreadView {
+  tid: number
+  name: string | undefined
+  /** Every slice of the thread, in start order. */
+  slices: Slice[]
+  roots: Slice[]
+  /** Entries the engine kept but could not place in the tree (overlaps). */
+  unplaced: number
+}
+
+export interface ProcessView {
+  pid: number
+  name: string | undefined
+  threads: Map<number, ThreadView>
+}
+
+export interface TraceView {
+  processes: Map<number, ProcessView>
+  /** Every slice of every thread. */
+  slices: Slice[]
+}
+
+type TraceEvent = { name?: unknown; ph?: unknown; args?: unknown; pid?: number; tid?: number }
+
+/** Reads a trace file: `{ traceEvents: [...] }` or a bare array. Strict JSON. */
+export function readTraceEvents(path: string): TraceEvent[] {
+  const json: unknown = JSON.parse(readFileSync(path, 'utf8'))
+  const events = Array.isArray(json) ? json : (json as { traceEvents?: unknown }).traceEvents
+  if (!Array.isArray(events)) throw new Error(`${path}: no traceEvents array`)
+  return events as TraceEvent[]
+}
+
+// The engine keeps handler state at module level: parses must not overlap.
+let queue: Promise<unknown> = Promise.resolve()
+
+export async function loadTrace(path: string): Promise<TraceView> {
+  const events = readTraceEvents(path)
+  const bad = events.findIndex((e) => typeof e?.name !== 'string' || (e.ph === 'M' && !e.args))
+  if (bad !== -1) throw new Error(`${path}: event #${bad} is malformed: ${JSON.stringify(events[bad])}`)
+  const run = async () => {
+    const model = Trace.TraceModel.Model.createWithAllHandlers()
+    await model.parse(events as never)
+    const parsed = model.parsedTrace()
+    if (!parsed) throw new Error(`${path}: the trace engine produced no data`)
+    return parsed
+  }
+  const parsing = queue.then(run, run)
+  queue = parsing.catch(() => undefined)
+  return view((await parsing).data)
+}
+
+function view(data: any): TraceView {
+  const { Meta, Renderer } = data
+  const processes = new Map<number, ProcessView>()
+  const slices: Slice[] = []
+  const process = (pid: number): ProcessView => {
+    let p = processes.get(pid)
+    if (!p) {
+      p = { pid, name: Meta.processNames.get(pid)?.args?.name, threads: new Map() }
+      processes.set(pid, p)
+    }
+    return p
+  }
+  const thread = (pid: number, tid: number): ThreadView => {
+    const p = process(pid)
+    let t = p.threads.get(tid)
+    if (!t) {
+      t = { tid, name: Meta.threadsInProcess.get(pid)?.get(tid)?.args?.name, slices: [], roots: [], unplaced: 0 }
+      p.threads.set(tid, t)
+    }
+    return t
+  }
+  for (const pid of Meta.processNames.keys()) process(pid)
+  for (const [pid, threads] of Meta.threadsInProcess) for (const tid of threads.keys()) thread(pid, tid)
+  for (const [pid, rp] of Renderer.processes) {
+    for (const [tid, rt] of rp.threads) {
+      const t = thread(pid, tid)
+      if (!rt.tree) continue
+      const placed = new Set<unknown>()
+      const visit = (node: any, parent: Slice | undefined) => {
+        const e = node.entry
+        placed.add(e)
+        const s: Slice = { name: e.name, cat: e.cat, ph: e.ph, ts: e.ts, dur: e.dur ?? 0, args: e.args ?? {}, children: [], parent }
+        Object.defineProperty(s, 'parent', { enumerable: false })
+        t.slices.push(s)
+        slices.push(s)
+        if (parent) parent.children.push(s)
+        else t.roots.push(s)
+        for (const child of node.children) visit(child, s)
+      }
+      for (const root of rt.tree.roots) visit(root, undefined)
+      t.unplaced = rt.entries.filter((e: unknown) => !placed.has(e)).length
+    }
+  }
+  return { processes, slices }
+}
+
+/** `a > b > c`: a slice's ancestry, for readable assertions. */
+export function slicePath(slice: Slice): string {
+  const names: string[] = []
+  for (let s: Slice | undefined = slice; s; s = s.parent) names.unshift(s.name)
+  return names.join(' > ')
+}
