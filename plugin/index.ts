@@ -1,1 +1,51 @@
-export {}
+/**
+ * `napiTracing()`: the Vitest plugin. It adds a setup file that traces the
+ * addons in every worker, and a reporter that prints the span report and
+ * writes report.json and trace.json. Nothing else in the config changes.
+ */
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import type { Plugin } from 'vite'
+import type { TestProject, Vitest } from 'vitest/node'
+import { checkOptions, isDisabled, outputDirOf, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
+import { NapiTracingReporter } from './reporter.js'
+import './provided.js'
+
+export type { NapiTracingOptions } from './options.js'
+export { NapiTracingReporter } from './reporter.js'
+
+const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
+/** Marks a Vitest instance that has our reporter; survives config re-bundling per project. */
+const REPORTER_ADDED = Symbol.for('vitest-napi-tracing.reporter')
+
+export function napiTracing(options: NapiTracingOptions): Plugin {
+  checkOptions(options)
+  return {
+    name: 'vitest:napi-tracing',
+    configureVitest({ vitest, project }: { vitest: Vitest; project: TestProject }) {
+      if (isDisabled()) return
+      const root = vitest.config.root
+      const outputDir = outputDirOf(options, root)
+      const addons = resolveAddons(options.addons, root)
+      const config: WorkerConfig = {
+        addons: addons.flatMap((a) => (a.path ? [{ label: a.label, path: a.path }] : [])),
+        filter: options.filter,
+        rawDir: join(outputDir, '.workers'),
+        root,
+        queueCapacity: options.queueCapacity ?? 64 << 20,
+      }
+      // Called once per project: add the setup file once to each.
+      if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.push(SETUP_FILE)
+      project.provide(PROVIDE_KEY, config)
+      const marked = vitest as unknown as Record<symbol, boolean>
+      if (!marked[REPORTER_ADDED]) {
+        marked[REPORTER_ADDED] = true
+        const problems = addons.flatMap((a) => (a.problem ? [a.problem] : []))
+        // Added here, not in test.reporters, so that --reporter flags keep it.
+        vitest.config.reporters.push(new NapiTracingReporter({ ...options, outputDir, rawDir: config.rawDir, problems }) as never)
+      }
+    },
+  } as Plugin
+}
+
+export default napiTracing

@@ -3,6 +3,7 @@
  * description; the addon builds the layer it describes.
  */
 import { resolve } from 'node:path'
+import type { SpanCollector } from './collector.js'
 import type { Layer } from './layer.js'
 
 const SPEC = Symbol.for('vitest-napi-tracing.layer')
@@ -15,6 +16,12 @@ interface Spec<K extends string> {
 /** A TypeScript layer receiving span and event callbacks. */
 export interface CallbackLayerSpec extends Spec<'callback'> {
   readonly layer: Layer<any>
+}
+
+/** The per-test collector, fed in batches. */
+export interface CollectLayerSpec extends Spec<'collect'> {
+  readonly collector: SpanCollector
+  readonly batchBytes: number
 }
 
 /** Where fmtLayer writes: a stream, or a file (created or truncated). */
@@ -79,7 +86,7 @@ export interface OtlpLayerSpec extends Spec<'otlp'> {
 }
 
 /** Any layer `Tracing.start()` accepts. */
-export type LayerSpec = CallbackLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
+export type LayerSpec = CallbackLayerSpec | CollectLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
 
 /** The layers the addon builds (all but callback layers). */
 export type NativeLayerSpec = FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
@@ -96,6 +103,15 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
     )
   }
   return { [SPEC]: true, kind: 'callback', layer }
+}
+
+/**
+ * Feeds a SpanCollector (per-test statistics and trace slices) in batches:
+ * records gather in Rust and reach JavaScript when about `batchBytes` have
+ * gathered or when the Tracing is flushed, never one call per span.
+ */
+export function collectLayer(collector: SpanCollector, options: { batchBytes?: number } = {}): CollectLayerSpec {
+  return { [SPEC]: true, kind: 'collect', collector, batchBytes: options.batchBytes ?? 1 << 20 }
 }
 
 /** tracing-subscriber's fmt layer: human-readable or JSON lines. */

@@ -1,6 +1,7 @@
 export { Tracing, DEFAULT_FILTER, type TracingOptions, type TracingStats } from './tracing.js'
 export {
   callbackLayer,
+  collectLayer,
   fmtLayer,
   chromeLayer,
   otlpLayer,
@@ -15,3 +16,4 @@ export type { Layer, SpanInfo, SpanRef, EventInfo, Fields, FieldValue, Level, Ca
 export { type LayerError, printLayerError } from './deliver.js'
 export { asTracingAddon, type TracingAddon, type NativeStats } from './native.js'
 export { PROTOCOL_VERSION } from './record.js'
+export { SpanCollector, type SpanStats, type SliceSink } from './collector.js'

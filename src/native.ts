@@ -10,6 +10,7 @@ export interface NativeStats {
   dropped: number
   unattributed: number
   warnings: string[]
+  threadId: number
 }
 
 /** What `export_tracing_api!()` exports (see the addon's index.d.ts). */

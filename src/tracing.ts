@@ -39,6 +39,8 @@ export interface TracingStats {
   readonly layerErrors: number
   /** What went wrong in the layers' outputs (files, exporters), as sentences. */
   readonly warnings: readonly string[]
+  /** The OS thread id of the JavaScript thread that started tracing. */
+  readonly threadId: number
 }
 
 export class Tracing implements Disposable, AsyncDisposable {
@@ -58,17 +60,29 @@ export class Tracing implements Disposable, AsyncDisposable {
   static start(addon: unknown, options: TracingOptions = {}): Tracing {
     const addonApi = asTracingAddon(addon)
     const specs = checkLayers(options.layers ?? [])
-    const tsLayers: Layer[] = specs.filter((s) => s.kind === 'callback').map((s) => s.layer)
+    const tsLayers: Layer[] = specs.flatMap((s) => (s.kind === 'callback' ? [s.layer] : []))
+    const collectors = specs.flatMap((s) => (s.kind === 'collect' ? [s] : []))
+    if (collectors.length > 1 || (collectors.length === 1 && tsLayers.length > 0)) {
+      throw new TypeError(
+        'vitest-napi-tracing: a collectLayer() cannot be combined with another collectLayer() or with callbackLayer()s in one Tracing',
+      )
+    }
     const deliverer = tsLayers.length > 0 ? new Deliverer(tsLayers, options.onLayerError) : undefined
+    const collect = collectors[0]
     const filter = options.filter ?? process.env['RUST_LOG'] ?? DEFAULT_FILTER
-    const native = specs.flatMap((s) => (s.kind === 'callback' ? [] : [{ kind: s.kind, ...s.native }]))
+    const native = specs.flatMap((s) => ('native' in s ? [{ kind: s.kind, ...s.native }] : []))
+    const stream = deliverer
+      ? [{ kind: 'callback' }]
+      : collect
+        ? [{ kind: 'callback', batchBytes: collect.batchBytes }]
+        : []
     const config = {
       filter,
-      layers: deliverer ? [...native, { kind: 'callback' }] : native,
+      layers: [...native, ...stream],
       ...(options.queueCapacity !== undefined ? { queueCapacity: options.queueCapacity } : {}),
       clockNs: String(process.hrtime.bigint()),
     }
-    addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive)
+    addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.collector.receive)
     const tracing = new Tracing(addonApi, deliverer)
     // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
     process.once('exit', tracing.#onExit)
@@ -130,6 +144,7 @@ export class Tracing implements Disposable, AsyncDisposable {
       unattributed: s.unattributed,
       layerErrors: this.#deliverer?.layerErrors ?? 0,
       warnings: s.warnings,
+      threadId: s.threadId,
     }
   }
 }

@@ -26,6 +26,8 @@ pub struct Stats {
     pub unattributed: u64,
     /// What went wrong in the session's outputs, for the user to read.
     pub warnings: Vec<String>,
+    /// The OS thread id of the calling JavaScript thread.
+    pub thread_id: u64,
 }
 
 fn invalid(message: String) -> Error {
@@ -102,7 +104,7 @@ fn build_layers(
     for layer in configs {
         let step: std::result::Result<(), String> = (|| {
             match layer {
-                config::LayerConfig::Callback {} => {
+                config::LayerConfig::Callback { batch_bytes } => {
                     if outbox.is_some() {
                         return Err("more than one callback layer was given; pass one \
                                     callbackLayer() per TypeScript layer through \
@@ -110,7 +112,7 @@ fn build_layers(
                             .to_owned());
                     }
                     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let new_outbox = Arc::new(Outbox::new(capacity));
+                    let new_outbox = Arc::new(Outbox::new(capacity, batch_bytes));
                     layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
                     outbox = Some(new_outbox);
                 }
@@ -182,6 +184,7 @@ pub fn stats(_env: &Env) -> Stats {
         dropped: outbox.as_ref().map_or(0, |o| o.dropped()),
         unattributed: dispatch::unattributed(),
         warnings: Vec::new(),
+        thread_id: crate::thread_info::with_current(|t| t.tid),
     }
 }
 

@@ -27,6 +27,8 @@ macro_rules! export_tracing_api {
             pub unattributed: f64,
             /// What went wrong in the session's outputs.
             pub warnings: Vec<String>,
+            /// The OS thread id of the calling JavaScript thread.
+            pub thread_id: f64,
         }
 
         impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
@@ -36,6 +38,7 @@ macro_rules! export_tracing_api {
                     dropped: s.dropped as f64,
                     unattributed: s.unattributed as f64,
                     warnings: s.warnings,
+                    thread_id: s.thread_id as f64,
                 }
             }
         }

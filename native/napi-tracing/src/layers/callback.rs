@@ -6,6 +6,10 @@
 //! thread the record waits and the JavaScript thread is woken through a weak
 //! threadsafe function: the Rust thread never blocks and Node is never kept
 //! alive. One FIFO per session keeps every span's records in order.
+//!
+//! In batched delivery (what the Vitest plugin uses) no record triggers a
+//! JavaScript call: records wait until the JavaScript side flushes, or until
+//! enough have gathered that the JavaScript thread is woken to take them.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -28,6 +32,9 @@ pub(crate) type Waker = Box<dyn Fn() -> bool + Send + Sync>;
 pub(crate) struct Outbox {
     pending: Mutex<Pending>,
     capacity: usize,
+    /// None: deliver each record at once on the session's JavaScript thread.
+    /// Some(n): batched; wake the JavaScript thread once n bytes are waiting.
+    batch_bytes: Option<usize>,
     dropped: AtomicU64,
     delivered: AtomicU64,
     wake_scheduled: AtomicBool,
@@ -49,10 +56,11 @@ pub(crate) struct Batch {
 }
 
 impl Outbox {
-    pub(crate) fn new(capacity: usize) -> Outbox {
+    pub(crate) fn new(capacity: usize, batch_bytes: Option<usize>) -> Outbox {
         Outbox {
             pending: Mutex::new(Pending::default()),
             capacity,
+            batch_bytes,
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             wake_scheduled: AtomicBool::new(false),
@@ -66,8 +74,9 @@ impl Outbox {
 
     /// Appends one encoded record, preceded by the callsite and thread
     /// descriptions it needs if this session has not seen them yet.
-    /// Returns false, and counts the record, when there is no room.
-    fn push(&self, meta: &Metadata<'_>, callsite: u32, tid: u64, body: &[u8]) -> bool {
+    /// Returns the bytes now waiting, or None (and counts the record) when
+    /// there is no room.
+    fn push(&self, meta: &Metadata<'_>, callsite: u32, tid: u64, body: &[u8]) -> Option<usize> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let start = pending.bytes.len();
         let new_callsite = !pending.callsites_sent.contains(&callsite);
@@ -82,7 +91,7 @@ impl Outbox {
             // Descriptions go only with the record that needs them.
             pending.bytes.truncate(start);
             self.dropped.fetch_add(1, Ordering::Relaxed);
-            return false;
+            return None;
         }
         pending.bytes.extend_from_slice(body);
         pending.records += 1;
@@ -92,7 +101,7 @@ impl Outbox {
         if new_thread {
             pending.threads_sent.insert(tid);
         }
-        true
+        Some(pending.bytes.len())
     }
 
     /// Takes everything pending.
@@ -158,7 +167,7 @@ impl CallbackLayer {
         let callsite = callsites::id_of(meta);
         let tid = thread_info::with_current(|t| t.tid);
         let ts = clock::now_ns();
-        let pushed = SCRATCH
+        let waiting = SCRATCH
             .try_with(|scratch| match scratch.try_borrow_mut() {
                 Ok(mut buf) => {
                     buf.clear();
@@ -171,11 +180,20 @@ impl CallbackLayer {
                     self.outbox.push(meta, callsite, tid, &buf)
                 }
             })
-            .unwrap_or(false);
-        if pushed {
-            js_thread::deliver_or_wake(&self.outbox);
+            .unwrap_or(None);
+        match (waiting, self.outbox.batch_bytes) {
+            (None, _) => false,
+            (Some(_), None) => {
+                js_thread::deliver_or_wake(&self.outbox);
+                true
+            }
+            (Some(waiting), Some(batch)) => {
+                if waiting >= batch {
+                    self.outbox.wake();
+                }
+                true
+            }
         }
-        pushed
     }
 
     /// Emits a record about an existing span, unless the span was lost.

@@ -1,0 +1,187 @@
+/**
+ * What runs in each Vitest worker: the addons' tracing sessions, their
+ * collectors and the worker's output files. One per worker thread, kept on
+ * `process` so that it outlives module re-evaluation (isolate off, vm pools).
+ *
+ * Nothing here may fail a test: every problem is written down for the
+ * reporter and tracing of that addon is switched off.
+ */
+import { createRequire } from 'node:module'
+import { relative } from 'node:path'
+import { isMainThread, threadId } from 'node:worker_threads'
+import { SpanCollector, type SpanStats } from '../src/collector.js'
+import { collectLayer } from '../src/config.js'
+import { Tracing } from '../src/tracing.js'
+import { WorkerFiles } from '../src/trace/worker-file.js'
+import type { WorkerConfig } from './options.js'
+
+const KEY = Symbol.for('vitest-napi-tracing.worker')
+
+interface TracedAddon {
+  label: string
+  tracing: Tracing
+  collector: SpanCollector
+  reportedDrops: number
+}
+
+/** The parts of a Vitest task the worker reads (stable across 4.1 and 5). */
+export interface TaskLike {
+  id: string
+  name: string
+  suite?: { name: string; suite?: unknown } | undefined
+  result?: { state?: string } | undefined
+}
+
+interface Window {
+  start: bigint
+  file: string
+}
+
+export class WorkerTracer {
+  readonly #config: WorkerConfig
+  readonly #files: WorkerFiles
+  readonly #addons: TracedAddon[] = []
+  readonly #label: string
+  #jsTid = 0
+  #file: Window | undefined
+  readonly #tests = new Map<string, bigint>()
+  readonly #filesRun: string[] = []
+
+  static get(config: WorkerConfig): WorkerTracer {
+    const holder = process as unknown as Record<symbol, WorkerTracer | undefined>
+    return (holder[KEY] ??= new WorkerTracer(config))
+  }
+
+  private constructor(config: WorkerConfig) {
+    this.#config = config
+    // A worker thread shares its process with others: it gets a trace process of its own.
+    const pid = isMainThread ? process.pid : process.pid * 256 + (threadId % 256)
+    const pool = process.env['VITEST_POOL_ID'] ?? '?'
+    this.#label = `vitest worker ${pool} (pid ${process.pid}${isMainThread ? '' : `, thread ${threadId}`})`
+    this.#files = new WorkerFiles(config.rawDir, `${process.pid}-${threadId}`, pid)
+    this.#files.process(this.#label)
+    for (const addon of config.addons) this.#start(addon.label, addon.path)
+    process.once('exit', () => this.#shutdown())
+  }
+
+  #start(label: string, path: string): void {
+    try {
+      const addon = createRequire(path)(path)
+      const collector = new SpanCollector(this.#files)
+      const tracing = Tracing.start(addon, {
+        ...(this.#config.filter !== undefined ? { filter: this.#config.filter } : {}),
+        layers: [collectLayer(collector)],
+        queueCapacity: this.#config.queueCapacity,
+      })
+      this.#jsTid = tracing.stats().threadId
+      collector.nameThread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
+      this.#addons.push({ label, tracing, collector, reportedDrops: 0 })
+      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
+    } catch (error) {
+      this.#problem(`addon ${JSON.stringify(label)} could not be traced: ${message(error)}`)
+    }
+  }
+
+  beginFile(filepath: string, start: bigint): void {
+    const file = relative(this.#config.root, filepath)
+    this.#file = { start, file }
+    this.#filesRun.push(file)
+  }
+
+  beginTest(task: TaskLike): void {
+    const now = process.hrtime.bigint()
+    this.#tests.set(task.id, now)
+    this.#each((a) => {
+      a.tracing.flush()
+      a.collector.beginTest(task.id, now)
+    })
+  }
+
+  endTest(task: TaskLike): void {
+    const end = process.hrtime.bigint()
+    const start = this.#tests.get(task.id) ?? end
+    const spans: SpanStats[] = []
+    let open = 0
+    this.#each((a) => {
+      a.tracing.flush()
+      spans.push(...a.collector.endTest(task.id, end))
+      a.collector.forget(task.id)
+      open += a.collector.openOf(task.id)
+    })
+    const state = task.result?.state ?? 'unknown'
+    const file = this.#file?.file ?? ''
+    if (this.#addons.length > 0) {
+      this.#files.slice(this.#jsTid, task.name, 'test', start, end - start, {
+        test: task.id,
+        file,
+        state,
+        durationMs: Number(end - start) / 1e6,
+      })
+    }
+    this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, spans, open })
+  }
+
+  endFile(): void {
+    const end = process.hrtime.bigint()
+    const file = this.#file
+    this.#each((a) => {
+      a.tracing.flush()
+      for (const id of a.collector.owners()) {
+        const spans = a.collector.stats(id)
+        if (id === '') this.#files.stats({ kind: 'file', file: file?.file ?? '', spans })
+        else this.#files.stats({ kind: 'late', id, spans })
+        a.collector.forget(id)
+      }
+      a.collector.endFile()
+      this.#reportDrops(a)
+    })
+    if (file && this.#addons.length > 0) {
+      this.#files.slice(this.#jsTid, file.file, 'file', file.start, end - file.start, { file: file.file })
+      this.#files.process(`${this.#label}: ${this.#filesRun.join(', ')}`)
+    }
+    this.#files.flush()
+    this.#file = undefined
+    this.#tests.clear()
+  }
+
+  #reportDrops(a: TracedAddon): void {
+    const dropped = a.tracing.stats().dropped
+    if (dropped > a.reportedDrops) {
+      this.#files.stats({ kind: 'dropped', addon: a.label, records: dropped - a.reportedDrops })
+      a.reportedDrops = dropped
+    }
+  }
+
+  #shutdown(): void {
+    for (const a of this.#addons) {
+      try {
+        a.tracing.flush()
+        this.#reportDrops(a)
+        a.tracing.close()
+      } catch (error) {
+        this.#problem(`closing tracing of ${JSON.stringify(a.label)} failed: ${message(error)}`)
+      }
+    }
+    this.#files.close()
+  }
+
+  /** Runs `f` for each traced addon; an addon that throws is switched off. */
+  #each(f: (a: TracedAddon) => void): void {
+    for (const a of [...this.#addons]) {
+      try {
+        f(a)
+      } catch (error) {
+        this.#addons.splice(this.#addons.indexOf(a), 1)
+        this.#problem(`tracing of ${JSON.stringify(a.label)} stopped in a worker: ${message(error)}`)
+      }
+    }
+  }
+
+  #problem(text: string): void {
+    this.#files.stats({ kind: 'problem', text })
+  }
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,0 +1,248 @@
+/**
+ * The collector: turns one worker's record batches into per-test span
+ * statistics and trace slices. It is the layer the Vitest plugin runs in
+ * every worker, fed in batches (never one JavaScript call per span).
+ *
+ * Attribution: a span belongs to the test whose window (on this worker's
+ * JavaScript thread, on the hrtime clock) contains its start, or to its
+ * parent's test when it has a parent. Spans outside every window belong to
+ * the file. When concurrent tests' windows overlap, a span that could be any
+ * of theirs is marked shared between them instead of guessed.
+ */
+import { Kind, RecordReader, type CallsiteInfo, type SpanRecord } from './record.js'
+import type { Fields } from './layer.js'
+
+/** Statistics of one span name within one test (or file), in nanoseconds. */
+export interface SpanStats {
+  name: string
+  target: string
+  calls: number
+  totalNs: number
+  selfNs: number
+  minNs: number
+  maxNs: number
+  /** Set when the spans may belong to any of several concurrent tests. */
+  shared?: boolean
+}
+
+/** Where slices go: the worker's trace file. */
+export interface SliceSink {
+  slice(tid: number, name: string, cat: string, startNs: bigint, durNs: bigint, args: Record<string, unknown>): void
+  instant(tid: number, name: string, cat: string, tsNs: bigint, args: Record<string, unknown>): void
+  thread(tid: number, name: string): void
+}
+
+/** The owner of a span: test ids (none: the file; several: shared). */
+type Owner = readonly string[]
+
+const FILE: Owner = []
+
+interface OpenSpan {
+  readonly callsite: CallsiteInfo
+  readonly owner: Owner
+  fields: Fields
+  busy: bigint
+  child: bigint
+  enteredAt: bigint | undefined
+}
+
+interface Window {
+  readonly id: string
+  readonly start: bigint
+  end: bigint | undefined
+}
+
+export class SpanCollector {
+  readonly #reader = new RecordReader()
+  readonly #spans = new Map<number, OpenSpan>()
+  /** Per thread, the spans currently entered, innermost last. */
+  readonly #stacks = new Map<number, number[]>()
+  readonly #threads = new Set<number>()
+  readonly #windows: Window[] = []
+  /** Stats by owner key ('' for the file) then span key. */
+  readonly #buckets = new Map<string, Map<string, SpanStats>>()
+  readonly #sink: SliceSink
+  #records = 0
+
+  constructor(sink: SliceSink) {
+    this.#sink = sink
+  }
+
+  /** Records decoded so far. */
+  get records(): number {
+    return this.#records
+  }
+
+  /** Spans started and not yet closed. */
+  get open(): number {
+    return this.#spans.size
+  }
+
+  /** The batch sink handed to the addon. Never throws into the traced code. */
+  readonly receive = (batch: Buffer | undefined): void => {
+    if (!batch) return
+    try {
+      this.#reader.read(batch, this.#record)
+    } catch (error) {
+      console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
+    }
+  }
+
+  beginTest(id: string, start: bigint): void {
+    this.#windows.push({ id, start, end: undefined })
+  }
+
+  /** Closes a test's window and returns its statistics so far. */
+  endTest(id: string, end: bigint): SpanStats[] {
+    const window = this.#windows.find((w) => w.id === id && w.end === undefined)
+    if (window) window.end = end
+    return this.stats(id)
+  }
+
+  /** Statistics of a test, or of the file (`''`), sorted by total time. */
+  stats(id: string): SpanStats[] {
+    return [...(this.#buckets.get(id)?.values() ?? [])].sort((a, b) => b.totalNs - a.totalNs)
+  }
+
+  /** Forgets a test's statistics once they are written. */
+  forget(id: string): void {
+    this.#buckets.delete(id)
+  }
+
+  /** Owner keys with statistics not yet forgotten ('' is the file). */
+  owners(): string[] {
+    return [...this.#buckets.keys()]
+  }
+
+  /** Spans still open that belong to test `id`. */
+  openOf(id: string): number {
+    let open = 0
+    for (const span of this.#spans.values()) if (span.owner.includes(id)) open++
+    return open
+  }
+
+  /** Names a thread before its records do (the JavaScript thread). */
+  nameThread(tid: number, name: string): void {
+    this.#thread(tid, name)
+  }
+
+  /** Ends a file: test windows are no longer needed for attribution. */
+  endFile(): void {
+    this.#windows.length = 0
+  }
+
+  readonly #record = (r: SpanRecord): void => {
+    this.#records++
+    switch (r.kind) {
+      case Kind.NewSpan: {
+        this.#thread(r.thread.id, r.thread.name)
+        const parent = r.parent ? this.#spans.get(r.parent) : undefined
+        const owner = parent ? parent.owner : this.#ownerAt(r.ts)
+        this.#spans.set(r.span, { callsite: r.callsite, owner, fields: r.fields, busy: 0n, child: 0n, enteredAt: undefined })
+        break
+      }
+      case Kind.Record: {
+        const span = this.#spans.get(r.span)
+        if (span) span.fields = { ...span.fields, ...this.#reader.nameFields(r.fields, span.callsite) }
+        break
+      }
+      case Kind.Enter: {
+        const span = this.#spans.get(r.span)
+        if (!span) break
+        this.#thread(r.thread.id, r.thread.name)
+        span.enteredAt = r.ts
+        this.#stack(r.thread.id).push(r.span)
+        break
+      }
+      case Kind.Exit: {
+        const span = this.#spans.get(r.span)
+        if (!span || span.enteredAt === undefined) break
+        const dur = r.ts - span.enteredAt
+        span.busy += dur
+        const stack = this.#stack(r.thread.id)
+        const at = stack.lastIndexOf(r.span)
+        if (at >= 0) stack.splice(at, 1)
+        // Time inside an enclosing span on this thread is not that span's own.
+        const enclosing = stack.length > 0 ? this.#spans.get(stack[stack.length - 1]!) : undefined
+        if (enclosing) enclosing.child += dur
+        this.#sink.slice(r.thread.id, span.callsite.name, span.callsite.target, span.enteredAt, dur, this.#args(span))
+        span.enteredAt = undefined
+        break
+      }
+      case Kind.Close: {
+        const span = this.#spans.get(r.span)
+        if (!span) break
+        this.#spans.delete(r.span)
+        this.#count(span)
+        break
+      }
+      case Kind.Event: {
+        this.#thread(r.thread.id, r.thread.name)
+        this.#sink.instant(r.thread.id, r.callsite.name, r.callsite.target, r.ts, {
+          level: r.callsite.level,
+          ...r.fields,
+        })
+        break
+      }
+    }
+  }
+
+  #args(span: OpenSpan): Record<string, unknown> {
+    const args: Record<string, unknown> = { ...span.fields }
+    if (span.owner.length === 1) args['test'] = span.owner[0]
+    else if (span.owner.length > 1) args['sharedBy'] = span.owner
+    return args
+  }
+
+  #count(span: OpenSpan): void {
+    const shared = span.owner.length > 1
+    const owners = span.owner.length === 0 ? [''] : span.owner
+    const busy = Number(span.busy)
+    const self = Number(span.busy - span.child)
+    for (const owner of owners) {
+      let bucket = this.#buckets.get(owner)
+      if (!bucket) this.#buckets.set(owner, (bucket = new Map()))
+      const key = `${span.callsite.target}\u0000${span.callsite.name}${shared ? '\u0000shared' : ''}`
+      const stats = bucket.get(key)
+      if (stats) {
+        stats.calls++
+        stats.totalNs += busy
+        stats.selfNs += self
+        stats.minNs = Math.min(stats.minNs, busy)
+        stats.maxNs = Math.max(stats.maxNs, busy)
+      } else {
+        bucket.set(key, {
+          name: span.callsite.name,
+          target: span.callsite.target,
+          calls: 1,
+          totalNs: busy,
+          selfNs: self,
+          minNs: busy,
+          maxNs: busy,
+          ...(shared ? { shared: true } : {}),
+        })
+      }
+    }
+  }
+
+  /** The tests whose windows contain `ts`. */
+  #ownerAt(ts: bigint): Owner {
+    let found: string[] | undefined
+    for (const w of this.#windows) {
+      if (ts >= w.start && (w.end === undefined || ts <= w.end)) (found ??= []).push(w.id)
+    }
+    return found ?? FILE
+  }
+
+  #stack(tid: number): number[] {
+    let stack = this.#stacks.get(tid)
+    if (!stack) this.#stacks.set(tid, (stack = []))
+    return stack
+  }
+
+  #thread(tid: number, name: string): void {
+    if (this.#threads.has(tid)) return
+    this.#threads.add(tid)
+    this.#sink.thread(tid, name)
+  }
+}
