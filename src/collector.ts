@@ -40,11 +40,22 @@ const FILE: Owner = []
 interface OpenSpan {
   readonly callsite: CallsiteInfo
   readonly owner: Owner
+  readonly createdAt: bigint
+  readonly createdOn: number
   fields: Fields
   busy: bigint
   child: bigint
   enteredAt: bigint | undefined
+  entered: boolean
 }
+
+/**
+ * Spans that are created and closed without ever being entered (a handle for
+ * work done elsewhere, like an AsyncTask's) are shown over their lifetime on
+ * a track of their own beside the creating thread, where they cannot break
+ * that thread's nesting.
+ */
+const LIFETIME_TRACK = 0x40000000
 
 interface Window {
   readonly id: string
@@ -138,7 +149,17 @@ export class SpanCollector {
         this.#thread(r.thread.id, r.thread.name)
         const parent = r.parent ? this.#spans.get(r.parent) : undefined
         const owner = parent ? parent.owner : this.#ownerAt(r.ts)
-        this.#spans.set(r.span, { callsite: r.callsite, owner, fields: r.fields, busy: 0n, child: 0n, enteredAt: undefined })
+        this.#spans.set(r.span, {
+          callsite: r.callsite,
+          owner,
+          createdAt: r.ts,
+          createdOn: r.thread.id,
+          fields: r.fields,
+          busy: 0n,
+          child: 0n,
+          enteredAt: undefined,
+          entered: false,
+        })
         break
       }
       case Kind.Record: {
@@ -151,6 +172,7 @@ export class SpanCollector {
         if (!span) break
         this.#thread(r.thread.id, r.thread.name)
         span.enteredAt = r.ts
+        span.entered = true
         this.#stack(r.thread.id).push(r.span)
         break
       }
@@ -173,6 +195,12 @@ export class SpanCollector {
         const span = this.#spans.get(r.span)
         if (!span) break
         this.#spans.delete(r.span)
+        if (!span.entered) {
+          span.busy = r.ts - span.createdAt
+          const track = LIFETIME_TRACK + span.createdOn
+          if (!this.#threads.has(track)) this.#thread(track, `spans never entered (thread ${span.createdOn})`)
+          this.#sink.slice(track, span.callsite.name, span.callsite.target, span.createdAt, span.busy, this.#args(span))
+        }
         this.#count(span)
         break
       }

@@ -1,0 +1,145 @@
+/**
+ * The plugin end to end: real Vitest child processes on the `basic` fixture
+ * project, in every pool, checked through report.json and the trace as
+ * Chrome DevTools' trace engine reads it.
+ */
+import { describe, expect, test } from 'vitest'
+import type { ReportSpan, ReportTest, SpanReport } from '../src/report/model.js'
+import { classicCalls } from './support/addons.js'
+import { runVitest, type Pool, type RunResult } from './support/run-vitest.js'
+import { loadTrace, slicePath, type Slice, type TraceView } from './support/trace-engine.js'
+
+function testNamed(report: SpanReport, name: string): ReportTest {
+  const found = report.tests.find((t) => t.name === name)
+  if (!found) throw new Error(`no test ${name} in ${report.tests.map((t) => t.name).join(', ')}`)
+  return found
+}
+
+function span(t: ReportTest, name: string): ReportSpan | undefined {
+  return t.spans.find((s) => s.name === name)
+}
+
+/** What every run of the basic project must show, whatever the pool. */
+async function checkBasicRun(run: RunResult): Promise<void> {
+  // One test fails on purpose: the run's outcome is Vitest's own.
+  expect(run.exitCode, run.stdout + run.stderr).toBe(1)
+  expect(run.stdout).toMatch(/Tests\s+1 failed \| 4 passed \| 1 skipped/)
+  const report = run.report()
+  expect(report.version).toBe(1)
+  expect(report.problems).toEqual([])
+  expect(report.droppedRecords).toBe(0)
+
+  const classic = testNamed(report, 'recursion > classic')
+  expect(classic).toMatchObject({ file: 'counts.test.ts', state: 'passed' })
+  expect(classic.spans.map((s) => [s.name, s.calls])).toEqual([['fibonacci', classicCalls(10)]])
+  // All on one thread: the self times add up to the outermost call.
+  const fibSpan = span(classic, 'fibonacci')!
+  expect(fibSpan.selfMs).toBeCloseTo(fibSpan.maxMs, 2)
+  expect(fibSpan.meanMs).toBeCloseTo(fibSpan.totalMs / fibSpan.calls, 3)
+  expect(fibSpan.minMs).toBeLessThanOrEqual(fibSpan.meanMs)
+
+  expect(testNamed(report, 'recursion > no native calls').spans).toEqual([])
+  const failing = testNamed(report, 'recursion > fails after 5 spans')
+  expect(failing.state).toBe('failed')
+  expect(failing.spans.map((s) => [s.name, s.calls])).toEqual([['fibonacci', classicCalls(3) + 1]])
+  const skipped = testNamed(report, 'recursion > skipped')
+  expect(skipped).toMatchObject({ state: 'skipped', spans: [] })
+  // beforeAll ran outside any test: the file's bucket.
+  expect(report.files.find((f) => f.file === 'counts.test.ts')?.spans.map((s) => [s.name, s.calls])).toEqual([
+    ['fibonacci', classicCalls(4)],
+  ])
+
+  // Work on 4 threads belongs to the test that started it.
+  const fan = testNamed(report, 'fan out')
+  expect(Object.fromEntries(fan.spans.map((s) => [s.name, s.calls]))).toEqual({
+    fan_out: 1,
+    worker: 4,
+    fibonacci: 4 * classicCalls(6),
+  })
+  // Children on other threads do not count against fan_out's self time...
+  expect(span(fan, 'fan_out')!.selfMs).toBeCloseTo(span(fan, 'fan_out')!.totalMs, 3)
+  // ...children on the same thread do: a worker's total is its self plus its recursion.
+  expect(span(fan, 'worker')!.totalMs).toBeCloseTo(span(fan, 'worker')!.selfMs + span(fan, 'fibonacci')!.selfMs, 1)
+  const task = testNamed(report, 'async task')
+  expect(span(task, 'compute')?.calls).toBe(1)
+  expect(span(task, 'fibonacci_task')?.calls).toBe(1)
+  // No test's spans leak into another.
+  const total = report.tests.reduce((n, t) => n + t.spans.reduce((m, s) => m + s.calls, 0), 0)
+  expect(total).toBe(classicCalls(10) + classicCalls(3) + 1 + 1 + 4 + 4 * classicCalls(6) + spanCalls(task))
+
+  // The printed report, after Vitest's summary.
+  expect(run.stdout).toContain('NAPI TRACING')
+  expect(run.stdout).toMatch(/✓ recursion > classic 177 spans/)
+  expect(run.stdout).toContain(`Report ${run.reportPath.startsWith('/') ? '' : ''}`)
+  expect(run.stdout).toMatch(/Trace\s+.*trace\.json\s+open it at https:\/\/ui\.perfetto\.dev/)
+
+  await checkTrace(await loadTrace(run.tracePath), report)
+}
+
+function spanCalls(t: ReportTest): number {
+  return t.spans.reduce((n, s) => n + s.calls, 0)
+}
+
+/** The merged trace, as DevTools reads it. */
+async function checkTrace(trace: TraceView, report: SpanReport): Promise<void> {
+  const processes = [...trace.processes.values()]
+  expect(processes.length).toBeGreaterThan(0)
+  for (const p of processes) expect(p.name).toMatch(/^vitest worker \S+ \(pid \d+/)
+  const tests = trace.slices.filter((s) => s.cat === 'test')
+  // Every test that ran has a slice, with its state.
+  expect(tests.map((t) => t.name).sort()).toEqual(['async task', 'classic', 'fails after 5 spans', 'fan out', 'no native calls'])
+  expect(tests.find((t) => t.name === 'fails after 5 spans')?.args['state']).toBe('fail')
+  const files = trace.slices.filter((s) => s.cat === 'file').map((s) => s.name)
+  expect(files.sort()).toEqual(['counts.test.ts', 'threads.test.ts'])
+  // Native spans on the JavaScript thread nest inside their test's slice.
+  const classic = tests.find((t) => t.name === 'classic')!
+  const inside = classic.children.filter((c) => c.name === 'fibonacci')
+  expect(inside).toHaveLength(1)
+  expect(countNamed(inside[0]!, 'fibonacci')).toBe(classicCalls(10))
+  // Native spans on other threads fall within their test's slice in time.
+  const fan = tests.find((t) => t.name === 'fan out')!
+  const workers = trace.slices.filter((s) => s.name === 'worker')
+  expect(workers).toHaveLength(4)
+  for (const w of workers) {
+    expect(w.ts).toBeGreaterThanOrEqual(fan.ts)
+    expect(w.ts + w.dur).toBeLessThanOrEqual(fan.ts + fan.dur)
+    expect(w.args['test']).toBe(fan.args['test'])
+    expect(slicePath(w)).toBe('worker')
+    expect(countNamed(w, 'fibonacci')).toBe(classicCalls(6))
+  }
+  // Threads are named.
+  const threadNames = processes.flatMap((p) => [...p.threads.values()].map((t) => t.name))
+  expect(threadNames).toEqual(expect.arrayContaining(['fib-worker-0', 'fib-worker-3']))
+  expect(threadNames.some((n) => n?.startsWith('JavaScript'))).toBe(true)
+  // Every native slice the report counts is in the trace.
+  const nativeCalls = report.tests.reduce((n, t) => n + spanCalls(t), 0) + classicCalls(4)
+  expect(trace.slices.filter((s) => s.cat === 'fib_addon')).toHaveLength(nativeCalls)
+}
+
+function countNamed(slice: Slice, name: string): number {
+  return (slice.name === name ? 1 : 0) + slice.children.reduce((n, c) => n + countNamed(c, name), 0)
+}
+
+describe('Vitest 4 on Node 20', () => {
+  test.each(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[])('pool %s', async (pool) => {
+    await checkBasicRun(runVitest({ project: 'basic', pool }))
+  })
+
+  test('forks with isolate off', async () => {
+    await checkBasicRun(runVitest({ project: 'basic', pool: 'forks', isolate: false }))
+  })
+
+  test('the reporter survives --reporter flags', () => {
+    const run = runVitest({ project: 'basic', args: ['--reporter=dot'] })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).toContain('NAPI TRACING')
+    expect(run.report().tests).toHaveLength(6)
+  })
+
+  test('VITEST_NAPI_TRACING=0 turns it off', () => {
+    const run = runVitest({ project: 'basic', env: { VITEST_NAPI_TRACING: '0' } })
+    expect(run.exitCode).toBe(1)
+    expect(run.stdout).not.toContain('NAPI TRACING')
+    expect(() => run.report()).toThrow(/no report\.json/)
+  })
+})
