@@ -23,7 +23,7 @@ function span(t: ReportTest, name: string): ReportSpan | undefined {
 async function checkBasicRun(run: RunResult): Promise<void> {
   // One test fails on purpose: the run's outcome is Vitest's own.
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
-  expect(run.stdout).toMatch(/Tests\s+1 failed \| 4 passed \| 1 skipped/)
+  expect(run.stdout).toMatch(/Tests\s+1 failed \| 5 passed \| 1 skipped/)
   const report = run.report()
   expect(report.version).toBe(1)
   expect(report.problems).toEqual([])
@@ -63,9 +63,15 @@ async function checkBasicRun(run: RunResult): Promise<void> {
   const task = testNamed(report, 'async task')
   expect(span(task, 'compute')?.calls).toBe(1)
   expect(span(task, 'fibonacci_task')?.calls).toBe(1)
+  // A second addon, traced separately, in the same run.
+  const checksum = testNamed(report, 'checksum')
+  expect(checksum.spans.map((s) => [s.target, s.name, s.calls])).toEqual([
+    ['other_addon', 'checksum', 1],
+    ['other_addon', 'add', 2],
+  ])
   // No test's spans leak into another.
   const total = report.tests.reduce((n, t) => n + t.spans.reduce((m, s) => m + s.calls, 0), 0)
-  expect(total).toBe(classicCalls(10) + classicCalls(3) + 1 + 1 + 4 + 4 * classicCalls(6) + spanCalls(task))
+  expect(total).toBe(classicCalls(10) + classicCalls(3) + 1 + 1 + 4 + 4 * classicCalls(6) + spanCalls(task) + 3)
 
   // The printed report, after Vitest's summary.
   expect(run.stdout).toContain('NAPI TRACING')
@@ -87,10 +93,10 @@ async function checkTrace(trace: TraceView, report: SpanReport): Promise<void> {
   for (const p of processes) expect(p.name).toMatch(/^vitest worker \S+ \(pid \d+/)
   const tests = trace.slices.filter((s) => s.cat === 'test')
   // Every test that ran has a slice, with its state.
-  expect(tests.map((t) => t.name).sort()).toEqual(['async task', 'classic', 'fails after 5 spans', 'fan out', 'no native calls'])
+  expect(tests.map((t) => t.name).sort()).toEqual(['async task', 'checksum', 'classic', 'fails after 5 spans', 'fan out', 'no native calls'])
   expect(tests.find((t) => t.name === 'fails after 5 spans')?.args['state']).toBe('fail')
   const files = trace.slices.filter((s) => s.cat === 'file').map((s) => s.name)
-  expect(files.sort()).toEqual(['counts.test.ts', 'threads.test.ts'])
+  expect(files.sort()).toEqual(['counts.test.ts', 'other.test.ts', 'threads.test.ts'])
   // Native spans on the JavaScript thread nest inside their test's slice.
   const classic = tests.find((t) => t.name === 'classic')!
   const inside = classic.children.filter((c) => c.name === 'fibonacci')
@@ -112,8 +118,9 @@ async function checkTrace(trace: TraceView, report: SpanReport): Promise<void> {
   expect(threadNames).toEqual(expect.arrayContaining(['fib-worker-0', 'fib-worker-3']))
   expect(threadNames.some((n) => n?.startsWith('JavaScript'))).toBe(true)
   // Every native slice the report counts is in the trace.
-  const nativeCalls = report.tests.reduce((n, t) => n + spanCalls(t), 0) + classicCalls(4)
+  const nativeCalls = report.tests.reduce((n, t) => n + spanCalls(t), 0) + classicCalls(4) - 3
   expect(trace.slices.filter((s) => s.cat === 'fib_addon')).toHaveLength(nativeCalls)
+  expect(trace.slices.filter((s) => s.cat === 'other_addon')).toHaveLength(3)
 }
 
 function countNamed(slice: Slice, name: string): number {
@@ -133,7 +140,7 @@ describe('Vitest 4 on Node 20', () => {
     const run = runVitest({ project: 'basic', args: ['--reporter=dot'] })
     expect(run.exitCode).toBe(1)
     expect(run.stdout).toContain('NAPI TRACING')
-    expect(run.report().tests).toHaveLength(6)
+    expect(run.report().tests).toHaveLength(7)
   })
 
   test('VITEST_NAPI_TRACING=0 turns it off', () => {

@@ -14,3 +14,10 @@ export const fib: FibAddon = require(FIB_ADDON_PATH)
 export function classicCalls(index: number): number {
   return index < 2 ? 1 : 1 + classicCalls(index - 1) + classicCalls(index - 2)
 }
+
+export const OTHER_ADDON_PATH = fileURLToPath(new URL('../../test-fixtures/addons/other/index.js', import.meta.url))
+
+export type OtherAddon = typeof import('../../test-fixtures/addons/other/index.js')
+
+/** A second addon, built without napi-tracing's `otlp` feature. */
+export const other: OtherAddon = require(OTHER_ADDON_PATH)

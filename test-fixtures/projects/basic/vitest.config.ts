@@ -6,7 +6,7 @@ import napiTracing from 'vitest-napi-tracing/plugin'
 export default defineConfig({
   plugins: [
     napiTracing({
-      addons: ['../../addons/fib/index.js'],
+      addons: ['../../addons/fib/index.js', '../../addons/other/index.js'],
       filter: 'trace',
       ...(process.env['FIXTURE_OUTPUT_DIR'] ? { outputDir: process.env['FIXTURE_OUTPUT_DIR'] } : {}),
     }),
