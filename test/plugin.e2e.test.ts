@@ -150,3 +150,24 @@ describe('Vitest 4 on Node 20', () => {
     expect(() => run.report()).toThrow(/no report\.json/)
   })
 })
+
+describe('attribution', () => {
+  test('spans of concurrent tests that overlap are marked shared, never given to one of them', () => {
+    const run = runVitest({ project: 'concurrent' })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    const first = testNamed(report, 'overlapping > first')
+    const second = testNamed(report, 'overlapping > second')
+    // Both tests ran at once on one JavaScript thread: either could have made
+    // any of the spans, so both list all of them as shared.
+    for (const t of [first, second]) {
+      expect(t.spans).toEqual([expect.objectContaining({ name: 'fibonacci', calls: classicCalls(5) + classicCalls(6), shared: true })])
+    }
+    // A test that ran alone is attributed exactly.
+    expect(testNamed(report, 'alone afterwards').spans).toEqual([
+      expect.objectContaining({ name: 'fibonacci', calls: classicCalls(4) }),
+    ])
+    expect(testNamed(report, 'alone afterwards').spans[0]?.shared).toBeUndefined()
+    expect(run.stdout).toContain('shared by concurrent tests')
+  })
+})
