@@ -151,6 +151,16 @@ describe('Vitest 4 on Node 20', () => {
   })
 })
 
+describe('Vitest 5 on Node 24', () => {
+  test.each(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[])('pool %s', async (pool) => {
+    await checkBasicRun(runVitest({ project: 'basic', major: 5, pool }))
+  })
+
+  test('threads with isolate off', async () => {
+    await checkBasicRun(runVitest({ project: 'basic', major: 5, pool: 'threads', isolate: false }))
+  })
+})
+
 describe('attribution', () => {
   test('spans of concurrent tests that overlap are marked shared, never given to one of them', () => {
     const run = runVitest({ project: 'concurrent' })
