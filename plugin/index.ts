@@ -3,6 +3,7 @@
  * addons in every worker, and a reporter that prints the span report and
  * writes report.json and trace.json. Nothing else in the config changes.
  */
+import { accessSync, constants, mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { Plugin } from 'vite'
@@ -34,18 +35,35 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
         root,
         queueCapacity: options.queueCapacity ?? 64 << 20,
       }
-      // Called once per project: add the setup file once to each.
-      if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.push(SETUP_FILE)
+      const problems = addons.flatMap((a) => (a.problem ? [a.problem] : []))
+      const unwritable = checkWritable(config.rawDir)
+      if (unwritable) {
+        // The tests run untraced rather than not at all.
+        problems.push(`tracing is off: ${unwritable}; set napiTracing({ outputDir }) to a folder you can write to`)
+      } else if (!project.config.setupFiles.includes(SETUP_FILE)) {
+        // Called once per project: add the setup file once to each.
+        project.config.setupFiles.push(SETUP_FILE)
+      }
       project.provide(PROVIDE_KEY, config)
       const marked = vitest as unknown as Record<symbol, boolean>
       if (!marked[REPORTER_ADDED]) {
         marked[REPORTER_ADDED] = true
-        const problems = addons.flatMap((a) => (a.problem ? [a.problem] : []))
         // Added here, not in test.reporters, so that --reporter flags keep it.
         vitest.config.reporters.push(new NapiTracingReporter({ ...options, outputDir, rawDir: config.rawDir, problems }) as never)
       }
     },
   } as Plugin
+}
+
+/** Why `dir` cannot be written, or undefined when it can. */
+function checkWritable(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true })
+    accessSync(dir, constants.W_OK)
+    return undefined
+  } catch (error) {
+    return `cannot write to ${dir} (${error instanceof Error ? error.message : String(error)})`
+  }
 }
 
 export default napiTracing

@@ -13,19 +13,21 @@ const fileStart = process.hrtime.bigint()
 
 // Vitest 4.1+ passes the file to top-level hooks as the second argument; the
 // first must be a destructuring pattern.
-beforeAll(({}, suite) => {
-  tracer.beginFile((suite as { filepath?: string }).filepath ?? suite.name, fileStart)
-})
+if (tracer) {
+  beforeAll(({}, suite) => {
+    tracer.beginFile((suite as { filepath?: string }).filepath ?? suite.name, fileStart)
+  })
 
-aroundEach(async (runTest, context) => {
-  tracer.beginTest(context.task)
-  try {
-    await runTest()
-  } finally {
-    tracer.endTest(context.task)
-  }
-})
+  aroundEach(async (runTest, context) => {
+    tracer.beginTest(context.task)
+    try {
+      await runTest()
+    } finally {
+      tracer.endTest(context.task)
+    }
+  })
 
-afterAll(() => {
-  tracer.endFile()
-})
+  afterAll(() => {
+    tracer.endFile()
+  })
+}

@@ -16,6 +16,8 @@ import { WorkerFiles } from '../src/trace/worker-file.js'
 import type { WorkerConfig } from './options.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
+/** How often a worker writes what it has while tests run. */
+const CHECKPOINT_MS = 100
 
 interface TracedAddon {
   label: string
@@ -47,9 +49,18 @@ export class WorkerTracer {
   readonly #tests = new Map<string, bigint>()
   readonly #filesRun: string[] = []
 
-  static get(config: WorkerConfig): WorkerTracer {
-    const holder = process as unknown as Record<symbol, WorkerTracer | undefined>
-    return (holder[KEY] ??= new WorkerTracer(config))
+  /** This worker's tracer; undefined (tests run untraced) if it cannot start at all. */
+  static get(config: WorkerConfig): WorkerTracer | undefined {
+    const holder = process as unknown as Record<symbol, WorkerTracer | null | undefined>
+    if (holder[KEY] === undefined) {
+      try {
+        holder[KEY] = new WorkerTracer(config)
+      } catch (error) {
+        holder[KEY] = null
+        console.error(`vitest-napi-tracing: tracing is off in this worker: ${message(error)}`)
+      }
+    }
+    return holder[KEY] ?? undefined
   }
 
   private constructor(config: WorkerConfig) {
@@ -62,6 +73,32 @@ export class WorkerTracer {
     this.#files.process(this.#label)
     for (const addon of config.addons) this.#start(addon.label, addon.path)
     process.once('exit', () => this.#shutdown())
+    // Records and trace lines reach the disk while a test runs, so a worker
+    // that is killed keeps what it finished before.
+    setInterval(() => this.#safely(() => this.#checkpoint()), CHECKPOINT_MS).unref()
+  }
+
+  /** Drains the addons and writes what they finished, and the running tests' figures so far. */
+  #checkpoint(): void {
+    this.#each((a) => a.tracing.flush())
+    for (const id of this.#tests.keys()) {
+      const spans = this.#addons.flatMap((a) => a.collector.stats(id))
+      if (spans.length > 0) this.#files.stats({ kind: 'progress', id, spans })
+    }
+    this.#files.flush()
+  }
+
+  /** Runs `f`; a failure is written down, never thrown into the test run. */
+  #safely(f: () => void): void {
+    try {
+      f()
+    } catch (error) {
+      try {
+        this.#problem(`tracing failed in a worker: ${message(error)}`)
+      } catch {
+        console.error(`vitest-napi-tracing: tracing failed in a worker: ${message(error)}`)
+      }
+    }
   }
 
   #start(label: string, path: string): void {
@@ -83,12 +120,28 @@ export class WorkerTracer {
   }
 
   beginFile(filepath: string, start: bigint): void {
+    this.#safely(() => this.#beginFile(filepath, start))
+  }
+
+  beginTest(task: TaskLike): void {
+    this.#safely(() => this.#beginTest(task))
+  }
+
+  endTest(task: TaskLike): void {
+    this.#safely(() => this.#endTest(task))
+  }
+
+  endFile(): void {
+    this.#safely(() => this.#endFile())
+  }
+
+  #beginFile(filepath: string, start: bigint): void {
     const file = relative(this.#config.root, filepath)
     this.#file = { start, file }
     this.#filesRun.push(file)
   }
 
-  beginTest(task: TaskLike): void {
+  #beginTest(task: TaskLike): void {
     const now = process.hrtime.bigint()
     this.#tests.set(task.id, now)
     this.#each((a) => {
@@ -97,7 +150,7 @@ export class WorkerTracer {
     })
   }
 
-  endTest(task: TaskLike): void {
+  #endTest(task: TaskLike): void {
     const end = process.hrtime.bigint()
     const start = this.#tests.get(task.id) ?? end
     const spans: SpanStats[] = []
@@ -119,9 +172,10 @@ export class WorkerTracer {
       })
     }
     this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, spans, open })
+    this.#tests.delete(task.id)
   }
 
-  endFile(): void {
+  #endFile(): void {
     const end = process.hrtime.bigint()
     const file = this.#file
     this.#each((a) => {

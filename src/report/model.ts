@@ -66,6 +66,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
   const byTest = new Map<string, SpanStats[]>()
   const open = new Map<string, number>()
   const byFile = new Map<string, SpanStats[]>()
+  const progress = new Map<string, SpanStats[]>()
   let dropped = 0
   const workerProblems = new Map<string, number>()
   for (const line of lines) {
@@ -76,6 +77,10 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
         break
       case 'late':
         push(byTest, line.id, line.spans)
+        break
+      case 'progress':
+        // Cumulative: the last one counts, and only if the test never ended.
+        progress.set(line.id, line.spans)
         break
       case 'file':
         push(byFile, line.file, line.spans)
@@ -89,6 +94,9 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       case 'worker':
         break
     }
+  }
+  for (const [id, spans] of progress) {
+    if (!open.has(id)) push(byTest, id, spans)
   }
   const tests = results.map(
     (r): ReportTest => ({

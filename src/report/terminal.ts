@@ -35,7 +35,7 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   const width = Math.max(12, ...allSpans.map((s) => s.name.length))
   for (const [file, tests] of files) {
     const fileSpans = report.files.find((f) => f.file === file)?.spans ?? []
-    const shown = options.mode === 'full' ? tests : tests.filter((t) => t.spans.length > 0)
+    const shown = options.mode === 'full' ? tests : tests.filter((t) => t.spans.length > 0 || t.openSpans > 0)
     if (shown.length === 0 && fileSpans.length === 0) continue
     out.push('', ` ${c.cyan(file)}`)
     for (const test of shown) {

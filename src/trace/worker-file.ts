@@ -15,6 +15,8 @@ export type StatsLine =
   | { kind: 'test'; id: string; file: string; name: string; state: string; spans: SpanStats[]; open: number }
   | { kind: 'file'; file: string; spans: SpanStats[] }
   | { kind: 'late'; id: string; spans: SpanStats[] }
+  /** A running test's figures so far: used when its worker dies before the test ends. */
+  | { kind: 'progress'; id: string; spans: SpanStats[] }
   | { kind: 'dropped'; addon: string; records: number }
   | { kind: 'problem'; text: string }
 

@@ -21,9 +21,13 @@ export interface RunOptions {
   isolate?: boolean
   args?: string[]
   env?: Record<string, string>
+  /** Also run Vitest's JSON reporter, for `states()`. */
+  json?: boolean
 }
 
 export interface RunResult {
+  /** The child's working directory: a fresh folder, also for files it writes. */
+  cwd: string
   exitCode: number | null
   stdout: string
   stderr: string
@@ -31,6 +35,8 @@ export interface RunResult {
   reportPath: string
   tracePath: string
   report: () => SpanReport
+  /** Test states by full name, from Vitest's own JSON reporter (with `json: true`). */
+  states: () => Record<string, string>
 }
 
 export function runVitest(options: RunOptions): RunResult {
@@ -41,14 +47,18 @@ export function runVitest(options: RunOptions): RunResult {
   if (options.pool) args.push('--pool', options.pool)
   if (options.isolate === false) args.push('--no-isolate')
   args.push(...(options.args ?? []))
+  const cwd = mkdtempSync(join(tmpdir(), 'napi-tracing-cwd-'))
+  const vitestJson = join(cwd, 'vitest.json')
+  if (options.json) args.push('--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`)
   const child = spawnSync(node, args, {
-    cwd: REPO,
+    cwd,
     encoding: 'utf8',
     timeout: 120_000,
     env: { ...process.env, FIXTURE_OUTPUT_DIR: outputDir, NO_COLOR: '1', ...options.env },
   })
   const reportPath = join(outputDir, 'report.json')
   return {
+    cwd,
     exitCode: child.status,
     stdout: child.stdout,
     stderr: child.stderr,
@@ -58,6 +68,12 @@ export function runVitest(options: RunOptions): RunResult {
     report: () => {
       if (!existsSync(reportPath)) throw new Error(`no report.json; vitest said:\n${child.stdout}\n${child.stderr}`)
       return JSON.parse(readFileSync(reportPath, 'utf8')) as SpanReport
+    },
+    states: () => {
+      const json = JSON.parse(readFileSync(vitestJson, 'utf8')) as {
+        testResults: Array<{ assertionResults: Array<{ fullName: string; status: string }> }>
+      }
+      return Object.fromEntries(json.testResults.flatMap((f) => f.assertionResults.map((a) => [a.fullName, a.status])))
     },
   }
 }

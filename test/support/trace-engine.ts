@@ -97,7 +97,10 @@ function view(data: any): TraceView {
       const t = thread(pid, tid)
       if (!rt.tree) continue
       const placed = new Set<unknown>()
-      const visit = (node: any, parent: Slice | undefined) => {
+      // Iterative pre-order walk: traces may nest ten thousand deep.
+      const pending: Array<[any, Slice | undefined]> = [...rt.tree.roots].reverse().map((n: any) => [n, undefined])
+      while (pending.length > 0) {
+        const [node, parent] = pending.pop()!
         const e = node.entry
         placed.add(e)
         const s: Slice = { name: e.name, cat: e.cat, ph: e.ph, ts: e.ts, dur: e.dur ?? 0, args: e.args ?? {}, children: [], parent }
@@ -106,9 +109,8 @@ function view(data: any): TraceView {
         slices.push(s)
         if (parent) parent.children.push(s)
         else t.roots.push(s)
-        for (const child of node.children) visit(child, s)
+        for (const child of [...node.children].reverse()) pending.push([child, s])
       }
-      for (const root of rt.tree.roots) visit(root, undefined)
       t.unplaced = rt.entries.filter((e: unknown) => !placed.has(e)).length
     }
   }
@@ -117,6 +119,7 @@ function view(data: any): TraceView {
 
 /** `a > b > c`: a slice's ancestry, for readable assertions. */
 export function slicePath(slice: Slice): string {
+  // Walks parents, so deep traces cost no recursion.
   const names: string[] = []
   for (let s: Slice | undefined = slice; s; s = s.parent) names.unshift(s.name)
   return names.join(' > ')

@@ -196,3 +196,91 @@ async fn tokio_yield() {
     }
     YieldOnce(false).await
 }
+
+/// A span with one string field of `bytes` bytes.
+#[napi]
+pub fn big_field(bytes: u32) -> u32 {
+    let text = "x".repeat(bytes as usize);
+    info_span!("big_field", text = text.as_str()).in_scope(|| bytes)
+}
+
+/// An event whose `Debug` fields come from bytes that are not UTF-8.
+#[napi]
+pub fn odd_debug() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let raw: &[u8] = b"ok\xff\xfe";
+    tracing::info!(
+        raw = ?raw,
+        os = ?OsStr::from_bytes(raw),
+        lossy = %String::from_utf8_lossy(raw),
+        "non-UTF-8 input"
+    );
+}
+
+/// Nested spans `depth` deep on the calling thread.
+#[napi]
+pub fn deep(depth: u32) -> u32 {
+    fn level(at: u32, depth: u32) -> u32 {
+        if at == depth {
+            return at;
+        }
+        info_span!("level", at).in_scope(|| level(at + 1, depth))
+    }
+    // Deep recursion needs a larger stack than the JavaScript thread may offer.
+    let parent = Span::current();
+    thread::scope(|scope| {
+        thread::Builder::new()
+            .name("deep".into())
+            .stack_size(256 << 20)
+            .spawn_scoped(scope, move || {
+                info_span!(parent: &parent, "deep", depth).in_scope(|| level(0, depth))
+            })
+            .expect("spawn the deep thread")
+            .join()
+            .unwrap_or(0)
+    })
+}
+
+/// `threads` threads at once, each making `spans` spans under this call's span.
+#[instrument]
+#[napi]
+pub fn many_threads(threads: u32, spans: u32) -> u32 {
+    let parent = Span::current();
+    thread::scope(|scope| {
+        for thread in 0..threads {
+            let parent = parent.clone();
+            thread::Builder::new()
+                .stack_size(64 << 10)
+                .spawn_scoped(scope, move || {
+                    for n in 0..spans {
+                        info_span!(parent: &parent, "tick", thread, n).in_scope(|| {});
+                    }
+                })
+                .expect("spawn a thread");
+        }
+    });
+    threads * spans
+}
+
+/// A span that is entered and never closed: it is kept alive forever.
+#[napi]
+pub fn leak_span() {
+    let span = info_span!("leaked");
+    span.in_scope(|| tracing::info!("inside the leaked span"));
+    std::mem::forget(span);
+}
+
+/// Calls `callback` from another thread, inside a span; what the callback
+/// throws is an uncaught exception of the process.
+#[napi]
+pub fn call_back_later(
+    callback: napi::threadsafe_function::ThreadsafeFunction<u32, (), u32, napi::Status, false>,
+) {
+    let parent = info_span!("call_back_later");
+    thread::spawn(move || {
+        info_span!(parent: &parent, "calling_back").in_scope(|| {
+            callback.call(7, napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking);
+        });
+    });
+}
