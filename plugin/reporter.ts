@@ -12,7 +12,7 @@ import { computeSpanReport, type TestResult, type TestState } from '../src/repor
 import { writeReport } from '../src/report/json.js'
 import { formatSpanReport } from '../src/report/terminal.js'
 import { mergeTraces } from '../src/trace/merge.js'
-import { STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
+import { ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
 import type { NapiTracingOptions } from './options.js'
 
 export interface ReporterOptions extends NapiTracingOptions {
@@ -25,6 +25,7 @@ export interface ReporterOptions extends NapiTracingOptions {
 export class NapiTracingReporter implements Reporter {
   readonly #options: ReporterOptions
   #vitest: Vitest | undefined
+  #run = ''
 
   constructor(options: ReporterOptions) {
     this.#options = options
@@ -35,8 +36,15 @@ export class NapiTracingReporter implements Reporter {
   }
 
   onTestRunStart(): void {
-    // Each run (and watch-mode rerun) starts from empty worker files.
-    rmSync(this.#options.rawDir, { recursive: true, force: true })
+    // Each run (and watch-mode rerun) has worker files of its own; workers
+    // that outlive a run follow the run file to the next one.
+    this.#run = String(Date.now())
+    try {
+      rmSync(this.#options.rawDir, { recursive: true, force: true })
+      startRun(this.#options.rawDir, this.#run)
+    } catch {
+      // Reported at the end, where writing the report fails the same way.
+    }
   }
 
   async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
@@ -46,7 +54,7 @@ export class NapiTracingReporter implements Reporter {
     const reportPath = join(this.#options.outputDir, 'report.json')
     const tracePath = join(this.#options.outputDir, 'trace.json')
     const problems = [...this.#options.problems]
-    const lines = readStatsLines(this.#options.rawDir, problems)
+    const lines = readStatsLines(this.#options.rawDir, this.#run, problems)
     const report = computeSpanReport(modules.flatMap(testResults), lines, problems)
     let wroteReport = false
     let wroteTrace = false
@@ -57,7 +65,7 @@ export class NapiTracingReporter implements Reporter {
       report.problems.push(`could not write ${reportPath}: ${message(error)}; set napiTracing({ outputDir }) to a writable folder`)
     }
     try {
-      const merged = await mergeTraces(this.#options.rawDir, tracePath, { root })
+      const merged = await mergeTraces(this.#options.rawDir, this.#run, tracePath, { root })
       wroteTrace = true
       if (merged.skipped > 0) {
         report.problems.push(`${merged.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
@@ -92,10 +100,10 @@ function testResults(module: TestModule): TestResult[] {
 }
 
 /** Every line of every worker's stats file; unreadable lines become problems. */
-function readStatsLines(dir: string, problems: string[]): StatsLine[] {
+function readStatsLines(dir: string, run: string, problems: string[]): StatsLine[] {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((f) => f.endsWith(STATS_SUFFIX))
+    names = readdirSync(dir).filter((f) => f.endsWith(STATS_SUFFIX) && ofRun(f, run))
   } catch {
     return []
   }

@@ -136,6 +136,7 @@ export class WorkerTracer {
   }
 
   #beginFile(filepath: string, start: bigint): void {
+    this.#files.followRun()
     const file = relative(this.#config.root, filepath)
     this.#file = { start, file }
     this.#filesRun.push(file)
@@ -237,5 +238,6 @@ export class WorkerTracer {
 }
 
 function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+  const text = error instanceof Error ? error.message : String(error)
+  return text.replace(/^vitest-napi-tracing: /, '')
 }

@@ -6,7 +6,7 @@ import { createReadStream, createWriteStream, mkdirSync, readdirSync } from 'nod
 import { once } from 'node:events'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { TRACE_SUFFIX } from './worker-file.js'
+import { ofRun, TRACE_SUFFIX } from './worker-file.js'
 
 export interface MergeResult {
   files: number
@@ -15,8 +15,8 @@ export interface MergeResult {
   skipped: number
 }
 
-export async function mergeTraces(rawDir: string, out: string, otherData: Record<string, unknown> = {}): Promise<MergeResult> {
-  const inputs = listFiles(rawDir)
+export async function mergeTraces(rawDir: string, run: string, out: string, otherData: Record<string, unknown> = {}): Promise<MergeResult> {
+  const inputs = listFiles(rawDir, run)
   mkdirSync(dirname(out), { recursive: true })
   const stream = createWriteStream(out)
   const write = async (text: string) => {
@@ -50,10 +50,10 @@ export async function mergeTraces(rawDir: string, out: string, otherData: Record
   return { files: inputs.length, events, skipped }
 }
 
-function listFiles(dir: string): string[] {
+function listFiles(dir: string, run: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((f) => f.endsWith(TRACE_SUFFIX))
+      .filter((f) => f.endsWith(TRACE_SUFFIX) && ofRun(f, run))
       .sort()
       .map((f) => join(dir, f))
   } catch {

@@ -4,7 +4,7 @@
  * folder. Lines are written whole, synchronously, so a worker that dies
  * leaves every line it finished; the reporter merges the files at run end.
  */
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SliceSink, SpanStats } from '../collector.js'
 import { nsToUs, toArgs, type TraceEvent } from './events.js'
@@ -22,31 +22,86 @@ export type StatsLine =
 
 export const TRACE_SUFFIX = '.trace.jsonl'
 export const STATS_SUFFIX = '.stats.jsonl'
+/** The file in the raw folder naming the current run; worker files start with it. */
+const RUN_FILE = 'run'
+
+/** Starts a run: called by the reporter before any worker writes. */
+export function startRun(dir: string, run: string): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, RUN_FILE), run)
+}
+
+/** The run workers should write for now; '' before any run started. */
+export function currentRun(dir: string): string {
+  try {
+    return readFileSync(join(dir, RUN_FILE), 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** Whether a raw file belongs to `run`. */
+export function ofRun(name: string, run: string): boolean {
+  return name.startsWith(`${run}.`)
+}
 
 /** Buffered bytes that trigger a write. */
 const WRITE_AT = 256 * 1024
 
 export class WorkerFiles implements SliceSink {
   readonly pid: number
-  readonly #trace: number
-  readonly #stats: number
+  readonly #dir: string
+  readonly #key: string
+  #run: string
+  #trace: number
+  #stats: number
   #buffer: string[] = []
   #size = 0
   #closed = false
+  /** Process and thread names, written again at the top of each run's file. */
+  readonly #names = new Map<string, TraceEvent>()
 
   /**
-   * @param dir the run's raw folder
-   * @param key unique per worker and addon (pid, thread, addon)
+   * @param dir the raw folder
+   * @param key unique per worker (pid and thread)
    * @param pid the trace pid: the process id, or a worker thread's own id
    */
   constructor(dir: string, key: string, pid: number) {
     mkdirSync(dir, { recursive: true })
     this.pid = pid
-    this.#trace = openSync(join(dir, key + TRACE_SUFFIX), 'a')
-    this.#stats = openSync(join(dir, key + STATS_SUFFIX), 'a')
+    this.#dir = dir
+    this.#key = key
+    this.#run = currentRun(dir)
+    ;[this.#trace, this.#stats] = this.#open()
+  }
+
+  #open(): [number, number] {
+    const base = join(this.#dir, `${this.#run}.${this.#key}`)
+    return [openSync(base + TRACE_SUFFIX, 'a'), openSync(base + STATS_SUFFIX, 'a')]
+  }
+
+  /**
+   * Follows the reporter to a new run (watch mode reruns a worker that
+   * outlived the previous run): later lines go to files of the new run.
+   */
+  followRun(): void {
+    const run = currentRun(this.#dir)
+    if (this.#closed || run === this.#run) return
+    this.flush()
+    closeSync(this.#trace)
+    closeSync(this.#stats)
+    this.#run = run
+    mkdirSync(this.#dir, { recursive: true })
+    ;[this.#trace, this.#stats] = this.#open()
+    for (const event of this.#names.values()) this.#line(event)
   }
 
   event(event: TraceEvent): void {
+    if (event.ph === 'M') this.#names.set(`${event.name}\u0000${event.tid}`, event)
+    this.#line(event)
+  }
+
+  #line(event: TraceEvent): void {
     const line = JSON.stringify(event) + '\n'
     this.#buffer.push(line)
     this.#size += line.length

@@ -138,16 +138,22 @@ fn build_layers(
 }
 
 #[cfg(feature = "otlp")]
-fn build_otlp(config: &config::OtlpConfig) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
+fn build_otlp(
+    config: &config::OtlpConfig,
+) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
     layers::otlp::build(config)
 }
 
 #[cfg(not(feature = "otlp"))]
-fn build_otlp(_config: &config::OtlpConfig) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
-    Err("otlpLayer: this addon was built without OpenTelemetry support; enable the `otlp` \
+fn build_otlp(
+    _config: &config::OtlpConfig,
+) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
+    Err(
+        "otlpLayer: this addon was built without OpenTelemetry support; enable the `otlp` \
          feature of napi-tracing in the addon's Cargo.toml \
          (napi-tracing = { ..., features = [\"otlp\"] }) and rebuild it"
-        .to_owned())
+            .to_owned(),
+    )
 }
 
 /// A weak threadsafe function whose only job is to run `drain` on this

@@ -56,7 +56,10 @@ struct Shared {
 static SHARED: OnceLock<Shared> = OnceLock::new();
 
 /// Starts a trace file for session `session` and returns the layer and output.
-pub(crate) fn build(config: &ChromeConfig, session: u64) -> Result<(BoxedLayer, Box<dyn Output>), String> {
+pub(crate) fn build(
+    config: &ChromeConfig,
+    session: u64,
+) -> Result<(BoxedLayer, Box<dyn Output>), String> {
     let file = create_file("chromeLayer", &config.path)?;
     let progress = Arc::new(Progress::default());
     let shared = match SHARED.get() {
@@ -215,7 +218,10 @@ impl Output for ChromeOutput {
             ));
         }
         if let Some(error) = lock(&self.progress.state).error.take() {
-            closed.warnings.push(format!("chromeLayer: writing {:?} failed: {error}", self.path));
+            closed.warnings.push(format!(
+                "chromeLayer: writing {:?} failed: {error}",
+                self.path
+            ));
         }
         closed
     }
@@ -240,7 +246,12 @@ struct TraceFile {
 }
 
 impl TraceFile {
-    fn new(file: File, config: &ChromeConfig, origin_us: f64, progress: Arc<Progress>) -> TraceFile {
+    fn new(
+        file: File,
+        config: &ChromeConfig,
+        origin_us: f64,
+        progress: Arc<Progress>,
+    ) -> TraceFile {
         TraceFile {
             out: BufWriter::new(file),
             line: Vec::new(),
@@ -284,15 +295,18 @@ impl TraceFile {
                     }
                 }
                 Err(e) => self.progress.update(|s| {
-                    s.error
-                        .get_or_insert_with(|| format!("unreadable entry from tracing-chrome: {e}"));
+                    s.error.get_or_insert_with(|| {
+                        format!("unreadable entry from tracing-chrome: {e}")
+                    });
                 }),
             },
         }
     }
 
     fn rewrite(&self, value: &mut Value) {
-        let Some(entry) = value.as_object_mut() else { return };
+        let Some(entry) = value.as_object_mut() else {
+            return;
+        };
         entry.insert("pid".into(), self.pid.into());
         if let Some(ts) = entry.get("ts").and_then(Value::as_f64) {
             entry.insert("ts".into(), (self.origin_us + ts).into());

@@ -58,8 +58,14 @@ pub(crate) enum Format {
 
 pub(crate) fn build(config: &FmtConfig) -> Result<BoxedLayer, String> {
     let (writer, terminal) = match &config.writer {
-        Writer::Stdout => (BoxMakeWriter::new(std::io::stdout), std::io::stdout().is_terminal()),
-        Writer::Stderr => (BoxMakeWriter::new(std::io::stderr), std::io::stderr().is_terminal()),
+        Writer::Stdout => (
+            BoxMakeWriter::new(std::io::stdout),
+            std::io::stdout().is_terminal(),
+        ),
+        Writer::Stderr => (
+            BoxMakeWriter::new(std::io::stderr),
+            std::io::stderr().is_terminal(),
+        ),
         Writer::File { path } => (
             BoxMakeWriter::new(Arc::new(create_file("fmtLayer", path)?)),
             false,

@@ -32,9 +32,13 @@ pub(crate) struct Closed {
 pub(crate) fn create_file(layer: &str, path: &str) -> Result<File, String> {
     File::create(Path::new(path)).map_err(|e| {
         let fix = match e.kind() {
-            std::io::ErrorKind::NotFound => "create the directory first, or choose a file in an existing directory",
+            std::io::ErrorKind::NotFound => {
+                "create the directory first, or choose a file in an existing directory"
+            }
             std::io::ErrorKind::PermissionDenied => "choose a file in a directory you can write to",
-            std::io::ErrorKind::NotADirectory => "a parent of the path is a file, not a directory; choose another path",
+            std::io::ErrorKind::NotADirectory => {
+                "a parent of the path is a file, not a directory; choose another path"
+            }
             std::io::ErrorKind::IsADirectory => "the path is a directory; name a file in it",
             _ => "choose another file",
         };

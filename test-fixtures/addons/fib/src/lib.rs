@@ -280,7 +280,10 @@ pub fn call_back_later(
     let parent = info_span!("call_back_later");
     thread::spawn(move || {
         info_span!(parent: &parent, "calling_back").in_scope(|| {
-            callback.call(7, napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking);
+            callback.call(
+                7,
+                napi::threadsafe_function::ThreadsafeFunctionCallMode::NonBlocking,
+            );
         });
     });
 }
