@@ -101,3 +101,33 @@ describe('bad input gets a clear error', () => {
     expect(tracing.closed).toBe(true)
   })
 })
+
+describe('re-entrancy', () => {
+  test('a layer that calls back into the addon from a callback gets those spans too, after the current one', () => {
+    const layer = new RecordingLayer()
+    let nested = 0
+    tracing = Tracing.start(fib, {
+      filter: 'trace',
+      layers: [
+        callbackLayer({
+          onNewSpan(span) {
+            layer.onNewSpan(span)
+            // Calls into the addon while the addon is delivering to us.
+            if (span.name === 'fibonacci' && span.fields['index'] === 3) nested += fib.recordLater(nested + 1)
+          },
+          onEnter: (span) => layer.onEnter(span, undefined),
+          onExit: (span) => layer.onExit(span, undefined),
+          onClose: (span) => layer.onClose(span, undefined),
+        }),
+      ],
+    })
+    expect(fib.fibonacci(5, false)).toBe(5)
+    // fibonacci(5) calls fibonacci(3) twice: two nested calls, each with its span.
+    expect(nested).toBe(2 + 6) // recordLater(1) = 2, then recordLater(3) = 6
+    expect(layer.named('fibonacci')).toHaveLength(classicCalls(5))
+    expect(layer.named('record_later')).toHaveLength(2)
+    for (const id of layer.spans.keys()) {
+      expect(layer.history(id)).toEqual(['onNewSpan', 'onEnter', 'onExit', 'onClose'])
+    }
+  })
+})
