@@ -19,12 +19,7 @@ if (tracer) {
   })
 
   aroundEach(async (runTest, context) => {
-    tracer.beginTest(context.task)
-    try {
-      await runTest()
-    } finally {
-      tracer.endTest(context.task)
-    }
+    await tracer.runTest(context.task, runTest)
   })
 
   afterAll(() => {

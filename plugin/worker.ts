@@ -13,6 +13,8 @@ import { SpanCollector, type SpanStats } from '../src/collector.js'
 import { collectLayer } from '../src/config.js'
 import { Tracing } from '../src/tracing.js'
 import { WorkerFiles } from '../src/trace/worker-file.js'
+import { asTracingAddon } from '../src/native.js'
+import { callerStore, tagCalls } from './callers.js'
 import type { WorkerConfig } from './options.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
@@ -46,7 +48,9 @@ export class WorkerTracer {
   readonly #label: string
   #jsTid = 0
   #file: Window | undefined
-  readonly #tests = new Map<string, bigint>()
+  /** Tests running now: start time and caller tag. */
+  readonly #tests = new Map<string, { start: bigint; tag: number }>()
+  #nextTag = 1
   readonly #filesRun: string[] = []
 
   /** This worker's tracer; undefined (tests run untraced) if it cannot start at all. */
@@ -103,7 +107,7 @@ export class WorkerTracer {
 
   #start(label: string, path: string): void {
     try {
-      const addon = createRequire(path)(path)
+      const addon = createRequire(path)(path) as Record<string, unknown>
       const collector = new SpanCollector(this.#files)
       const tracing = Tracing.start(addon, {
         ...(this.#config.filter !== undefined ? { filter: this.#config.filter } : {}),
@@ -112,6 +116,7 @@ export class WorkerTracer {
       })
       this.#jsTid = tracing.stats().threadId
       collector.nameThread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
+      tagCalls(addon, asTracingAddon(addon), () => this.#tests.size > 1)
       this.#addons.push({ label, tracing, collector, reportedDrops: 0 })
       this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
     } catch (error) {
@@ -123,12 +128,17 @@ export class WorkerTracer {
     this.#safely(() => this.#beginFile(filepath, start))
   }
 
-  beginTest(task: TaskLike): void {
-    this.#safely(() => this.#beginTest(task))
-  }
-
-  endTest(task: TaskLike): void {
-    this.#safely(() => this.#endTest(task))
+  /** Runs a test (`runTest`) between its begin and end marks, tagging its calls. */
+  async runTest(task: TaskLike, runTest: () => Promise<void>): Promise<void> {
+    let tag = 0
+    this.#safely(() => {
+      tag = this.#beginTest(task)
+    })
+    try {
+      await callerStore.run(tag, runTest)
+    } finally {
+      this.#safely(() => this.#endTest(task))
+    }
   }
 
   endFile(): void {
@@ -142,18 +152,20 @@ export class WorkerTracer {
     this.#filesRun.push(file)
   }
 
-  #beginTest(task: TaskLike): void {
+  #beginTest(task: TaskLike): number {
     const now = process.hrtime.bigint()
-    this.#tests.set(task.id, now)
+    const tag = this.#nextTag++
+    this.#tests.set(task.id, { start: now, tag })
     this.#each((a) => {
       a.tracing.flush()
-      a.collector.beginTest(task.id, now)
+      a.collector.beginTest(task.id, now, tag)
     })
+    return tag
   }
 
   #endTest(task: TaskLike): void {
     const end = process.hrtime.bigint()
-    const start = this.#tests.get(task.id) ?? end
+    const start = this.#tests.get(task.id)?.start ?? end
     const spans: SpanStats[] = []
     let open = 0
     this.#each((a) => {

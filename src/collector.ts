@@ -6,8 +6,9 @@
  * Attribution: a span belongs to the test whose window (on this worker's
  * JavaScript thread, on the hrtime clock) contains its start, or to its
  * parent's test when it has a parent. Spans outside every window belong to
- * the file. When concurrent tests' windows overlap, a span that could be any
- * of theirs is marked shared between them instead of guessed.
+ * the file. When concurrent tests' windows overlap, a span made by a call
+ * whose test is known (a caller tag) is that test's; a span that could be
+ * any of theirs is marked shared between them instead of guessed.
  */
 import { Kind, RecordReader, type CallsiteInfo, type SpanRecord } from './record.js'
 import type { Fields } from './layer.js'
@@ -70,6 +71,8 @@ export class SpanCollector {
   readonly #stacks = new Map<number, number[]>()
   readonly #threads = new Set<number>()
   readonly #windows: Window[] = []
+  /** Caller tags (set by JavaScript before calling the addon) to test ids. */
+  readonly #callers = new Map<number, string>()
   /** Stats by owner key ('' for the file) then span key. */
   readonly #buckets = new Map<string, Map<string, SpanStats>>()
   readonly #sink: SliceSink
@@ -99,8 +102,10 @@ export class SpanCollector {
     }
   }
 
-  beginTest(id: string, start: bigint): void {
+  /** Opens a test's window; `caller` is the tag its calls into the addon carry, if any. */
+  beginTest(id: string, start: bigint, caller = 0): void {
     this.#windows.push({ id, start, end: undefined })
+    if (caller !== 0) this.#callers.set(caller, id)
   }
 
   /** Closes a test's window and returns its statistics so far. */
@@ -140,6 +145,7 @@ export class SpanCollector {
   /** Ends a file: test windows are no longer needed for attribution. */
   endFile(): void {
     this.#windows.length = 0
+    this.#callers.clear()
   }
 
   readonly #record = (r: SpanRecord): void => {
@@ -148,7 +154,9 @@ export class SpanCollector {
       case Kind.NewSpan: {
         this.#thread(r.thread.id, r.thread.name)
         const parent = r.parent ? this.#spans.get(r.parent) : undefined
-        const owner = parent ? parent.owner : this.#ownerAt(r.ts)
+        const caller = r.caller !== 0 ? this.#callers.get(r.caller) : undefined
+        // The test whose call made the span knows best; then the parent's; then the time.
+        const owner = caller !== undefined ? [caller] : parent ? parent.owner : this.#ownerAt(r.ts)
         this.#spans.set(r.span, {
           callsite: r.callsite,
           owner,

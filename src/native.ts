@@ -17,6 +17,7 @@ export interface NativeStats {
 export interface TracingAddon {
   napiTracingProtocol(): number
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
+  napiTracingCaller(tag: number): void
   napiTracingFlush(): void
   napiTracingStats(): NativeStats
   napiTracingStop(): NativeStats
@@ -25,6 +26,7 @@ export interface TracingAddon {
 const ENTRY_POINTS = [
   'napiTracingProtocol',
   'napiTracingStart',
+  'napiTracingCaller',
   'napiTracingFlush',
   'napiTracingStats',
   'napiTracingStop',

@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 1
+export const PROTOCOL_VERSION = 2
 
 /** The first byte of each record. */
 export const Kind = {
@@ -33,7 +33,7 @@ export interface ThreadInfo {
 }
 
 export type SpanRecord =
-  | { kind: typeof Kind.NewSpan; span: number; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; fields: Fields }
+  | { kind: typeof Kind.NewSpan; span: number; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; caller: number; fields: Fields }
   | { kind: typeof Kind.Record; span: number; thread: ThreadInfo; ts: bigint; fields: Fields }
   | { kind: typeof Kind.Enter | typeof Kind.Exit | typeof Kind.Close; span: number; thread: ThreadInfo; ts: bigint }
   | { kind: typeof Kind.Event; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; fields: Fields }
@@ -79,7 +79,8 @@ export class RecordReader {
           const parent = this.#u64n()
           const thread = this.#thread(this.#u64n())
           const ts = this.#u64()
-          onRecord({ kind, span, callsite, parent, thread, ts, fields: this.#fields(callsite) })
+          const caller = this.#u32()
+          onRecord({ kind, span, callsite, parent, thread, ts, caller, fields: this.#fields(callsite) })
           break
         }
         case Kind.Record: {

@@ -100,7 +100,7 @@ describe('faults around the run', () => {
       expect.stringMatching(/^addon "\.\/missing\/index\.js" could not be found from .*bad-addons .*does not exist.*Fix the path in napiTracing\(\{ addons \}\)/),
       expect.stringMatching(/^addon "\.\/not-an-addon\.cjs" could not be traced: .*does not export the tracing entry points \(got object with keys add\).*export_tracing_api!\(\)/),
       expect.stringMatching(/^addon "\.\.\/\.\.\/addons\/bare\/index\.js" could not be traced: .*does not export the tracing entry points.*export_tracing_api!\(\)/),
-      expect.stringMatching(/^addon "\.\/stale-protocol\.cjs" could not be traced: .*built with napi-tracing protocol 999, but this package speaks protocol 1\. Rebuild/),
+      expect.stringMatching(/^addon "\.\/stale-protocol\.cjs" could not be traced: .*built with napi-tracing protocol 999, but this package speaks protocol 2\. Rebuild/),
     ])
     expect(calls(testNamed(report, 'fib is still traced'), 'fibonacci')).toBe(classicCalls(5))
     expect(traced.stdout).toContain('! addon "./missing/index.js" could not be found')

@@ -173,6 +173,12 @@ fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
     }))
 }
 
+/// Tags the spans this JavaScript thread creates from now on, so that spans
+/// of concurrent tests can be told apart (0: no tag).
+pub fn set_caller(tag: u32) {
+    js_thread::set_caller(tag);
+}
+
 /// Delivers everything queued for this thread's session, now.
 pub fn flush(_env: &Env) -> Result<()> {
     js_thread::drain();

@@ -29,6 +29,18 @@ thread_local! {
     /// Set while a batch is in JavaScript: records made meanwhile (a layer
     /// calling back into the addon) join the queue and go out after it.
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
+    /// The caller tag JavaScript set on this thread; see `record.rs`.
+    static CALLER: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Tags the spans this thread creates from now on with `tag` (0: none).
+pub(crate) fn set_caller(tag: u32) {
+    let _ = CALLER.try_with(|c| c.set(tag));
+}
+
+/// The caller tag of the calling thread.
+pub(crate) fn caller() -> u32 {
+    CALLER.try_with(Cell::get).unwrap_or(0)
 }
 
 /// The session started on this thread, if any.

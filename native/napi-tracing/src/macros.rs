@@ -6,6 +6,8 @@
 /// - `napiTracingProtocol(): number`: the protocol version, checked by the
 ///   TypeScript package before anything else;
 /// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
+/// - `napiTracingCaller(tag: number): void`: tags the spans this thread
+///   creates from now on (which concurrent test called);
 /// - `napiTracingFlush(): void`;
 /// - `napiTracingStats(): NapiTracingStats`;
 /// - `napiTracingStop(): NapiTracingStats`.
@@ -57,6 +59,12 @@ macro_rules! export_tracing_api {
             sink: Option<napi::bindgen_prelude::Function<'a, napi::bindgen_prelude::Buffer, ()>>,
         ) -> napi::Result<()> {
             $crate::api::start(&env, &config, sink)
+        }
+
+        /// Tags the spans this thread creates from now on (0: none).
+        #[napi_derive::napi(js_name = "napiTracingCaller")]
+        pub fn napi_tracing_caller(tag: u32) {
+            $crate::api::set_caller(tag)
         }
 
         /// Delivers every queued record to this thread's layers now.

@@ -9,7 +9,7 @@
 //! CALLSITE  u32 callsite, u8 level, u8 is_span, str name, str target, str module,
 //!           str file, u32 line (0: unknown), u16 n, n × str field name
 //! THREAD    u64 tid, str name
-//! NEW_SPAN  u64 span, u32 callsite, u64 parent (0: root), u64 tid, u64 ts, fields
+//! NEW_SPAN  u64 span, u32 callsite, u64 parent (0: root), u64 tid, u64 ts, u32 caller, fields
 //! RECORD    u64 span, u64 tid, u64 ts, fields
 //! ENTER     u64 span, u64 tid, u64 ts
 //! EXIT      u64 span, u64 tid, u64 ts
@@ -19,6 +19,9 @@
 //! ```
 //!
 //! Span ids are this crate's own counters, never reused (tracing's ids are).
+//! `caller` is the tag JavaScript set on the creating thread before calling
+//! into the addon (`napiTracingCaller`), 0 for none: it tells which of
+//! several concurrent tests made a span.
 //! Timestamps are nanoseconds on the clock of `process.hrtime.bigint()`.
 
 use std::fmt;
@@ -27,7 +30,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,14 +5,17 @@ import fib from '../../addons/fib/index.js'
 describe('overlapping', () => {
   test.concurrent('first', async () => {
     await sleep(10)
+    // Called from this test: its spans are this test's, though the other runs too.
     expect(fib.fibonacci(5, false)).toBe(5)
-    // Still running while the other test makes its spans.
+    // Made on tokio with no parent: either test could have started it.
+    expect(await fib.fibonacciAsync(10)).toBe(55)
     await sleep(60)
   })
 
   test.concurrent('second', async () => {
     await sleep(20)
     expect(fib.fibonacci(6, false)).toBe(8)
+    expect(await fib.fibonacciAsync(12)).toBe(144)
     await sleep(60)
   })
 })

@@ -249,6 +249,7 @@ impl Layer<Registry> for CallbackLayer {
             buf.put_u64(parent);
             buf.put_u64(tid);
             buf.put_u64(ts);
+            buf.put_u32(js_thread::caller());
             let mut fields = FieldEncoder::new(buf);
             attrs.record(&mut fields);
             fields.finish();
