@@ -9,7 +9,7 @@
 //!
 //! In batched delivery (what the Vitest plugin uses) no record triggers a
 //! JavaScript call: records wait until the JavaScript side flushes, or until
-//! enough have gathered that the JavaScript thread is woken to take them.
+//! a batch has gathered, which the JavaScript thread then takes in one call.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -188,8 +188,12 @@ impl CallbackLayer {
                 true
             }
             (Some(waiting), Some(batch)) => {
+                // A full batch: on the session's own JavaScript thread (a long
+                // synchronous call making spans) it is handed over right here,
+                // which keeps memory bounded without dropping; elsewhere the
+                // JavaScript thread is woken to take it.
                 if waiting >= batch {
-                    self.outbox.wake();
+                    js_thread::deliver_or_wake(&self.outbox);
                 }
                 true
             }
