@@ -16,7 +16,7 @@ use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::Interest;
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 use tracing_subscriber::layer::{Context, SubscriberExt};
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::{Layer, Registry};
 
 use crate::js_thread;
@@ -283,7 +283,3 @@ pub(crate) fn event_parent_uid(event: &Event<'_>, ctx: &Context<'_, Registry>) -
     let parent = contextual_parent(event.parent(), event.is_contextual(), ctx);
     parent_claim(parent).1
 }
-
-// `LookupSpan` is needed in scope for `ctx.span()` on the concrete registry.
-#[allow(unused_imports)]
-use LookupSpan as _;
