@@ -283,3 +283,86 @@ pub(crate) fn event_parent_uid(event: &Event<'_>, ctx: &Context<'_, Registry>) -
     let parent = contextual_parent(event.parent(), event.is_contextual(), ctx);
     parent_claim(parent).1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use tracing_subscriber::EnvFilter;
+
+    /// Records the names of the spans its session receives.
+    struct Names(Arc<Mutex<Vec<&'static str>>>);
+
+    impl Layer<Registry> for Names {
+        fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, Registry>) {
+            self.0.lock().unwrap().push(attrs.metadata().name());
+        }
+    }
+
+    /// The registry of sessions is process-wide: these tests take turns.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn session(filter: &str) -> (Arc<Session>, Arc<Mutex<Vec<&'static str>>>) {
+        let names = Arc::new(Mutex::new(Vec::new()));
+        let layers: Vec<session::BoxedLayer> = vec![Box::new(Names(names.clone()))];
+        let session = Session::new(
+            Session::next_id(),
+            EnvFilter::new(filter),
+            layers,
+            None,
+            Vec::new(),
+        );
+        (Arc::new(session), names)
+    }
+
+    #[test]
+    fn spans_go_to_their_parents_session_orphans_only_to_a_sole_session() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        install().unwrap();
+        let (a, a_names) = session("trace");
+        session::register(a.clone());
+        // The only session claims spans with no other claim.
+        tracing::info_span!("orphan_alone").in_scope(|| {});
+        let parent = tracing::info_span!("parent_of_a");
+
+        let (b, b_names) = session("trace");
+        session::register(b.clone());
+        let before = unattributed();
+        // Two sessions, no parent, no JavaScript thread: nobody's.
+        tracing::info_span!("orphan_between_two").in_scope(|| {});
+        assert_eq!(unattributed(), before + 1);
+        // A parent decides, from any thread.
+        std::thread::spawn(move || {
+            tracing::info_span!(parent: &parent, "child_of_a").in_scope(|| {
+                tracing::info_span!("grandchild_of_a").in_scope(|| {});
+            });
+        })
+        .join()
+        .unwrap();
+
+        session::unregister(&a);
+        session::unregister(&b);
+        assert_eq!(
+            *a_names.lock().unwrap(),
+            [
+                "orphan_alone",
+                "parent_of_a",
+                "child_of_a",
+                "grandchild_of_a"
+            ]
+        );
+        assert!(b_names.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_closed_session_gets_nothing_more() {
+        let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        install().unwrap();
+        let (only, names) = session("trace");
+        session::register(only.clone());
+        let span = tracing::info_span!("opened_before_close");
+        session::unregister(&only);
+        span.in_scope(|| tracing::info_span!("child_after_close").in_scope(|| {}));
+        assert_eq!(*names.lock().unwrap(), ["opened_before_close"]);
+    }
+}
