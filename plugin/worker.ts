@@ -177,7 +177,7 @@ export class WorkerTracer {
     const state = task.result?.state ?? 'unknown'
     const file = this.#file?.file ?? ''
     if (this.#addons.length > 0) {
-      this.#files.slice(this.#jsTid, task.name, 'test', start, end - start, {
+      this.#files.slice(this.#jsTid, task.name, 'test', Number(start), Number(end - start), {
         test: task.id,
         file,
         state,
@@ -203,7 +203,7 @@ export class WorkerTracer {
       this.#reportDrops(a)
     })
     if (file && this.#addons.length > 0) {
-      this.#files.slice(this.#jsTid, file.file, 'file', file.start, end - file.start, { file: file.file })
+      this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), { file: file.file })
       this.#files.process(`${this.#label}: ${this.#filesRun.join(', ')}`)
     }
     this.#files.flush()

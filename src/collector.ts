@@ -10,7 +10,7 @@
  * whose test is known (a caller tag) is that test's; a span that could be
  * any of theirs is marked shared between them instead of guessed.
  */
-import { Kind, RecordReader, type CallsiteInfo, type SpanRecord } from './record.js'
+import { RecordReader, type CallsiteInfo, type RecordVisitor, type ThreadInfo } from './record.js'
 import type { Fields } from './layer.js'
 
 /** Statistics of one span name within one test (or file), in nanoseconds. */
@@ -26,10 +26,10 @@ export interface SpanStats {
   shared?: boolean
 }
 
-/** Where slices go: the worker's trace file. */
+/** Where slices go: the worker's trace file. Times in hrtime nanoseconds. */
 export interface SliceSink {
-  slice(tid: number, name: string, cat: string, startNs: bigint, durNs: bigint, args: Record<string, unknown>): void
-  instant(tid: number, name: string, cat: string, tsNs: bigint, args: Record<string, unknown>): void
+  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void
+  instant(tid: number, name: string, cat: string, tsNs: number, args: Record<string, unknown>): void
   thread(tid: number, name: string): void
 }
 
@@ -41,12 +41,15 @@ const FILE: Owner = []
 interface OpenSpan {
   readonly callsite: CallsiteInfo
   readonly owner: Owner
-  readonly createdAt: bigint
+  readonly createdAt: number
   readonly createdOn: number
   fields: Fields
-  busy: bigint
-  child: bigint
-  enteredAt: bigint | undefined
+  /** Slice args: the fields and the owner, built once per span. */
+  args: Record<string, unknown> | undefined
+  busy: number
+  child: number
+  /** -1 while not entered. */
+  enteredAt: number
   entered: boolean
 }
 
@@ -60,8 +63,8 @@ const LIFETIME_TRACK = 0x40000000
 
 interface Window {
   readonly id: string
-  readonly start: bigint
-  end: bigint | undefined
+  readonly start: number
+  end: number | undefined
 }
 
 export class SpanCollector {
@@ -96,22 +99,22 @@ export class SpanCollector {
   readonly receive = (batch: Buffer | undefined): void => {
     if (!batch) return
     try {
-      this.#reader.read(batch, this.#record)
+      this.#reader.read(batch, this.#visitor)
     } catch (error) {
       console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
     }
   }
 
-  /** Opens a test's window; `caller` is the tag its calls into the addon carry, if any. */
+  /** Opens a test's window (hrtime); `caller` is the tag its calls into the addon carry, if any. */
   beginTest(id: string, start: bigint, caller = 0): void {
-    this.#windows.push({ id, start, end: undefined })
+    this.#windows.push({ id, start: Number(start), end: undefined })
     if (caller !== 0) this.#callers.set(caller, id)
   }
 
   /** Closes a test's window and returns its statistics so far. */
   endTest(id: string, end: bigint): SpanStats[] {
     const window = this.#windows.find((w) => w.id === id && w.end === undefined)
-    if (window) window.end = end
+    if (window) window.end = Number(end)
     return this.stats(id)
   }
 
@@ -139,7 +142,9 @@ export class SpanCollector {
 
   /** Names a thread before its records do (the JavaScript thread). */
   nameThread(tid: number, name: string): void {
-    this.#thread(tid, name)
+    if (this.#threads.has(tid)) return
+    this.#threads.add(tid)
+    this.#sink.thread(tid, name)
   }
 
   /** Ends a file: test windows are no longer needed for attribution. */
@@ -148,93 +153,95 @@ export class SpanCollector {
     this.#callers.clear()
   }
 
-  readonly #record = (r: SpanRecord): void => {
-    this.#records++
-    switch (r.kind) {
-      case Kind.NewSpan: {
-        this.#thread(r.thread.id, r.thread.name)
-        const parent = r.parent ? this.#spans.get(r.parent) : undefined
-        const caller = r.caller !== 0 ? this.#callers.get(r.caller) : undefined
-        // The test whose call made the span knows best; then the parent's; then the time.
-        const owner = caller !== undefined ? [caller] : parent ? parent.owner : this.#ownerAt(r.ts)
-        this.#spans.set(r.span, {
-          callsite: r.callsite,
-          owner,
-          createdAt: r.ts,
-          createdOn: r.thread.id,
-          fields: r.fields,
-          busy: 0n,
-          child: 0n,
-          enteredAt: undefined,
-          entered: false,
-        })
-        break
-      }
-      case Kind.Record: {
-        const span = this.#spans.get(r.span)
-        if (span) span.fields = { ...span.fields, ...this.#reader.nameFields(r.fields, span.callsite) }
-        break
-      }
-      case Kind.Enter: {
-        const span = this.#spans.get(r.span)
-        if (!span) break
-        this.#thread(r.thread.id, r.thread.name)
-        span.enteredAt = r.ts
-        span.entered = true
-        this.#stack(r.thread.id).push(r.span)
-        break
-      }
-      case Kind.Exit: {
-        const span = this.#spans.get(r.span)
-        if (!span || span.enteredAt === undefined) break
-        const dur = r.ts - span.enteredAt
-        span.busy += dur
-        const stack = this.#stack(r.thread.id)
-        const at = stack.lastIndexOf(r.span)
+  readonly #visitor: RecordVisitor = {
+    newSpan: (id, callsite, parent, thread, ts, caller, fields) => {
+      this.#records++
+      this.#thread(thread)
+      const parentSpan = parent ? this.#spans.get(parent) : undefined
+      const callerTest = caller !== 0 ? this.#callers.get(caller) : undefined
+      // The test whose call made the span knows best; then the parent's; then the time.
+      const owner = callerTest !== undefined ? [callerTest] : parentSpan ? parentSpan.owner : this.#ownerAt(ts)
+      this.#spans.set(id, {
+        callsite,
+        owner,
+        createdAt: ts,
+        createdOn: thread.id,
+        fields,
+        args: undefined,
+        busy: 0,
+        child: 0,
+        enteredAt: -1,
+        entered: false,
+      })
+    },
+    record: (id, _thread, _ts, fields) => {
+      this.#records++
+      const span = this.#spans.get(id)
+      if (!span) return
+      span.fields = { ...span.fields, ...this.#reader.nameFields(fields, span.callsite) }
+      span.args = undefined
+    },
+    enter: (id, thread, ts) => {
+      this.#records++
+      const span = this.#spans.get(id)
+      if (!span) return
+      this.#thread(thread)
+      span.enteredAt = ts
+      span.entered = true
+      this.#stack(thread.id).push(id)
+    },
+    exit: (id, thread, ts) => {
+      this.#records++
+      const span = this.#spans.get(id)
+      if (!span || span.enteredAt < 0) return
+      const dur = ts - span.enteredAt
+      span.busy += dur
+      const stack = this.#stack(thread.id)
+      if (stack[stack.length - 1] === id) stack.pop()
+      else {
+        const at = stack.lastIndexOf(id)
         if (at >= 0) stack.splice(at, 1)
-        // Time inside an enclosing span on this thread is not that span's own.
-        const enclosing = stack.length > 0 ? this.#spans.get(stack[stack.length - 1]!) : undefined
-        if (enclosing) enclosing.child += dur
-        this.#sink.slice(r.thread.id, span.callsite.name, span.callsite.target, span.enteredAt, dur, this.#args(span))
-        span.enteredAt = undefined
-        break
       }
-      case Kind.Close: {
-        const span = this.#spans.get(r.span)
-        if (!span) break
-        this.#spans.delete(r.span)
-        if (!span.entered) {
-          span.busy = r.ts - span.createdAt
-          const track = LIFETIME_TRACK + span.createdOn
-          if (!this.#threads.has(track)) this.#thread(track, `spans never entered (thread ${span.createdOn})`)
-          this.#sink.slice(track, span.callsite.name, span.callsite.target, span.createdAt, span.busy, this.#args(span))
-        }
-        this.#count(span)
-        break
+      // Time inside an enclosing span on this thread is not that span's own.
+      const enclosing = stack.length > 0 ? this.#spans.get(stack[stack.length - 1]!) : undefined
+      if (enclosing) enclosing.child += dur
+      this.#sink.slice(thread.id, span.callsite.name, span.callsite.target, span.enteredAt, dur, this.#args(span))
+      span.enteredAt = -1
+    },
+    close: (id, _thread, ts) => {
+      this.#records++
+      const span = this.#spans.get(id)
+      if (!span) return
+      this.#spans.delete(id)
+      if (!span.entered) {
+        span.busy = ts - span.createdAt
+        const track = LIFETIME_TRACK + span.createdOn
+        if (!this.#threads.has(track)) this.nameThread(track, `spans never entered (thread ${span.createdOn})`)
+        this.#sink.slice(track, span.callsite.name, span.callsite.target, span.createdAt, span.busy, this.#args(span))
       }
-      case Kind.Event: {
-        this.#thread(r.thread.id, r.thread.name)
-        this.#sink.instant(r.thread.id, r.callsite.name, r.callsite.target, r.ts, {
-          level: r.callsite.level,
-          ...r.fields,
-        })
-        break
-      }
-    }
+      this.#count(span)
+    },
+    event: (callsite, _parent, thread, ts, fields) => {
+      this.#records++
+      this.#thread(thread)
+      this.#sink.instant(thread.id, callsite.name, callsite.target, ts, { level: callsite.level, ...fields })
+    },
   }
 
   #args(span: OpenSpan): Record<string, unknown> {
+    if (span.args) return span.args
     const args: Record<string, unknown> = { ...span.fields }
     if (span.owner.length === 1) args['test'] = span.owner[0]
     else if (span.owner.length > 1) args['sharedBy'] = span.owner
+    span.args = args
     return args
   }
 
   #count(span: OpenSpan): void {
     const shared = span.owner.length > 1
     const owners = span.owner.length === 0 ? [''] : span.owner
-    const busy = Number(span.busy)
-    const self = Number(span.busy - span.child)
+    const busy = span.busy
+    const self = span.busy - span.child
     for (const owner of owners) {
       let bucket = this.#buckets.get(owner)
       if (!bucket) this.#buckets.set(owner, (bucket = new Map()))
@@ -262,7 +269,7 @@ export class SpanCollector {
   }
 
   /** The tests whose windows contain `ts`. */
-  #ownerAt(ts: bigint): Owner {
+  #ownerAt(ts: number): Owner {
     let found: string[] | undefined
     for (const w of this.#windows) {
       if (ts >= w.start && (w.end === undefined || ts <= w.end)) (found ??= []).push(w.id)
@@ -276,9 +283,7 @@ export class SpanCollector {
     return stack
   }
 
-  #thread(tid: number, name: string): void {
-    if (this.#threads.has(tid)) return
-    this.#threads.add(tid)
-    this.#sink.thread(tid, name)
+  #thread(thread: ThreadInfo): void {
+    if (!this.#threads.has(thread.id)) this.nameThread(thread.id, thread.name)
   }
 }

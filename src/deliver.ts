@@ -3,7 +3,7 @@
  * builds the objects the `Layer` methods receive, and contains their errors.
  */
 import type { EventInfo, Fields, Layer, SpanInfo, SpanRef } from './layer.js'
-import { Kind, RecordReader, type CallsiteInfo, type ThreadInfo } from './record.js'
+import { RecordReader, type CallsiteInfo, type RecordVisitor, type ThreadInfo } from './record.js'
 
 /** A layer method that threw, as reported to `onLayerError`. */
 export interface LayerError {
@@ -70,40 +70,42 @@ export class Deliverer {
   readonly receive = (batch: Buffer | undefined): void => {
     if (!batch) return
     try {
-      this.#reader.read(batch, (record) => {
-        this.#records++
-        switch (record.kind) {
-          case Kind.NewSpan:
-            this.#newSpan(record.span, record.callsite, record.parent, record.thread, record.ts, record.fields)
-            break
-          case Kind.Record: {
-            const span = this.#spans.get(record.span)
-            if (!span) return
-            const values = this.#reader.nameFields(record.fields, span.callsite)
-            this.#each(span, 'onRecord', record.thread, record.ts, (layer, ref, state) =>
-              layer.onRecord?.(ref, values, state),
-            )
-            break
-          }
-          case Kind.Enter:
-          case Kind.Exit:
-          case Kind.Close: {
-            const span = this.#spans.get(record.span)
-            if (!span) return
-            const method = record.kind === Kind.Enter ? 'onEnter' : record.kind === Kind.Exit ? 'onExit' : 'onClose'
-            this.#each(span, method, record.thread, record.ts, (layer, ref, state) => layer[method]?.(ref, state))
-            if (record.kind === Kind.Close) this.#spans.delete(record.span)
-            break
-          }
-          case Kind.Event:
-            this.#event(record.callsite, record.parent, record.thread, record.ts, record.fields)
-            break
-        }
-      })
+      this.#reader.read(batch, this.#visitor)
     } catch (error) {
       // A malformed batch: report it, keep the process and tracing alive.
       console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
     }
+  }
+
+  /** Layers see timestamps as bigints, on the clock of process.hrtime.bigint(). */
+  readonly #visitor: RecordVisitor = {
+    newSpan: (span, callsite, parent, thread, ts, _caller, fields) => {
+      this.#records++
+      this.#newSpan(span, callsite, parent, thread, BigInt(ts), fields)
+    },
+    record: (id, thread, ts, fields) => {
+      this.#records++
+      const span = this.#spans.get(id)
+      if (!span) return
+      const values = this.#reader.nameFields(fields, span.callsite)
+      this.#each(span, 'onRecord', thread, BigInt(ts), (layer, ref, state) => layer.onRecord?.(ref, values, state))
+    },
+    enter: (id, thread, ts) => this.#lifecycle(id, 'onEnter', thread, ts),
+    exit: (id, thread, ts) => this.#lifecycle(id, 'onExit', thread, ts),
+    close: (id, thread, ts) => {
+      this.#lifecycle(id, 'onClose', thread, ts)
+      this.#spans.delete(id)
+    },
+    event: (callsite, parent, thread, ts, fields) => {
+      this.#records++
+      this.#event(callsite, parent, thread, BigInt(ts), fields)
+    },
+  }
+
+  #lifecycle(id: number, method: 'onEnter' | 'onExit' | 'onClose', thread: ThreadInfo, ts: number): void {
+    this.#records++
+    const span = this.#spans.get(id)
+    if (span) this.#each(span, method, thread, BigInt(ts), (layer, ref, state) => layer[method]?.(ref, state))
   }
 
   #newSpan(id: number, callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: bigint, fields: Fields): void {

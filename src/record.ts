@@ -32,19 +32,26 @@ export interface ThreadInfo {
   readonly name: string
 }
 
-export type SpanRecord =
-  | { kind: typeof Kind.NewSpan; span: number; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; caller: number; fields: Fields }
-  | { kind: typeof Kind.Record; span: number; thread: ThreadInfo; ts: bigint; fields: Fields }
-  | { kind: typeof Kind.Enter | typeof Kind.Exit | typeof Kind.Close; span: number; thread: ThreadInfo; ts: bigint }
-  | { kind: typeof Kind.Event; callsite: CallsiteInfo; parent: number; thread: ThreadInfo; ts: bigint; fields: Fields }
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
-
-/** A number when it is exact as one, else the bigint itself. */
-function integer(value: bigint): number | bigint {
-  return value <= MAX_SAFE && value >= MIN_SAFE ? Number(value) : value
+/**
+ * What a batch is decoded into: one call per record, arguments in place of
+ * objects (a batch holds hundreds of thousands of records). Timestamps are
+ * nanoseconds on the hrtime clock as numbers: exact below 2^53 ns (104 days
+ * of uptime). `RecordVisitor.record` gets fields keyed by field index; name
+ * them with `RecordReader.nameFields` once the span's callsite is known.
+ */
+export interface RecordVisitor {
+  newSpan(span: number, callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: number, caller: number, fields: Fields): void
+  record(span: number, thread: ThreadInfo, ts: number, fields: Fields): void
+  enter(span: number, thread: ThreadInfo, ts: number): void
+  exit(span: number, thread: ThreadInfo, ts: number): void
+  close(span: number, thread: ThreadInfo, ts: number): void
+  event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: number, fields: Fields): void
 }
+
+const TWO_32 = 4294967296
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+/** Fields of a record that has none: shared, never written to. */
+const NO_FIELDS: Fields = Object.freeze({}) as Fields
 
 /**
  * Reads batches from one session. Callsite and thread descriptions arrive
@@ -57,8 +64,8 @@ export class RecordReader {
   #view: DataView = new DataView(new ArrayBuffer(0))
   #at = 0
 
-  /** Decodes every record of `batch`, in order, handing each to `onRecord`. */
-  read(batch: Buffer, onRecord: (record: SpanRecord) => void): void {
+  /** Decodes every record of `batch`, in order, into calls on `visitor`. */
+  read(batch: Buffer, visitor: RecordVisitor): void {
     this.#buf = batch
     this.#view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength)
     this.#at = 0
@@ -78,33 +85,33 @@ export class RecordReader {
           const callsite = this.#callsite(this.#u32())
           const parent = this.#u64n()
           const thread = this.#thread(this.#u64n())
-          const ts = this.#u64()
+          const ts = this.#u64n()
           const caller = this.#u32()
-          onRecord({ kind, span, callsite, parent, thread, ts, caller, fields: this.#fields(callsite) })
+          visitor.newSpan(span, callsite, parent, thread, ts, caller, this.#fields(callsite))
           break
         }
         case Kind.Record: {
           const span = this.#u64n()
           const thread = this.#thread(this.#u64n())
-          const ts = this.#u64()
-          // Field names are resolved by the caller, who knows the span's callsite.
-          onRecord({ kind, span, thread, ts, fields: this.#fields(undefined) })
+          const ts = this.#u64n()
+          visitor.record(span, thread, ts, this.#fields(undefined))
           break
         }
         case Kind.Enter:
-        case Kind.Exit:
-        case Kind.Close: {
-          const span = this.#u64n()
-          const thread = this.#thread(this.#u64n())
-          onRecord({ kind, span, thread, ts: this.#u64() })
+          visitor.enter(this.#u64n(), this.#thread(this.#u64n()), this.#u64n())
           break
-        }
+        case Kind.Exit:
+          visitor.exit(this.#u64n(), this.#thread(this.#u64n()), this.#u64n())
+          break
+        case Kind.Close:
+          visitor.close(this.#u64n(), this.#thread(this.#u64n()), this.#u64n())
+          break
         case Kind.Event: {
           const callsite = this.#callsite(this.#u32())
           const parent = this.#u64n()
           const thread = this.#thread(this.#u64n())
-          const ts = this.#u64()
-          onRecord({ kind, callsite, parent, thread, ts, fields: this.#fields(callsite) })
+          const ts = this.#u64n()
+          visitor.event(callsite, parent, thread, ts, this.#fields(callsite))
           break
         }
         default:
@@ -162,8 +169,9 @@ export class RecordReader {
 
   /** Field values keyed by name, or by index when `callsite` is not known yet. */
   #fields(callsite: CallsiteInfo | undefined): Fields {
-    const fields: Fields = {}
     const count = this.#u16()
+    if (count === 0) return NO_FIELDS
+    const fields: Fields = {}
     for (let i = 0; i < count; i++) {
       const index = this.#u16()
       const key = callsite ? (callsite.fieldNames[index] ?? String(index)) : String(index)
@@ -176,12 +184,20 @@ export class RecordReader {
     const tag = this.#u8()
     switch (tag) {
       case 0: {
-        const v = this.#view.getBigInt64(this.#at, true)
+        const lo = this.#view.getUint32(this.#at, true)
+        const hi = this.#view.getInt32(this.#at + 4, true)
+        // Exact as a number when |value| < 2^53, i.e. the high word fits in 21 bits.
+        const v = hi >= -0x200000 && hi < 0x200000 ? hi * TWO_32 + lo : this.#view.getBigInt64(this.#at, true)
         this.#at += 8
-        return integer(v)
+        return v
       }
-      case 1:
-        return integer(this.#u64())
+      case 1: {
+        const lo = this.#view.getUint32(this.#at, true)
+        const hi = this.#view.getUint32(this.#at + 4, true)
+        const v = hi < 0x200000 ? hi * TWO_32 + lo : this.#view.getBigUint64(this.#at, true)
+        this.#at += 8
+        return v
+      }
       case 2: {
         const v = this.#view.getFloat64(this.#at, true)
         this.#at += 8
@@ -197,7 +213,8 @@ export class RecordReader {
         const lo = this.#view.getBigUint64(this.#at, true)
         const hi = tag === 6 ? this.#view.getBigInt64(this.#at + 8, true) : this.#view.getBigUint64(this.#at + 8, true)
         this.#at += 16
-        return integer((hi << 64n) | lo)
+        const v = (hi << 64n) | lo
+        return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v
       }
       default:
         throw new Error(`vitest-napi-tracing: unknown field value tag ${tag}`)
@@ -217,14 +234,11 @@ export class RecordReader {
     this.#at += 4
     return v
   }
-  #u64(): bigint {
-    const v = this.#view.getBigUint64(this.#at, true)
+  /** A u64 that is an id, a thread id or a timestamp: below 2^53. */
+  #u64n(): number {
+    const v = this.#view.getUint32(this.#at, true) + this.#view.getUint32(this.#at + 4, true) * TWO_32
     this.#at += 8
     return v
-  }
-  /** A u64 that is an id or thread id: always below 2^53. */
-  #u64n(): number {
-    return Number(this.#u64())
   }
   #str(): string {
     const len = this.#u32()

@@ -39,13 +39,16 @@ export interface MetadataEvent {
 export type TraceEvent = CompleteEvent | InstantEvent | MetadataEvent
 
 /** Nanoseconds (hrtime) to trace microseconds. */
-export function nsToUs(ns: bigint | number): number {
-  return Number(ns) / 1000
+export function nsToUs(ns: number): number {
+  return ns / 1000
 }
 
 /** Field values as JSON-safe trace args: bigints become strings. */
 export function toArgs(fields: Record<string, unknown>): TraceArgs {
-  const args: TraceArgs = {}
-  for (const [key, value] of Object.entries(fields)) args[key] = typeof value === 'bigint' ? value.toString() : value
-  return args
+  let args: TraceArgs | undefined
+  for (const key in fields) {
+    const value = fields[key]
+    if (typeof value === 'bigint') (args ??= { ...fields })[key] = value.toString()
+  }
+  return args ?? fields
 }
