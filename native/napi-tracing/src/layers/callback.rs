@@ -76,13 +76,15 @@ impl Outbox {
     /// descriptions it needs if this session has not seen them yet.
     /// Returns the bytes now waiting, or None (and counts the record) when
     /// there is no room.
-    fn push(&self, meta: &Metadata<'_>, callsite: u32, tid: u64, body: &[u8]) -> Option<usize> {
+    /// `meta` and its callsite id come with records that name a callsite
+    /// (new spans, events); records about an existing span carry none.
+    fn push(&self, meta: Option<(&Metadata<'_>, u32)>, tid: u64, body: &[u8]) -> Option<usize> {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let start = pending.bytes.len();
-        let new_callsite = !pending.callsites_sent.contains(&callsite);
+        let new_callsite = meta.filter(|(_, id)| !pending.callsites_sent.contains(id));
         let new_thread = !pending.threads_sent.contains(&tid);
-        if new_callsite {
-            put_callsite(&mut pending.bytes, callsite, meta);
+        if let Some((meta, id)) = new_callsite {
+            put_callsite(&mut pending.bytes, id, meta);
         }
         if new_thread {
             thread_info::with_current(|t| put_thread(&mut pending.bytes, tid, &t.name));
@@ -95,8 +97,8 @@ impl Outbox {
         }
         pending.bytes.extend_from_slice(body);
         pending.records += 1;
-        if new_callsite {
-            pending.callsites_sent.insert(callsite);
+        if let Some((_, id)) = new_callsite {
+            pending.callsites_sent.insert(id);
         }
         if new_thread {
             pending.threads_sent.insert(tid);
@@ -160,11 +162,18 @@ impl CallbackLayer {
     /// Encodes with `encode` into a per-thread scratch buffer, pushes, then
     /// delivers or wakes. Delivery happens after the scratch is released,
     /// because the JavaScript layer may emit spans of its own.
-    fn emit(&self, meta: &Metadata<'_>, encode: impl FnOnce(&mut Vec<u8>, u32, u64, u64)) -> bool {
+    /// `meta` is given for records that name their callsite (new spans,
+    /// events); the callsite id is then passed to `encode`.
+    fn emit(
+        &self,
+        meta: Option<&Metadata<'_>>,
+        encode: impl FnOnce(&mut Vec<u8>, u32, u64, u64),
+    ) -> bool {
         thread_local! {
             static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        let callsite = callsites::id_of(meta);
+        let named = meta.map(|meta| (meta, callsites::id_of(meta)));
+        let callsite = named.map_or(0, |(_, id)| id);
         let tid = thread_info::with_current(|t| t.tid);
         let ts = clock::now_ns();
         let waiting = SCRATCH
@@ -172,12 +181,12 @@ impl CallbackLayer {
                 Ok(mut buf) => {
                     buf.clear();
                     encode(&mut buf, callsite, tid, ts);
-                    self.outbox.push(meta, callsite, tid, &buf)
+                    self.outbox.push(named, tid, &buf)
                 }
                 Err(_) => {
                     let mut buf = Vec::new();
                     encode(&mut buf, callsite, tid, ts);
-                    self.outbox.push(meta, callsite, tid, &buf)
+                    self.outbox.push(named, tid, &buf)
                 }
             })
             .unwrap_or(None);
@@ -208,11 +217,8 @@ impl CallbackLayer {
         kind: Kind,
         values: Option<&Record<'_>>,
     ) {
-        let Some((meta, uid, lost)) = ctx.span(id).and_then(|span| {
-            let meta = span.metadata();
-            let ext = span.extensions();
-            let data = ext.get::<crate::dispatch::SpanData>()?;
-            Some((meta, data.uid, data.lost.load(Ordering::Relaxed)))
+        let Some((uid, lost)) = span_data(ctx, id, |data| {
+            (data.uid, data.lost.load(Ordering::Relaxed))
         }) else {
             return;
         };
@@ -220,7 +226,7 @@ impl CallbackLayer {
             self.outbox.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let pushed = self.emit(meta, |buf, _callsite, tid, ts| {
+        let pushed = self.emit(None, |buf, _callsite, tid, ts| {
             buf.put_u8(kind as u8);
             buf.put_u64(uid);
             buf.put_u64(tid);
@@ -246,7 +252,7 @@ impl Layer<Registry> for CallbackLayer {
         let Some((uid, parent)) = span_data(&ctx, id, |d| (d.uid, d.parent_uid)) else {
             return;
         };
-        let pushed = self.emit(attrs.metadata(), |buf, callsite, tid, ts| {
+        let pushed = self.emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
             buf.put_u8(Kind::NewSpan as u8);
             buf.put_u64(uid);
             buf.put_u32(callsite);
@@ -281,7 +287,7 @@ impl Layer<Registry> for CallbackLayer {
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
         let parent = event_parent_uid(event, &ctx);
-        self.emit(event.metadata(), |buf, callsite, tid, ts| {
+        self.emit(Some(event.metadata()), |buf, callsite, tid, ts| {
             buf.put_u8(Kind::Event as u8);
             buf.put_u32(callsite);
             buf.put_u64(parent);
