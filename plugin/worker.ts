@@ -177,12 +177,8 @@ export class WorkerTracer {
     const state = task.result?.state ?? 'unknown'
     const file = this.#file?.file ?? ''
     if (this.#addons.length > 0) {
-      this.#files.slice(this.#jsTid, task.name, 'test', Number(start), Number(end - start), {
-        test: task.id,
-        file,
-        state,
-        durationMs: Number(end - start) / 1e6,
-      })
+      const args = { test: task.id, file, state, durationMs: Number(end - start) / 1e6 }
+      this.#files.slice(this.#jsTid, task.name, 'test', Number(start), Number(end - start), JSON.stringify(args))
     }
     this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, spans, open })
     this.#tests.delete(task.id)
@@ -203,7 +199,7 @@ export class WorkerTracer {
       this.#reportDrops(a)
     })
     if (file && this.#addons.length > 0) {
-      this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), { file: file.file })
+      this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), JSON.stringify({ file: file.file }))
       this.#files.process(`${this.#label}: ${this.#filesRun.join(', ')}`)
     }
     this.#files.flush()

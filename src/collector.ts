@@ -12,6 +12,7 @@
  */
 import { RecordReader, type CallsiteInfo, type RecordVisitor, type ThreadInfo } from './record.js'
 import type { Fields } from './layer.js'
+import { toArgs } from './trace/events.js'
 
 /** Statistics of one span name within one test (or file), in nanoseconds. */
 export interface SpanStats {
@@ -26,10 +27,13 @@ export interface SpanStats {
   shared?: boolean
 }
 
-/** Where slices go: the worker's trace file. Times in hrtime nanoseconds. */
+/**
+ * Where slices go: the worker's trace file. Times in hrtime nanoseconds;
+ * `argsJson` is the slice's args as a JSON object, made once per span.
+ */
 export interface SliceSink {
-  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void
-  instant(tid: number, name: string, cat: string, tsNs: number, args: Record<string, unknown>): void
+  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, argsJson: string): void
+  instant(tid: number, name: string, cat: string, tsNs: number, argsJson: string): void
   thread(tid: number, name: string): void
 }
 
@@ -44,8 +48,8 @@ interface OpenSpan {
   readonly createdAt: number
   readonly createdOn: number
   fields: Fields
-  /** Slice args: the fields and the owner, built once per span. */
-  args: Record<string, unknown> | undefined
+  /** Slice args as JSON: the fields and the owner, made once per span. */
+  args: string | undefined
   busy: number
   child: number
   /** -1 while not entered. */
@@ -76,8 +80,10 @@ export class SpanCollector {
   readonly #windows: Window[] = []
   /** Caller tags (set by JavaScript before calling the addon) to test ids. */
   readonly #callers = new Map<number, string>()
-  /** Stats by owner key ('' for the file) then span key. */
-  readonly #buckets = new Map<string, Map<string, SpanStats>>()
+  /** Stats by owner key ('' for the file), then callsite id (negative: shared). */
+  readonly #buckets = new Map<string, Map<number, SpanStats>>()
+  /** `"test":"<id>"` args fragments by test id. */
+  readonly #ownerJson = new Map<string, string>()
   readonly #sink: SliceSink
   #records = 0
 
@@ -224,17 +230,30 @@ export class SpanCollector {
     event: (callsite, _parent, thread, ts, fields) => {
       this.#records++
       this.#thread(thread)
-      this.#sink.instant(thread.id, callsite.name, callsite.target, ts, { level: callsite.level, ...fields })
+      this.#sink.instant(thread.id, callsite.name, callsite.target, ts, JSON.stringify(toArgs({ level: callsite.level, ...fields })))
     },
   }
 
-  #args(span: OpenSpan): Record<string, unknown> {
-    if (span.args) return span.args
-    const args: Record<string, unknown> = { ...span.fields }
-    if (span.owner.length === 1) args['test'] = span.owner[0]
-    else if (span.owner.length > 1) args['sharedBy'] = span.owner
-    span.args = args
-    return args
+  #args(span: OpenSpan): string {
+    if (span.args !== undefined) return span.args
+    const owner = this.#ownerPart(span.owner)
+    let fields = '{}'
+    for (const _ in span.fields) {
+      fields = JSON.stringify(toArgs(span.fields))
+      break
+    }
+    span.args = owner === '' ? fields : fields === '{}' ? `{${owner}}` : `${fields.slice(0, -1)},${owner}}`
+    return span.args
+  }
+
+  /** The owner as args JSON members, without braces ('' for the file). */
+  #ownerPart(owner: Owner): string {
+    if (owner.length === 0) return ''
+    if (owner.length > 1) return `"sharedBy":${JSON.stringify(owner)}`
+    const id = owner[0]!
+    let part = this.#ownerJson.get(id)
+    if (part === undefined) this.#ownerJson.set(id, (part = `"test":${JSON.stringify(id)}`))
+    return part
   }
 
   #count(span: OpenSpan): void {
@@ -245,7 +264,7 @@ export class SpanCollector {
     for (const owner of owners) {
       let bucket = this.#buckets.get(owner)
       if (!bucket) this.#buckets.set(owner, (bucket = new Map()))
-      const key = `${span.callsite.target}\u0000${span.callsite.name}${shared ? '\u0000shared' : ''}`
+      const key = shared ? -span.callsite.id : span.callsite.id
       const stats = bucket.get(key)
       if (stats) {
         stats.calls++

@@ -5,8 +5,8 @@ import { classicCalls, fib } from './support/addons.js'
 class Slices implements SliceSink {
   readonly slices: Array<{ tid: number; name: string; start: number; dur: number; args: Record<string, unknown> }> = []
   readonly threads = new Map<number, string>()
-  slice(tid: number, name: string, _cat: string, start: number, dur: number, args: Record<string, unknown>) {
-    this.slices.push({ tid, name, start, dur, args })
+  slice(tid: number, name: string, _cat: string, start: number, dur: number, args: string) {
+    this.slices.push({ tid, name, start, dur, args: JSON.parse(args) as Record<string, unknown> })
   }
   instant() {}
   thread(tid: number, name: string) {

@@ -7,7 +7,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SliceSink, SpanStats } from '../collector.js'
-import { nsToUs, toArgs, type TraceEvent } from './events.js'
+import { nsToUs, type TraceEvent } from './events.js'
 
 /** A line of a worker's stats file. */
 export type StatsLine =
@@ -45,8 +45,8 @@ export function ofRun(name: string, run: string): boolean {
   return name.startsWith(`${run}.`)
 }
 
-/** Buffered bytes that trigger a write. */
-const WRITE_AT = 256 * 1024
+/** Bytes of trace lines buffered before a write. */
+const WRITE_AT = 1 << 20
 
 export class WorkerFiles implements SliceSink {
   readonly pid: number
@@ -55,8 +55,9 @@ export class WorkerFiles implements SliceSink {
   #run: string
   #trace: number
   #stats: number
-  #buffer: string[] = []
-  #size = 0
+  /** Trace lines are encoded straight into this buffer, written when full. */
+  readonly #out = Buffer.allocUnsafe(WRITE_AT)
+  #used = 0
   #closed = false
   /** Process and thread names, written again at the top of each run's file. */
   readonly #names = new Map<string, TraceEvent>()
@@ -106,9 +107,16 @@ export class WorkerFiles implements SliceSink {
   }
 
   #push(line: string): void {
-    this.#buffer.push(line)
-    this.#size += line.length
-    if (this.#size >= WRITE_AT) this.flush()
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.#used + line.length * 3 > WRITE_AT) {
+      this.flush()
+      if (line.length * 3 > WRITE_AT) {
+        // A line bigger than the buffer (a megabyte field) goes out alone.
+        if (!this.#closed) writeSync(this.#trace, line)
+        return
+      }
+    }
+    this.#used += this.#out.write(line, this.#used, 'utf8')
   }
 
   /**
@@ -116,17 +124,17 @@ export class WorkerFiles implements SliceSink {
    * pieces (the name and category as JSON, the args object as JSON) rather
    * than by stringifying a fresh event object each time.
    */
-  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void {
+  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, argsJson: string): void {
     this.#push(
       `{"ph":"X","name":${this.#json(name)},"cat":${this.#json(cat)},"pid":${this.pid},"tid":${tid},` +
-        `"ts":${nsToUs(startNs)},"dur":${nsToUs(durNs)},"args":${this.#argsJson(args)}}\n`,
+        `"ts":${nsToUs(startNs)},"dur":${nsToUs(durNs)},"args":${argsJson}}\n`,
     )
   }
 
-  instant(tid: number, name: string, cat: string, tsNs: number, args: Record<string, unknown>): void {
+  instant(tid: number, name: string, cat: string, tsNs: number, argsJson: string): void {
     this.#push(
       `{"ph":"I","s":"t","name":${this.#json(name)},"cat":${this.#json(cat)},"pid":${this.pid},"tid":${tid},` +
-        `"ts":${nsToUs(tsNs)},"args":${this.#argsJson(args)}}\n`,
+        `"ts":${nsToUs(tsNs)},"args":${argsJson}}\n`,
     )
   }
 
@@ -137,17 +145,6 @@ export class WorkerFiles implements SliceSink {
     if (json === undefined) {
       json = JSON.stringify(text)
       if (this.#strings.size < 10_000) this.#strings.set(text, json)
-    }
-    return json
-  }
-
-  /** A span's args object is passed again for each of its slices: its JSON is made once. */
-  readonly #args = new WeakMap<object, string>()
-  #argsJson(args: Record<string, unknown>): string {
-    let json = this.#args.get(args)
-    if (json === undefined) {
-      json = JSON.stringify(toArgs(args))
-      this.#args.set(args, json)
     }
     return json
   }
@@ -167,10 +164,10 @@ export class WorkerFiles implements SliceSink {
 
   /** Writes buffered trace lines. */
   flush(): void {
-    if (this.#closed || this.#buffer.length === 0) return
-    writeSync(this.#trace, this.#buffer.join(''))
-    this.#buffer = []
-    this.#size = 0
+    if (this.#closed || this.#used === 0) return
+    let written = 0
+    while (written < this.#used) written += writeSync(this.#trace, this.#out, written, this.#used - written)
+    this.#used = 0
   }
 
   close(): void {
