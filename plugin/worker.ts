@@ -23,6 +23,10 @@ const CHECKPOINT_MS = 100
 
 interface TracedAddon {
   label: string
+  /** The loaded addon module. */
+  module: Record<string, unknown>
+  /** Its position in the config: names its trace file. */
+  index: number
   tracing: Tracing
   collector: SpanCollector
   reportedDrops: number
@@ -75,7 +79,7 @@ export class WorkerTracer {
     this.#label = `vitest worker ${pool} (pid ${process.pid}${isMainThread ? '' : `, thread ${threadId}`})`
     this.#files = new WorkerFiles(config.rawDir, `${process.pid}-${threadId}`, pid)
     this.#files.process(this.#label)
-    for (const addon of config.addons) this.#start(addon.label, addon.path)
+    config.addons.forEach((addon, index) => this.#start(addon.label, addon.path, index))
     process.once('exit', () => this.#shutdown())
     // Records and trace lines reach the disk while a test runs, so a worker
     // that is killed keeps what it finished before.
@@ -105,23 +109,38 @@ export class WorkerTracer {
     }
   }
 
-  #start(label: string, path: string): void {
+  #start(label: string, path: string, index: number): void {
     try {
-      const addon = createRequire(path)(path) as Record<string, unknown>
-      const collector = new SpanCollector(this.#files)
-      const tracing = Tracing.start(addon, {
-        ...(this.#config.filter !== undefined ? { filter: this.#config.filter } : {}),
-        layers: [collectLayer(collector)],
-        queueCapacity: this.#config.queueCapacity,
-      })
+      const module = createRequire(path)(path) as Record<string, unknown>
+      const { tracing, collector } = this.#session(module, index)
       this.#jsTid = tracing.stats().threadId
-      collector.nameThread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
-      tagCalls(addon, asTracingAddon(addon), () => this.#tests.size > 1)
-      this.#addons.push({ label, tracing, collector, reportedDrops: 0 })
+      this.#files.thread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
+      tagCalls(module, asTracingAddon(module), () => this.#tests.size > 1)
+      this.#addons.push({ label, module, index, tracing, collector, reportedDrops: 0 })
       this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
     } catch (error) {
       this.#problem(`addon ${JSON.stringify(label)} could not be traced: ${message(error)}`)
     }
+  }
+
+  /** A tracing session for one addon, streaming its spans to this run's file. */
+  #session(module: Record<string, unknown>, index: number): { tracing: Tracing; collector: SpanCollector } {
+    const collector = new SpanCollector()
+    const tracing = Tracing.start(module, {
+      ...(this.#config.filter !== undefined ? { filter: this.#config.filter } : {}),
+      layers: [collectLayer(collector, { trace: this.#files.nativeTrace(index), pid: this.#files.pid })],
+      queueCapacity: this.#config.queueCapacity,
+    })
+    return { tracing, collector }
+  }
+
+  /** A worker that outlived its run (watch mode) starts the addons' files anew for the next. */
+  #followRun(): void {
+    if (!this.#files.followRun()) return
+    this.#each((a) => {
+      a.tracing.close()
+      Object.assign(a, this.#session(a.module, a.index), { reportedDrops: 0 })
+    })
   }
 
   beginFile(filepath: string, start: bigint): void {
@@ -146,7 +165,7 @@ export class WorkerTracer {
   }
 
   #beginFile(filepath: string, start: bigint): void {
-    this.#files.followRun()
+    this.#followRun()
     const file = relative(this.#config.root, filepath)
     this.#file = { start, file }
     this.#filesRun.push(file)
@@ -178,7 +197,7 @@ export class WorkerTracer {
     const file = this.#file?.file ?? ''
     if (this.#addons.length > 0) {
       const args = { test: task.id, file, state, durationMs: Number(end - start) / 1e6 }
-      this.#files.slice(this.#jsTid, task.name, 'test', Number(start), Number(end - start), JSON.stringify(args))
+      this.#files.slice(this.#jsTid, task.name, 'test', Number(start), Number(end - start), args)
     }
     this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, spans, open })
     this.#tests.delete(task.id)
@@ -199,7 +218,7 @@ export class WorkerTracer {
       this.#reportDrops(a)
     })
     if (file && this.#addons.length > 0) {
-      this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), JSON.stringify({ file: file.file }))
+      this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), { file: file.file })
       this.#files.process(`${this.#label}: ${this.#filesRun.join(', ')}`)
     }
     this.#files.flush()

@@ -18,10 +18,21 @@ export interface CallbackLayerSpec extends Spec<'callback'> {
   readonly layer: Layer<any>
 }
 
-/** The per-test collector, fed in batches. */
+/** The per-test collector, fed in batches, and the trace file the addon writes. */
 export interface CollectLayerSpec extends Spec<'collect'> {
   readonly collector: SpanCollector
-  readonly batchBytes: number
+  readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean; readonly batchBytes: number }
+}
+
+export interface CollectLayerOptions {
+  /** The trace file the addon streams (Chrome trace entries, one per line). */
+  trace: string
+  /** The pid written into the trace. @default process.pid */
+  pid?: number
+  /** Span fields as slice args. @default true */
+  includeArgs?: boolean
+  /** Bytes of records handed to JavaScript at once. @default 1 MiB */
+  batchBytes?: number
 }
 
 /** Where fmtLayer writes: a stream, or a file (created or truncated). */
@@ -89,7 +100,7 @@ export interface OtlpLayerSpec extends Spec<'otlp'> {
 export type LayerSpec = CallbackLayerSpec | CollectLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
 
 /** The layers the addon builds (all but callback layers). */
-export type NativeLayerSpec = FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
+export type NativeLayerSpec = CollectLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
 
 /**
  * Sends spans and events to a TypeScript `Layer`: the TypeScript counterpart
@@ -106,12 +117,23 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
 }
 
 /**
- * Feeds a SpanCollector (per-test statistics and trace slices) in batches:
- * records gather in Rust and reach JavaScript when about `batchBytes` have
- * gathered or when the Tracing is flushed, never one call per span.
+ * What the Vitest plugin runs in a worker: the addon times every span and
+ * streams the trace to `options.trace`; a SpanCollector gets two small
+ * records per span, in batches (when about `batchBytes` have gathered or the
+ * Tracing is flushed), never one JavaScript call per span.
  */
-export function collectLayer(collector: SpanCollector, options: { batchBytes?: number } = {}): CollectLayerSpec {
-  return { [SPEC]: true, kind: 'collect', collector, batchBytes: options.batchBytes ?? 1 << 20 }
+export function collectLayer(collector: SpanCollector, options: CollectLayerOptions): CollectLayerSpec {
+  return {
+    [SPEC]: true,
+    kind: 'collect',
+    collector,
+    native: {
+      path: resolve(options.trace),
+      pid: options.pid ?? process.pid,
+      includeArgs: options.includeArgs ?? true,
+      batchBytes: options.batchBytes ?? 1 << 20,
+    },
+  }
 }
 
 /** tracing-subscriber's fmt layer: human-readable or JSON lines. */

@@ -100,6 +100,8 @@ export class Deliverer {
       this.#records++
       this.#event(callsite, parent, thread, BigInt(ts), fields)
     },
+    // Only the collect layer sends these; callback layers get the full lifecycle.
+    spanDone: () => {},
   }
 
   #lifecycle(id: number, method: 'onEnter' | 'onExit' | 'onClose', thread: ThreadInfo, ts: number): void {

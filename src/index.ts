@@ -11,9 +11,10 @@ export {
   type FmtWriter,
   type ChromeLayerOptions,
   type OtlpLayerOptions,
+  type CollectLayerOptions,
 } from './config.js'
 export type { Layer, SpanInfo, SpanRef, EventInfo, Fields, FieldValue, Level, Callsite } from './layer.js'
 export { type LayerError, printLayerError } from './deliver.js'
 export { asTracingAddon, type TracingAddon, type NativeStats } from './native.js'
 export { PROTOCOL_VERSION } from './record.js'
-export { SpanCollector, type SpanStats, type SliceSink } from './collector.js'
+export { SpanCollector, type SpanStats } from './collector.js'

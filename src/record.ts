@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 2
+export const PROTOCOL_VERSION = 3
 
 /** The first byte of each record. */
 export const Kind = {
@@ -19,6 +19,7 @@ export const Kind = {
   Exit: 6,
   Close: 7,
   Event: 8,
+  SpanDone: 9,
 } as const
 
 export interface CallsiteInfo extends Callsite {
@@ -46,6 +47,8 @@ export interface RecordVisitor {
   exit(span: number, thread: ThreadInfo, ts: number): void
   close(span: number, thread: ThreadInfo, ts: number): void
   event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: number, fields: Fields): void
+  /** The collect layer's record at a span's close: its busy time and its children's on its thread. */
+  spanDone(span: number, thread: ThreadInfo, ts: number, busyNs: number, childNs: number): void
 }
 
 const TWO_32 = 4294967296
@@ -114,6 +117,9 @@ export class RecordReader {
           visitor.event(callsite, parent, thread, ts, this.#fields(callsite))
           break
         }
+        case Kind.SpanDone:
+          visitor.spanDone(this.#u64n(), this.#thread(this.#u64n()), this.#u64n(), this.#u64n(), this.#u64n())
+          break
         default:
           throw new Error(
             `vitest-napi-tracing: unknown record kind ${kind} at byte ${this.#at - 1}; the addon and ` +

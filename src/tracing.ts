@@ -71,14 +71,9 @@ export class Tracing implements Disposable, AsyncDisposable {
     const collect = collectors[0]
     const filter = options.filter ?? process.env['RUST_LOG'] ?? DEFAULT_FILTER
     const native = specs.flatMap((s) => ('native' in s ? [{ kind: s.kind, ...s.native }] : []))
-    const stream = deliverer
-      ? [{ kind: 'callback' }]
-      : collect
-        ? [{ kind: 'callback', batchBytes: collect.batchBytes }]
-        : []
     const config = {
       filter,
-      layers: [...native, ...stream],
+      layers: deliverer ? [...native, { kind: 'callback' }] : native,
       ...(options.queueCapacity !== undefined ? { queueCapacity: options.queueCapacity } : {}),
       clockNs: String(process.hrtime.bigint()),
     }

@@ -1,18 +1,9 @@
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import { SpanCollector, Tracing, collectLayer, type SliceSink } from '../src/index.js'
+import { SpanCollector, Tracing, collectLayer } from '../src/index.js'
 import { classicCalls, fib } from './support/addons.js'
-
-class Slices implements SliceSink {
-  readonly slices: Array<{ tid: number; name: string; start: number; dur: number; args: Record<string, unknown> }> = []
-  readonly threads = new Map<number, string>()
-  slice(tid: number, name: string, _cat: string, start: number, dur: number, args: string) {
-    this.slices.push({ tid, name, start, dur, args: JSON.parse(args) as Record<string, unknown> })
-  }
-  instant() {}
-  thread(tid: number, name: string) {
-    this.threads.set(tid, name)
-  }
-}
 
 let tracing: Tracing | undefined
 afterEach(() => {
@@ -20,35 +11,59 @@ afterEach(() => {
   tracing = undefined
 })
 
-function start(options: { queueCapacity?: number; batchBytes?: number } = {}) {
-  const sink = new Slices()
-  const collector = new SpanCollector(sink)
-  tracing = Tracing.start(fib, {
-    filter: 'trace',
-    layers: [collectLayer(collector, options.batchBytes ? { batchBytes: options.batchBytes } : {})],
-    ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
-  })
-  return { sink, collector }
+interface Line {
+  ph: string
+  name: string
+  tid: number
+  pid: number
+  ts: number
+  dur: number
+  args: Record<string, unknown>
 }
 
-describe('the collector (batched, no JavaScript call per span)', () => {
-  test('per-test statistics: calls, total, self, min, max', () => {
-    const { sink, collector } = start()
+function start(options: { queueCapacity?: number; batchBytes?: number } = {}) {
+  const trace = join(mkdtempSync(join(tmpdir(), 'napi-tracing-collect-')), 'native.trace.jsonl')
+  const collector = new SpanCollector()
+  tracing = Tracing.start(fib, {
+    filter: 'trace',
+    layers: [collectLayer(collector, { trace, pid: 4242, ...(options.batchBytes ? { batchBytes: options.batchBytes } : {}) })],
+    ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
+  })
+  const lines = () =>
+    readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Line)
+  return { collector, lines }
+}
+
+describe('the collect layer (timing and trace in Rust, statistics in TypeScript, batched)', () => {
+  test('per-test statistics match the slices the addon wrote: calls, total, self, min, max', () => {
+    const { collector, lines } = start()
     collector.beginTest('t1', process.hrtime.bigint())
     fib.fibonacci(8, false)
     tracing!.flush()
     const [stats] = collector.endTest('t1', process.hrtime.bigint())
     expect(stats).toMatchObject({ name: 'fibonacci', target: 'fib_addon', calls: classicCalls(8) })
-    const slices = sink.slices.filter((s) => s.name === 'fibonacci')
+    const slices = lines().filter((l) => l.ph === 'X' && l.name === 'fibonacci')
     expect(slices).toHaveLength(classicCalls(8))
-    const durations = slices.map((s) => s.dur)
+    expect(slices.every((s) => s.pid === 4242 && s.args['index'] !== undefined)).toBe(true)
+    // The trace has µs with ns precision; the statistics are ns.
+    const durations = slices.map((s) => Math.round(s.dur * 1000))
     const root = Math.max(...durations)
     expect(stats!.maxNs).toBe(root)
     expect(stats!.minNs).toBe(Math.min(...durations))
     expect(stats!.totalNs).toBe(durations.reduce((a, b) => a + b, 0))
     // One thread, one root: self times add up to the root's time.
     expect(stats!.selfNs).toBe(root)
-    expect(slices.every((s) => s.args['test'] === 't1')).toBe(true)
+    // Nested slices lie within their parent on the same thread.
+    const rootSlice = slices.find((s) => Math.round(s.dur * 1000) === root)!
+    for (const s of slices) {
+      expect(s.tid).toBe(rootSlice.tid)
+      expect(s.ts).toBeGreaterThanOrEqual(rootSlice.ts)
+      expect(s.ts + s.dur).toBeLessThanOrEqual(rootSlice.ts + rootSlice.dur + 0.001)
+    }
+    expect(lines().some((l) => l.ph === 'M' && l.tid === rootSlice.tid)).toBe(true)
   })
 
   test('spans outside any test window belong to the file', () => {
@@ -63,12 +78,11 @@ describe('the collector (batched, no JavaScript call per span)', () => {
   })
 
   test('a long synchronous call hands its batches over on the JavaScript thread: nothing dropped, memory bounded', () => {
-    // 20 × 21,891 spans × 4 records ≈ 3.5 MB of records through a 256 KiB queue.
-    const { collector } = start({ queueCapacity: 256 << 10, batchBytes: 64 << 10 })
+    // 21,891 spans × 2 records through a 64 KiB queue.
+    const { collector } = start({ queueCapacity: 64 << 10, batchBytes: 16 << 10 })
     collector.beginTest('big', process.hrtime.bigint())
     fib.fibonacci(20, false)
-    const stats = tracing!.stats()
-    expect(stats.dropped).toBe(0)
+    expect(tracing!.stats().dropped).toBe(0)
     expect(collector.records).toBeGreaterThan(0)
     tracing!.flush()
     expect(collector.endTest('big', process.hrtime.bigint())[0]?.calls).toBe(classicCalls(20))

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
+import { PROTOCOL_VERSION } from '../src/index.js'
 import type { ReportTest, SpanReport } from '../src/report/model.js'
 import { classicCalls } from './support/addons.js'
 import { REPO, runVitest, type Major, type Pool, type RunOptions, type RunResult } from './support/run-vitest.js'
@@ -100,7 +101,9 @@ describe('faults around the run', () => {
       expect.stringMatching(/^addon "\.\/missing\/index\.js" could not be found from .*bad-addons .*does not exist.*Fix the path in napiTracing\(\{ addons \}\)/),
       expect.stringMatching(/^addon "\.\/not-an-addon\.cjs" could not be traced: .*does not export the tracing entry points \(got object with keys add\).*export_tracing_api!\(\)/),
       expect.stringMatching(/^addon "\.\.\/\.\.\/addons\/bare\/index\.js" could not be traced: .*does not export the tracing entry points.*export_tracing_api!\(\)/),
-      expect.stringMatching(/^addon "\.\/stale-protocol\.cjs" could not be traced: .*built with napi-tracing protocol 999, but this package speaks protocol 2\. Rebuild/),
+      expect.stringMatching(
+        new RegExp(`^addon "\\./stale-protocol\\.cjs" could not be traced: .*built with napi-tracing protocol 999, but this package speaks protocol ${PROTOCOL_VERSION}\\. Rebuild`),
+      ),
     ])
     expect(calls(testNamed(report, 'fib is still traced'), 'fibonacci')).toBe(classicCalls(5))
     expect(traced.stdout).toContain('! addon "./missing/index.js" could not be found')

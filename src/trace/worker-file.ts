@@ -1,12 +1,14 @@
 /**
- * One worker's output: trace events (Chrome format, final pids and tids, one
- * per line) and statistics lines, appended to two files in the run's raw
- * folder. Lines are written whole, synchronously, so a worker that dies
- * leaves every line it finished; the reporter merges the files at run end.
+ * One worker's output: its own trace events (process and thread names, test
+ * and file slices; Chrome format, one per line) and statistics lines,
+ * appended to files in the raw folder, per run. The addons stream their
+ * native spans to files of their own beside these (`nativeTrace`). Lines
+ * are written whole, synchronously, so a worker that dies leaves every line
+ * it finished; the reporter merges the run's files at its end.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SliceSink, SpanStats } from '../collector.js'
+import type { SpanStats } from '../collector.js'
 import { nsToUs, type TraceEvent } from './events.js'
 
 /** A line of a worker's stats file. */
@@ -45,19 +47,16 @@ export function ofRun(name: string, run: string): boolean {
   return name.startsWith(`${run}.`)
 }
 
-/** Bytes of trace lines buffered before a write. */
-const WRITE_AT = 1 << 20
 
-export class WorkerFiles implements SliceSink {
+export class WorkerFiles {
   readonly pid: number
   readonly #dir: string
   readonly #key: string
   #run: string
   #trace: number
   #stats: number
-  /** Trace lines are encoded straight into this buffer, written when full. */
-  readonly #out = Buffer.allocUnsafe(WRITE_AT)
-  #used = 0
+  /** Trace lines waiting for the next flush (a few per test). */
+  #buffer: string[] = []
   #closed = false
   /** Process and thread names, written again at the top of each run's file. */
   readonly #names = new Map<string, TraceEvent>()
@@ -76,6 +75,14 @@ export class WorkerFiles implements SliceSink {
     ;[this.#trace, this.#stats] = this.#open()
   }
 
+  /**
+   * Where the addon numbered `index` streams this worker's native spans, for
+   * the current run (merged with the other trace files of the run).
+   */
+  nativeTrace(index: number): string {
+    return join(this.#dir, `${this.#run}.${this.#key}.native-${index}${TRACE_SUFFIX}`)
+  }
+
   #open(): [number, number] {
     const base = join(this.#dir, `${this.#run}.${this.#key}`)
     return [openSync(base + TRACE_SUFFIX, 'a'), openSync(base + STATS_SUFFIX, 'a')]
@@ -85,9 +92,9 @@ export class WorkerFiles implements SliceSink {
    * Follows the reporter to a new run (watch mode reruns a worker that
    * outlived the previous run): later lines go to files of the new run.
    */
-  followRun(): void {
+  followRun(): boolean {
     const run = currentRun(this.#dir)
-    if (this.#closed || run === this.#run) return
+    if (this.#closed || run === this.#run) return false
     this.flush()
     closeSync(this.#trace)
     closeSync(this.#stats)
@@ -95,6 +102,7 @@ export class WorkerFiles implements SliceSink {
     mkdirSync(this.#dir, { recursive: true })
     ;[this.#trace, this.#stats] = this.#open()
     for (const event of this.#names.values()) this.#line(event)
+    return true
   }
 
   event(event: TraceEvent): void {
@@ -103,50 +111,12 @@ export class WorkerFiles implements SliceSink {
   }
 
   #line(event: TraceEvent): void {
-    this.#push(JSON.stringify(event) + '\n')
+    this.#buffer.push(JSON.stringify(event) + '\n')
   }
 
-  #push(line: string): void {
-    // UTF-8 takes at most 3 bytes per UTF-16 unit.
-    if (this.#used + line.length * 3 > WRITE_AT) {
-      this.flush()
-      if (line.length * 3 > WRITE_AT) {
-        // A line bigger than the buffer (a megabyte field) goes out alone.
-        if (!this.#closed) writeSync(this.#trace, line)
-        return
-      }
-    }
-    this.#used += this.#out.write(line, this.#used, 'utf8')
-  }
-
-  /**
-   * The hot path: one line per span interval. Built as text from cached
-   * pieces (the name and category as JSON, the args object as JSON) rather
-   * than by stringifying a fresh event object each time.
-   */
-  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, argsJson: string): void {
-    this.#push(
-      `{"ph":"X","name":${this.#json(name)},"cat":${this.#json(cat)},"pid":${this.pid},"tid":${tid},` +
-        `"ts":${nsToUs(startNs)},"dur":${nsToUs(durNs)},"args":${argsJson}}\n`,
-    )
-  }
-
-  instant(tid: number, name: string, cat: string, tsNs: number, argsJson: string): void {
-    this.#push(
-      `{"ph":"I","s":"t","name":${this.#json(name)},"cat":${this.#json(cat)},"pid":${this.pid},"tid":${tid},` +
-        `"ts":${nsToUs(tsNs)},"args":${argsJson}}\n`,
-    )
-  }
-
-  /** Names and categories repeat endlessly: their JSON is made once. */
-  readonly #strings = new Map<string, string>()
-  #json(text: string): string {
-    let json = this.#strings.get(text)
-    if (json === undefined) {
-      json = JSON.stringify(text)
-      if (this.#strings.size < 10_000) this.#strings.set(text, json)
-    }
-    return json
+  /** A slice the worker itself knows (a test, a file); native spans are the addon's to write. */
+  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void {
+    this.event({ ph: 'X', name, cat, pid: this.pid, tid, ts: nsToUs(startNs), dur: nsToUs(durNs), args })
   }
 
   thread(tid: number, name: string): void {
@@ -164,10 +134,9 @@ export class WorkerFiles implements SliceSink {
 
   /** Writes buffered trace lines. */
   flush(): void {
-    if (this.#closed || this.#used === 0) return
-    let written = 0
-    while (written < this.#used) written += writeSync(this.#trace, this.#out, written, this.#used - written)
-    this.#used = 0
+    if (this.#closed || this.#buffer.length === 0) return
+    writeSync(this.#trace, this.#buffer.join(''))
+    this.#buffer = []
   }
 
   close(): void {

@@ -104,7 +104,7 @@ fn build_layers(
     for layer in configs {
         let step: std::result::Result<(), String> = (|| {
             match layer {
-                config::LayerConfig::Callback { batch_bytes } => {
+                config::LayerConfig::Callback {} => {
                     if outbox.is_some() {
                         return Err("more than one callback layer was given; pass one \
                                     callbackLayer() per TypeScript layer through \
@@ -112,8 +112,21 @@ fn build_layers(
                             .to_owned());
                     }
                     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let new_outbox = Arc::new(Outbox::new(capacity, batch_bytes));
+                    let new_outbox = Arc::new(Outbox::new(capacity, None));
                     layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
+                    outbox = Some(new_outbox);
+                }
+                config::LayerConfig::Collect(collect) => {
+                    if outbox.is_some() {
+                        return Err(
+                            "a collect layer cannot be combined with callback layers".to_owned()
+                        );
+                    }
+                    let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
+                    let (layer, new_outbox, output) =
+                        layers::collect::CollectLayer::build(&collect, capacity)?;
+                    layers.push(Box::new(layer));
+                    outputs.push(Box::new(output));
                     outbox = Some(new_outbox);
                 }
                 config::LayerConfig::Fmt(fmt) => layers.push(layers::fmt::build(&fmt)?),

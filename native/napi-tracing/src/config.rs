@@ -26,12 +26,10 @@ pub(crate) struct StartConfig {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) enum LayerConfig {
-    /// Records for the TypeScript layers behind the sink: at once, or in
-    /// batches of about `batch_bytes` (and whenever JavaScript flushes).
-    Callback {
-        #[serde(default, rename = "batchBytes")]
-        batch_bytes: Option<usize>,
-    },
+    /// Records for the TypeScript layers behind the sink, each at once.
+    Callback {},
+    /// The Vitest plugin's per-worker collection (`layers/collect.rs`).
+    Collect(crate::layers::collect::CollectConfig),
     Fmt(crate::layers::fmt::FmtConfig),
     Chrome(crate::layers::chrome::ChromeConfig),
     Otlp(OtlpConfig),

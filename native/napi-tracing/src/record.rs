@@ -15,6 +15,7 @@
 //! EXIT      u64 span, u64 tid, u64 ts
 //! CLOSE     u64 span, u64 tid, u64 ts
 //! EVENT     u32 callsite, u64 parent (0: none), u64 tid, u64 ts, fields
+//! SPAN_DONE u64 span, u64 tid, u64 ts, u64 busy ns, u64 ns in children on its thread
 //! fields    u16 n, n × (u16 field index, u8 value tag, value)
 //! ```
 //!
@@ -30,7 +31,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +45,8 @@ pub(crate) enum Kind {
     Exit = 6,
     Close = 7,
     Event = 8,
+    /// The collect layer's one record at a span's close (`layers/collect.rs`).
+    SpanDone = 9,
 }
 
 /// The tag in front of each field value.

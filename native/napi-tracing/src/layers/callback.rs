@@ -7,9 +7,10 @@
 //! threadsafe function: the Rust thread never blocks and Node is never kept
 //! alive. One FIFO per session keeps every span's records in order.
 //!
-//! In batched delivery (what the Vitest plugin uses) no record triggers a
-//! JavaScript call: records wait until the JavaScript side flushes, or until
-//! a batch has gathered, which the JavaScript thread then takes in one call.
+//! The outbox also serves the collect layer (`collect.rs`) in batched
+//! delivery: no record triggers a JavaScript call; records wait until the
+//! JavaScript side flushes, or until a batch has gathered, which the
+//! JavaScript thread then takes in one call.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -140,8 +141,63 @@ impl Outbox {
         }
     }
 
+    /// Encodes with `encode` into a per-thread scratch buffer, pushes, then
+    /// delivers or wakes. Delivery happens after the scratch is released,
+    /// because the JavaScript layer may emit spans of its own.
+    /// `meta` is given for records that name their callsite (new spans,
+    /// events); the callsite id is then passed to `encode`.
+    pub(crate) fn emit(
+        &self,
+        meta: Option<&Metadata<'_>>,
+        encode: impl FnOnce(&mut Vec<u8>, u32, u64, u64),
+    ) -> bool {
+        thread_local! {
+            static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+        }
+        let named = meta.map(|meta| (meta, callsites::id_of(meta)));
+        let callsite = named.map_or(0, |(_, id)| id);
+        let tid = thread_info::with_current(|t| t.tid);
+        let ts = clock::now_ns();
+        let waiting = SCRATCH
+            .try_with(|scratch| match scratch.try_borrow_mut() {
+                Ok(mut buf) => {
+                    buf.clear();
+                    encode(&mut buf, callsite, tid, ts);
+                    self.push(named, tid, &buf)
+                }
+                Err(_) => {
+                    let mut buf = Vec::new();
+                    encode(&mut buf, callsite, tid, ts);
+                    self.push(named, tid, &buf)
+                }
+            })
+            .unwrap_or(None);
+        match (waiting, self.batch_bytes) {
+            (None, _) => false,
+            (Some(_), None) => {
+                js_thread::deliver_or_wake(self);
+                true
+            }
+            (Some(waiting), Some(batch)) => {
+                // A full batch: on the session's own JavaScript thread (a long
+                // synchronous call making spans) it is handed over right here,
+                // which keeps memory bounded without dropping; elsewhere the
+                // JavaScript thread is woken to take it.
+                if waiting >= batch {
+                    js_thread::deliver_or_wake(self);
+                }
+                true
+            }
+        }
+    }
+
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Counts a record that was not made (its span was lost earlier).
+    pub(crate) fn count_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn delivered(&self) -> u64 {
@@ -159,56 +215,6 @@ impl CallbackLayer {
         CallbackLayer { outbox }
     }
 
-    /// Encodes with `encode` into a per-thread scratch buffer, pushes, then
-    /// delivers or wakes. Delivery happens after the scratch is released,
-    /// because the JavaScript layer may emit spans of its own.
-    /// `meta` is given for records that name their callsite (new spans,
-    /// events); the callsite id is then passed to `encode`.
-    fn emit(
-        &self,
-        meta: Option<&Metadata<'_>>,
-        encode: impl FnOnce(&mut Vec<u8>, u32, u64, u64),
-    ) -> bool {
-        thread_local! {
-            static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-        }
-        let named = meta.map(|meta| (meta, callsites::id_of(meta)));
-        let callsite = named.map_or(0, |(_, id)| id);
-        let tid = thread_info::with_current(|t| t.tid);
-        let ts = clock::now_ns();
-        let waiting = SCRATCH
-            .try_with(|scratch| match scratch.try_borrow_mut() {
-                Ok(mut buf) => {
-                    buf.clear();
-                    encode(&mut buf, callsite, tid, ts);
-                    self.outbox.push(named, tid, &buf)
-                }
-                Err(_) => {
-                    let mut buf = Vec::new();
-                    encode(&mut buf, callsite, tid, ts);
-                    self.outbox.push(named, tid, &buf)
-                }
-            })
-            .unwrap_or(None);
-        match (waiting, self.outbox.batch_bytes) {
-            (None, _) => false,
-            (Some(_), None) => {
-                js_thread::deliver_or_wake(&self.outbox);
-                true
-            }
-            (Some(waiting), Some(batch)) => {
-                // A full batch: on the session's own JavaScript thread (a long
-                // synchronous call making spans) it is handed over right here,
-                // which keeps memory bounded without dropping; elsewhere the
-                // JavaScript thread is woken to take it.
-                if waiting >= batch {
-                    js_thread::deliver_or_wake(&self.outbox);
-                }
-                true
-            }
-        }
-    }
-
     /// Emits a record about an existing span, unless the span was lost.
     fn emit_span(
         &self,
@@ -223,10 +229,10 @@ impl CallbackLayer {
             return;
         };
         if lost {
-            self.outbox.dropped.fetch_add(1, Ordering::Relaxed);
+            self.outbox.count_dropped();
             return;
         }
-        let pushed = self.emit(None, |buf, _callsite, tid, ts| {
+        let pushed = self.outbox.emit(None, |buf, _callsite, tid, ts| {
             buf.put_u8(kind as u8);
             buf.put_u64(uid);
             buf.put_u64(tid);
@@ -243,7 +249,7 @@ impl CallbackLayer {
     }
 }
 
-fn mark_lost(ctx: &Context<'_, Registry>, id: &Id) {
+pub(crate) fn mark_lost(ctx: &Context<'_, Registry>, id: &Id) {
     span_data(ctx, id, |data| data.lost.store(true, Ordering::Relaxed));
 }
 
@@ -252,18 +258,20 @@ impl Layer<Registry> for CallbackLayer {
         let Some((uid, parent)) = span_data(&ctx, id, |d| (d.uid, d.parent_uid)) else {
             return;
         };
-        let pushed = self.emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-            buf.put_u8(Kind::NewSpan as u8);
-            buf.put_u64(uid);
-            buf.put_u32(callsite);
-            buf.put_u64(parent);
-            buf.put_u64(tid);
-            buf.put_u64(ts);
-            buf.put_u32(js_thread::caller());
-            let mut fields = FieldEncoder::new(buf);
-            attrs.record(&mut fields);
-            fields.finish();
-        });
+        let pushed = self
+            .outbox
+            .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
+                buf.put_u8(Kind::NewSpan as u8);
+                buf.put_u64(uid);
+                buf.put_u32(callsite);
+                buf.put_u64(parent);
+                buf.put_u64(tid);
+                buf.put_u64(ts);
+                buf.put_u32(js_thread::caller());
+                let mut fields = FieldEncoder::new(buf);
+                attrs.record(&mut fields);
+                fields.finish();
+            });
         if !pushed {
             mark_lost(&ctx, id);
         }
@@ -287,15 +295,16 @@ impl Layer<Registry> for CallbackLayer {
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
         let parent = event_parent_uid(event, &ctx);
-        self.emit(Some(event.metadata()), |buf, callsite, tid, ts| {
-            buf.put_u8(Kind::Event as u8);
-            buf.put_u32(callsite);
-            buf.put_u64(parent);
-            buf.put_u64(tid);
-            buf.put_u64(ts);
-            let mut fields = FieldEncoder::new(buf);
-            event.record(&mut fields);
-            fields.finish();
-        });
+        self.outbox
+            .emit(Some(event.metadata()), |buf, callsite, tid, ts| {
+                buf.put_u8(Kind::Event as u8);
+                buf.put_u32(callsite);
+                buf.put_u64(parent);
+                buf.put_u64(tid);
+                buf.put_u64(ts);
+                let mut fields = FieldEncoder::new(buf);
+                event.record(&mut fields);
+                fields.finish();
+            });
     }
 }

@@ -3,6 +3,7 @@
 
 pub(crate) mod callback;
 pub(crate) mod chrome;
+pub(crate) mod collect;
 pub(crate) mod fmt;
 #[cfg(feature = "otlp")]
 pub(crate) mod otlp;

@@ -1,0 +1,404 @@
+//! The collect layer: what the Vitest plugin runs in every worker.
+//!
+//! The per-span work that is the same for every span stays in Rust: timing
+//! (busy time, time in children on the same thread) and the trace itself,
+//! streamed to a file as Chrome trace lines. JavaScript receives, in
+//! batches, two small records per span (new, done) and attributes spans to
+//! tests and sums them into statistics (`src/collector.ts`).
+
+use std::collections::HashSet;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+
+use serde::Deserialize;
+use tracing_core::field::{Field, Visit};
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::{Event, Metadata};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::{Layer, Registry};
+
+use super::callback::{mark_lost, Outbox};
+use super::{create_file, Closed, Output};
+use crate::dispatch::span_data;
+use crate::record::{Kind, Put};
+use crate::{clock, thread_info};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct CollectConfig {
+    /// The worker's trace file (JSON lines), created or truncated.
+    pub(crate) path: String,
+    /// The pid to write: the process's, or a worker thread's own.
+    pub(crate) pid: u64,
+    /// Span fields as slice args.
+    pub(crate) include_args: bool,
+    #[serde(default)]
+    pub(crate) batch_bytes: Option<usize>,
+}
+
+/// Tracks offset so lifetime slices of spans never entered get a track of
+/// their own beside their thread (see `src/collector.ts`).
+const LIFETIME_TRACK: u64 = 0x4000_0000;
+/// Trace bytes buffered before a write.
+const WRITE_AT: usize = 1 << 20;
+
+/// Per span: its timing, and its fields as JSON members for the slice args.
+struct Timing {
+    busy: u64,
+    child: u64,
+    entered_at: Option<u64>,
+    entered: bool,
+    created_at: u64,
+    created_on: u64,
+    /// `"a":1,"b":"x"`: JSON object members, without braces.
+    args: String,
+}
+
+pub(crate) struct CollectLayer {
+    outbox: Arc<Outbox>,
+    trace: Arc<TraceFile>,
+    include_args: bool,
+}
+
+impl CollectLayer {
+    pub(crate) fn build(
+        config: &CollectConfig,
+        capacity: usize,
+    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput), String> {
+        let file = create_file("collectLayer", &config.path)?;
+        let trace = Arc::new(TraceFile {
+            pid: config.pid,
+            state: Mutex::new(TraceState {
+                file: Some(file),
+                buf: Vec::with_capacity(WRITE_AT),
+                named_threads: HashSet::new(),
+                error: None,
+            }),
+        });
+        let outbox = Arc::new(Outbox::new(
+            capacity,
+            Some(config.batch_bytes.unwrap_or(1 << 20)),
+        ));
+        let layer = CollectLayer {
+            outbox: outbox.clone(),
+            trace: trace.clone(),
+            include_args: config.include_args,
+        };
+        Ok((
+            layer,
+            outbox,
+            TraceOutput {
+                trace,
+                path: config.path.clone(),
+            },
+        ))
+    }
+}
+
+impl Layer<Registry> for CollectLayer {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
+        let Some((uid, parent)) = span_data(&ctx, id, |d| (d.uid, d.parent_uid)) else {
+            return;
+        };
+        let mut args = String::new();
+        if self.include_args {
+            attrs.record(&mut JsonMembers(&mut args));
+        }
+        let now = clock::now_ns();
+        let tid = thread_info::with_current(|t| t.tid);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(Timing {
+                busy: 0,
+                child: 0,
+                entered_at: None,
+                entered: false,
+                created_at: now,
+                created_on: tid,
+                args,
+            });
+        }
+        let pushed = self
+            .outbox
+            .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
+                buf.put_u8(Kind::NewSpan as u8);
+                buf.put_u64(uid);
+                buf.put_u32(callsite);
+                buf.put_u64(parent);
+                buf.put_u64(tid);
+                buf.put_u64(ts);
+                buf.put_u32(crate::js_thread::caller());
+                buf.put_u16(0); // fields go to the trace, not to JavaScript
+            });
+        if !pushed {
+            mark_lost(&ctx, id);
+        }
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
+        if !self.include_args {
+            return;
+        }
+        if let Some(span) = ctx.span(id) {
+            if let Some(timing) = span.extensions_mut().get_mut::<Timing>() {
+                values.record(&mut JsonMembers(&mut timing.args));
+            }
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(timing) = span.extensions_mut().get_mut::<Timing>() {
+                timing.entered_at = Some(clock::now_ns());
+                timing.entered = true;
+            }
+        }
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
+        let now = clock::now_ns();
+        let Some(span) = ctx.span(id) else { return };
+        let meta = span.metadata();
+        let dur = {
+            let mut ext = span.extensions_mut();
+            let Some(timing) = ext.get_mut::<Timing>() else {
+                return;
+            };
+            let Some(start) = timing.entered_at.take() else {
+                return;
+            };
+            let dur = now.saturating_sub(start);
+            timing.busy += dur;
+            let tid = thread_info::with_current(|t| t.tid);
+            self.trace.slice(tid, meta, start, dur, &timing.args);
+            dur
+        };
+        drop(span);
+        // The registry has already left the span: the current one encloses it
+        // on this thread, and this time is not the enclosing span's own.
+        if let Some(enclosing) = ctx.lookup_current() {
+            if let Some(timing) = enclosing.extensions_mut().get_mut::<Timing>() {
+                timing.child += dur;
+            }
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
+        let now = clock::now_ns();
+        let Some(span) = ctx.span(&id) else { return };
+        let meta = span.metadata();
+        let Some((uid, lost)) = span_data(&ctx, &id, |d| {
+            (d.uid, d.lost.load(std::sync::atomic::Ordering::Relaxed))
+        }) else {
+            return;
+        };
+        let (busy, child) = {
+            let mut ext = span.extensions_mut();
+            let Some(timing) = ext.get_mut::<Timing>() else {
+                return;
+            };
+            if !timing.entered {
+                // Never entered: its lifetime is its time.
+                timing.busy = now.saturating_sub(timing.created_at);
+                self.trace.slice(
+                    LIFETIME_TRACK + timing.created_on,
+                    meta,
+                    timing.created_at,
+                    timing.busy,
+                    &timing.args,
+                );
+            }
+            (timing.busy, timing.child)
+        };
+        drop(span);
+        if lost {
+            self.outbox.count_dropped();
+            return;
+        }
+        self.outbox.emit(None, |buf, _callsite, tid, ts| {
+            buf.put_u8(Kind::SpanDone as u8);
+            buf.put_u64(uid);
+            buf.put_u64(tid);
+            buf.put_u64(ts);
+            buf.put_u64(busy);
+            buf.put_u64(child);
+        });
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
+        let mut args = format!("\"level\":\"{}\"", event.metadata().level());
+        if self.include_args {
+            event.record(&mut JsonMembers(&mut args));
+        }
+        let tid = thread_info::with_current(|t| t.tid);
+        self.trace
+            .instant(tid, event.metadata(), clock::now_ns(), &args);
+    }
+}
+
+/// The trace file of one session, written from any thread.
+pub(crate) struct TraceFile {
+    pid: u64,
+    state: Mutex<TraceState>,
+}
+
+struct TraceState {
+    file: Option<File>,
+    buf: Vec<u8>,
+    named_threads: HashSet<u64>,
+    error: Option<String>,
+}
+
+impl TraceFile {
+    fn slice(&self, tid: u64, meta: &Metadata<'_>, start_ns: u64, dur_ns: u64, args: &str) {
+        self.line(tid, |line| {
+            line.push_str("{\"ph\":\"X\",\"name\":");
+            json_string(line, meta.name());
+            line.push_str(",\"cat\":");
+            json_string(line, meta.target());
+            let _ = write!(
+                line,
+                ",\"ts\":{},\"dur\":{}",
+                Micros(start_ns),
+                Micros(dur_ns)
+            );
+            let _ = write!(line, ",\"args\":{{{args}}}");
+        });
+    }
+
+    fn instant(&self, tid: u64, meta: &Metadata<'_>, ts_ns: u64, args: &str) {
+        self.line(tid, |line| {
+            line.push_str("{\"ph\":\"I\",\"s\":\"t\",\"name\":");
+            json_string(line, meta.name());
+            line.push_str(",\"cat\":");
+            json_string(line, meta.target());
+            let _ = write!(line, ",\"ts\":{},\"args\":{{{args}}}", Micros(ts_ns));
+        });
+    }
+
+    /// Writes one entry; `body` writes it up to its closing brace, pid and
+    /// tid are added here. Names the thread on its first entry.
+    fn line(&self, tid: u64, body: impl FnOnce(&mut String)) {
+        let mut line = String::with_capacity(192);
+        body(&mut line);
+        let _ = writeln!(line, ",\"pid\":{},\"tid\":{tid}}}", self.pid);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.named_threads.insert(tid) {
+            let name = if tid >= LIFETIME_TRACK {
+                format!("spans never entered (thread {})", tid - LIFETIME_TRACK)
+            } else {
+                thread_info::with_current(|t| t.name.clone())
+            };
+            let mut meta =
+                String::from("{\"ph\":\"M\",\"name\":\"thread_name\",\"args\":{\"name\":");
+            json_string(&mut meta, if name.is_empty() { "thread" } else { &name });
+            let _ = writeln!(meta, "}},\"pid\":{},\"tid\":{tid}}}", self.pid);
+            state.buf.extend_from_slice(meta.as_bytes());
+        }
+        state.buf.extend_from_slice(line.as_bytes());
+        if state.buf.len() >= WRITE_AT {
+            write_out(&mut state);
+        }
+    }
+
+    fn flush(&self) {
+        write_out(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
+fn write_out(state: &mut TraceState) {
+    let TraceState {
+        file, buf, error, ..
+    } = state;
+    if let Some(file) = file {
+        if let Err(e) = file.write_all(buf) {
+            error.get_or_insert_with(|| e.to_string());
+        }
+    }
+    buf.clear();
+}
+
+/// Flush and close for the session.
+pub(crate) struct TraceOutput {
+    trace: Arc<TraceFile>,
+    path: String,
+}
+
+impl Output for TraceOutput {
+    fn flush(&self) {
+        self.trace.flush();
+    }
+
+    fn close(&self) -> Closed {
+        let mut state = self.trace.state.lock().unwrap_or_else(|e| e.into_inner());
+        write_out(&mut state);
+        state.file = None;
+        let mut closed = Closed::default();
+        if let Some(error) = state.error.take() {
+            closed.warnings.push(format!(
+                "collectLayer: writing {:?} failed: {error}",
+                self.path
+            ));
+        }
+        closed
+    }
+}
+
+/// Nanoseconds written as microseconds with three decimals.
+struct Micros(u64);
+
+impl std::fmt::Display for Micros {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
+fn json_string(out: &mut String, text: &str) {
+    // serde_json's escaping, into the line being built.
+    let _ = write!(out, "{}", serde_json::Value::from(text));
+}
+
+/// Field values as JSON object members (`"a":1,"b":"x"`), appended.
+struct JsonMembers<'a>(&'a mut String);
+
+impl JsonMembers<'_> {
+    fn key(&mut self, field: &Field) {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+        json_string(self.0, field.name());
+        self.0.push(':');
+    }
+}
+
+impl Visit for JsonMembers<'_> {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.key(field);
+        let _ = write!(self.0, "{value}");
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.key(field);
+        let _ = write!(self.0, "{value}");
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.key(field);
+        if value.is_finite() {
+            let _ = write!(self.0, "{value}");
+        } else {
+            json_string(self.0, &value.to_string());
+        }
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.key(field);
+        let _ = write!(self.0, "{value}");
+    }
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.key(field);
+        json_string(self.0, value);
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.key(field);
+        json_string(self.0, &format!("{value:?}"));
+    }
+}
