@@ -6,11 +6,10 @@
 //! batches, two small records per span (new, done) and attributes spans to
 //! tests and sums them into statistics (`src/collector.ts`).
 
-use std::collections::HashSet;
-use std::fmt::Write as _;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use serde::Deserialize;
 use tracing_core::field::{Field, Visit};
@@ -53,7 +52,7 @@ struct Timing {
     created_at: u64,
     created_on: u64,
     /// `"a":1,"b":"x"`: JSON object members, without braces.
-    args: String,
+    args: Vec<u8>,
 }
 
 pub(crate) struct CollectLayer {
@@ -102,7 +101,7 @@ impl Layer<Registry> for CollectLayer {
         let Some((uid, parent)) = span_data(&ctx, id, |d| (d.uid, d.parent_uid)) else {
             return;
         };
-        let mut args = String::new();
+        let mut args = Vec::new();
         if self.include_args {
             attrs.record(&mut JsonMembers(&mut args));
         }
@@ -159,7 +158,7 @@ impl Layer<Registry> for CollectLayer {
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
         let now = clock::now_ns();
         let Some(span) = ctx.span(id) else { return };
-        let meta = span.metadata();
+        let meta: &'static Metadata<'static> = span.metadata();
         let dur = {
             let mut ext = span.extensions_mut();
             let Some(timing) = ext.get_mut::<Timing>() else {
@@ -187,7 +186,7 @@ impl Layer<Registry> for CollectLayer {
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
         let now = clock::now_ns();
         let Some(span) = ctx.span(&id) else { return };
-        let meta = span.metadata();
+        let meta: &'static Metadata<'static> = span.metadata();
         let Some((uid, lost)) = span_data(&ctx, &id, |d| {
             (d.uid, d.lost.load(std::sync::atomic::Ordering::Relaxed))
         }) else {
@@ -227,7 +226,7 @@ impl Layer<Registry> for CollectLayer {
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
-        let mut args = format!("\"level\":\"{}\"", event.metadata().level());
+        let mut args = format!("\"level\":\"{}\"", event.metadata().level()).into_bytes();
         if self.include_args {
             event.record(&mut JsonMembers(&mut args));
         }
@@ -251,38 +250,39 @@ struct TraceState {
 }
 
 impl TraceFile {
-    fn slice(&self, tid: u64, meta: &Metadata<'_>, start_ns: u64, dur_ns: u64, args: &str) {
-        self.line(tid, |line| {
-            line.push_str("{\"ph\":\"X\",\"name\":");
-            json_string(line, meta.name());
-            line.push_str(",\"cat\":");
-            json_string(line, meta.target());
+    fn slice(
+        &self,
+        tid: u64,
+        meta: &'static Metadata<'static>,
+        start_ns: u64,
+        dur_ns: u64,
+        args: &[u8],
+    ) {
+        self.line(tid, |buf| {
+            buf.extend_from_slice(b"{\"ph\":\"X\",");
+            buf.extend_from_slice(names_of(meta));
             let _ = write!(
-                line,
+                buf,
                 ",\"ts\":{},\"dur\":{}",
                 Micros(start_ns),
                 Micros(dur_ns)
             );
-            let _ = write!(line, ",\"args\":{{{args}}}");
+            close_args(buf, args);
         });
     }
 
-    fn instant(&self, tid: u64, meta: &Metadata<'_>, ts_ns: u64, args: &str) {
-        self.line(tid, |line| {
-            line.push_str("{\"ph\":\"I\",\"s\":\"t\",\"name\":");
-            json_string(line, meta.name());
-            line.push_str(",\"cat\":");
-            json_string(line, meta.target());
-            let _ = write!(line, ",\"ts\":{},\"args\":{{{args}}}", Micros(ts_ns));
+    fn instant(&self, tid: u64, meta: &'static Metadata<'static>, ts_ns: u64, args: &[u8]) {
+        self.line(tid, |buf| {
+            buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
+            buf.extend_from_slice(names_of(meta));
+            let _ = write!(buf, ",\"ts\":{}", Micros(ts_ns));
+            close_args(buf, args);
         });
     }
 
-    /// Writes one entry; `body` writes it up to its closing brace, pid and
-    /// tid are added here. Names the thread on its first entry.
-    fn line(&self, tid: u64, body: impl FnOnce(&mut String)) {
-        let mut line = String::with_capacity(192);
-        body(&mut line);
-        let _ = writeln!(line, ",\"pid\":{},\"tid\":{tid}}}", self.pid);
+    /// Writes one entry straight into the buffer; `body` writes it up to its
+    /// args, pid and tid are added here. Names the thread on its first entry.
+    fn line(&self, tid: u64, body: impl FnOnce(&mut Vec<u8>)) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.named_threads.insert(tid) {
             let name = if tid >= LIFETIME_TRACK {
@@ -290,13 +290,14 @@ impl TraceFile {
             } else {
                 thread_info::with_current(|t| t.name.clone())
             };
-            let mut meta =
-                String::from("{\"ph\":\"M\",\"name\":\"thread_name\",\"args\":{\"name\":");
-            json_string(&mut meta, if name.is_empty() { "thread" } else { &name });
-            let _ = writeln!(meta, "}},\"pid\":{},\"tid\":{tid}}}", self.pid);
-            state.buf.extend_from_slice(meta.as_bytes());
+            let buf = &mut state.buf;
+            buf.extend_from_slice(b"{\"ph\":\"M\",\"name\":\"thread_name\",\"args\":{\"name\":");
+            let _ =
+                serde_json::to_writer(&mut *buf, if name.is_empty() { "thread" } else { &name });
+            let _ = writeln!(buf, "}},\"pid\":{},\"tid\":{tid}}}", self.pid);
         }
-        state.buf.extend_from_slice(line.as_bytes());
+        body(&mut state.buf);
+        let _ = writeln!(state.buf, ",\"pid\":{},\"tid\":{tid}}}", self.pid);
         if state.buf.len() >= WRITE_AT {
             write_out(&mut state);
         }
@@ -305,6 +306,32 @@ impl TraceFile {
     fn flush(&self) {
         write_out(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
     }
+}
+
+fn close_args(buf: &mut Vec<u8>, args: &[u8]) {
+    buf.extend_from_slice(b",\"args\":{");
+    buf.extend_from_slice(args);
+    buf.push(b'}');
+}
+
+/// `"name":…,"cat":…` of a callsite, made once: callsites are few and live forever.
+fn names_of(meta: &'static Metadata<'static>) -> &'static [u8] {
+    static NAMES: OnceLock<RwLock<HashMap<usize, &'static [u8]>>> = OnceLock::new();
+    let table = NAMES.get_or_init(Default::default);
+    let key = meta as *const Metadata<'static> as usize;
+    if let Some(names) = table.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return names;
+    }
+    let mut names = b"\"name\":".to_vec();
+    let _ = serde_json::to_writer(&mut names, meta.name());
+    names.extend_from_slice(b",\"cat\":");
+    let _ = serde_json::to_writer(&mut names, meta.target());
+    let names: &'static [u8] = Box::leak(names.into_boxed_slice());
+    table
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(key)
+        .or_insert(names)
 }
 
 fn write_out(state: &mut TraceState) {
@@ -354,21 +381,16 @@ impl std::fmt::Display for Micros {
     }
 }
 
-fn json_string(out: &mut String, text: &str) {
-    // serde_json's escaping, into the line being built.
-    let _ = write!(out, "{}", serde_json::Value::from(text));
-}
-
 /// Field values as JSON object members (`"a":1,"b":"x"`), appended.
-struct JsonMembers<'a>(&'a mut String);
+struct JsonMembers<'a>(&'a mut Vec<u8>);
 
 impl JsonMembers<'_> {
     fn key(&mut self, field: &Field) {
         if !self.0.is_empty() {
-            self.0.push(',');
+            self.0.push(b',');
         }
-        json_string(self.0, field.name());
-        self.0.push(':');
+        let _ = serde_json::to_writer(&mut *self.0, field.name());
+        self.0.push(b':');
     }
 }
 
@@ -386,7 +408,7 @@ impl Visit for JsonMembers<'_> {
         if value.is_finite() {
             let _ = write!(self.0, "{value}");
         } else {
-            json_string(self.0, &value.to_string());
+            let _ = serde_json::to_writer(&mut *self.0, &value.to_string());
         }
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
@@ -395,10 +417,10 @@ impl Visit for JsonMembers<'_> {
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.key(field);
-        json_string(self.0, value);
+        let _ = serde_json::to_writer(&mut *self.0, value);
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.key(field);
-        json_string(self.0, &format!("{value:?}"));
+        let _ = serde_json::to_writer(&mut *self.0, &format!("{value:?}"));
     }
 }
