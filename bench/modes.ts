@@ -1,0 +1,194 @@
+/**
+ * The modes compared: one way each of tracing the same workload. Every mode
+ * measures the workload itself plus whatever it takes until its output is
+ * complete (delivered to JavaScript, written to its file); starting and
+ * closing a session are outside the measurement.
+ */
+import { readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { SpanCollector } from '../src/collector.js'
+import { callbackLayer, collectLayer, fmtLayer, type LayerSpec } from '../src/config.js'
+import { RecordReader, type RecordVisitor } from '../src/record.js'
+import { Tracing } from '../src/tracing.js'
+import { WorkerFiles } from '../src/trace/worker-file.js'
+
+export type Shape = 'flat' | 'nested' | 'fields' | 'events'
+
+/** What the bench addon exports (test-fixtures/addons/bench/index.d.ts). */
+export interface BenchAddon {
+  makeSpans(n: number, shape: string, threads: number): void
+  chromeAlone(path: string, n: number, shape: string, threads: number): number
+}
+
+export interface Workload {
+  readonly shape: Shape
+  /** 0: the JavaScript thread; else that many background threads. */
+  readonly threads: number
+  /** Spans per thread. */
+  readonly n: number
+}
+
+export interface Sample {
+  /** Nanoseconds for the whole workload. */
+  readonly ns: number
+  /** Nanoseconds per named phase, when the mode has phases. */
+  readonly phases: Readonly<Record<string, number>>
+  /** Records delivered to JavaScript (modes with a session that delivers). */
+  readonly delivered?: number
+  readonly dropped: number
+}
+
+export interface Mode {
+  readonly name: string
+  /** Diagnostic modes take the plugin path apart; they are not a target. */
+  readonly diagnostic: boolean
+  /** Records the mode's session must deliver to JavaScript for `spans` spans and `events` events. */
+  readonly records?: (spans: number, events: number) => number
+  run(w: Workload): Sample
+}
+
+/** callbackLayer: new, enter, exit, close per span, one per event. */
+const CALLBACK_RECORDS = (spans: number, events: number): number => 4 * spans + events
+/** collectLayer: new and done per span; events go to the trace only. */
+const COLLECT_RECORDS = (spans: number): number => 2 * spans
+
+/** The plugin's default queue (plugin/index.ts): no records dropped while the JS thread waits in join(). */
+export const QUEUE_CAPACITY = 64 << 20
+
+const now = (): bigint => process.hrtime.bigint()
+const since = (t: bigint): number => Number(process.hrtime.bigint() - t)
+
+const noop = (): void => {}
+const NO_VISIT: RecordVisitor = { newSpan: noop, record: noop, enter: noop, exit: noop, close: noop, event: noop, spanDone: noop }
+
+export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
+  /** A session with `layers`, the workload, a flush; `before` runs just outside the measurement. */
+  const session = (layers: LayerSpec[], w: Workload, before: () => void = () => {}): Sample => {
+    const tracing = Tracing.start(addon, { filter: 'trace', layers, queueCapacity: QUEUE_CAPACITY })
+    const delivers = layers.some((l) => l.kind === 'callback' || l.kind === 'collect')
+    try {
+      before()
+      const t0 = now()
+      addon.makeSpans(w.n, w.shape, w.threads)
+      const spans = since(t0)
+      tracing.flush()
+      const total = since(t0)
+      const stats = tracing.stats()
+      return {
+        ns: total,
+        phases: { spans, drain: total - spans },
+        ...(delivers ? { delivered: stats.delivered } : {}),
+        dropped: stats.dropped,
+      }
+    } finally {
+      tracing.close()
+    }
+  }
+
+  /**
+   * The plugin's worker path (plugin/worker.ts): collectLayer, so the addon
+   * times the spans and streams the trace file itself, and a SpanCollector
+   * attributing and summing them in JavaScript; the test's window is opened
+   * before and closed after, its slice and statistics line written at the end.
+   */
+  const plugin = (w: Workload): Sample => {
+    const dir = join(tmp, 'plugin')
+    const files = new WorkerFiles(dir, `${process.pid}-0`, process.pid)
+    files.process('bench worker')
+    const collector = new SpanCollector()
+    const tracing = Tracing.start(addon, {
+      filter: 'trace',
+      layers: [collectLayer(collector, { trace: files.nativeTrace(0), pid: files.pid })],
+      queueCapacity: QUEUE_CAPACITY,
+    })
+    try {
+      const jsTid = tracing.stats().threadId
+      files.thread(jsTid, 'JavaScript (main)')
+      tracing.flush()
+      const start = now()
+      collector.beginTest('bench', start)
+      const t0 = now()
+      addon.makeSpans(w.n, w.shape, w.threads)
+      const spans = since(t0)
+      tracing.flush()
+      const drain = since(t0) - spans
+      const end = now()
+      const stats = collector.endTest('bench', end)
+      collector.forget('bench')
+      const open = collector.openOf('bench')
+      files.slice(jsTid, 'bench', 'test', Number(start), Number(end - start), { test: 'bench' })
+      files.stats({ kind: 'test', id: 'bench', file: 'bench', name: 'bench', state: 'pass', spans: stats, open })
+      files.flush()
+      const total = since(t0)
+      const s = tracing.stats()
+      return { ns: total, phases: { spans, drain, finish: total - spans - drain }, delivered: s.delivered, dropped: s.dropped }
+    } finally {
+      tracing.close()
+      files.close()
+      for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true })
+    }
+  }
+
+  /** collectLayer with `receive` as the JavaScript side instead of a SpanCollector. */
+  const collectWith = (receive: (batch: Buffer | undefined) => void, w: Workload): Sample =>
+    session([collectLayer({ receive } as unknown as SpanCollector, { trace: join(tmp, 'collect.jsonl') })], w)
+
+  const modes: Mode[] = [
+    {
+      name: 'none',
+      diagnostic: false,
+      run(w) {
+        const t0 = now()
+        addon.makeSpans(w.n, w.shape, w.threads)
+        const t = since(t0)
+        return { ns: t, phases: { spans: t }, dropped: 0 }
+      },
+    },
+    {
+      name: 'chrome-alone',
+      diagnostic: false,
+      run(w) {
+        const t = addon.chromeAlone(join(tmp, 'chrome.json'), w.n, w.shape, w.threads)
+        return { ns: t, phases: {}, dropped: 0 }
+      },
+    },
+    {
+      name: 'callback',
+      diagnostic: false,
+      records: CALLBACK_RECORDS,
+      run: (w) =>
+        session(
+          [callbackLayer({ onNewSpan: noop, onEnter: noop, onExit: noop, onClose: noop, onEvent: noop })],
+          w,
+        ),
+    },
+    { name: 'plugin', diagnostic: false, records: COLLECT_RECORDS, run: plugin },
+    {
+      name: 'fmt-file',
+      diagnostic: false,
+      run: (w) => session([fmtLayer({ writer: { file: join(tmp, 'fmt.json') }, format: 'json' })], w),
+    },
+    // The plugin path taken apart, each step adding one stage of it:
+    {
+      // Rust: dispatch, timing, trace lines written by the addon, two records per span handed to a sink that ignores them.
+      name: 'plugin:native',
+      diagnostic: true,
+      records: COLLECT_RECORDS,
+      run: (w) => collectWith(noop, w),
+    },
+    {
+      // + decoding the records (RecordReader, calls on a visitor that ignores them).
+      name: 'plugin:decode',
+      diagnostic: true,
+      records: COLLECT_RECORDS,
+      run(w) {
+        const reader = new RecordReader()
+        return collectWith((batch) => {
+          if (batch) reader.read(batch, NO_VISIT)
+        }, w)
+      },
+    },
+    // plugin = decode + the SpanCollector (attribution, statistics) + the worker's own lines.
+  ]
+  return modes
+}
