@@ -4,7 +4,7 @@
  * report.json and trace.json. It never changes the run's outcome: anything
  * that goes wrong here is printed and the run goes on.
  */
-import { readFileSync, readdirSync, rmSync } from 'node:fs'
+import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
@@ -59,19 +59,21 @@ export class NapiTracingReporter implements Reporter {
     let wroteReport = false
     let wroteTrace = false
     try {
-      writeReport(reportPath, report)
-      wroteReport = true
-    } catch (error) {
-      report.problems.push(`could not write ${reportPath}: ${message(error)}; set napiTracing({ outputDir }) to a writable folder`)
-    }
-    try {
+      const started = performance.now()
       const merged = await mergeTraces(this.#options.rawDir, this.#run, tracePath, { root })
       wroteTrace = true
+      report.trace = { path: tracePath, events: merged.events, bytes: statSync(tracePath).size, writeMs: Math.round(performance.now() - started) }
       if (merged.skipped > 0) {
         report.problems.push(`${merged.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
       }
     } catch (error) {
       report.problems.push(`could not write ${tracePath}: ${message(error)}; set napiTracing({ outputDir }) to a writable folder`)
+    }
+    try {
+      writeReport(reportPath, report)
+      wroteReport = true
+    } catch (error) {
+      report.problems.push(`could not write ${reportPath}: ${message(error)}; set napiTracing({ outputDir }) to a writable folder`)
     }
     if (this.#options.report === 'none') {
       for (const problem of report.problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))

@@ -51,6 +51,8 @@ export interface SpanReport {
   droppedRecords: number
   /** Things that went wrong while tracing, each a sentence naming the fix. */
   problems: string[]
+  /** The merged trace, once written: entries, bytes and the time it took. */
+  trace?: { path: string; events: number; bytes: number; writeMs: Milliseconds }
 }
 
 /** A test as Vitest reports it, joined to the workers' lines by id. */

@@ -1,11 +1,10 @@
 /**
- * Merges the workers' trace files into one Chrome trace, streaming: lines go
- * from each worker file to the output without the whole trace in memory.
+ * Merges the workers' trace files into one Chrome trace, streaming bytes:
+ * worker files hold one complete JSON entry per line, so merging is copying
+ * them with `,` between entries, chunk by chunk, never holding a whole file.
  */
-import { createReadStream, createWriteStream, mkdirSync, readdirSync } from 'node:fs'
-import { once } from 'node:events'
+import { closeSync, mkdirSync, openSync, readSync, readdirSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { ofRun, TRACE_SUFFIX } from './worker-file.js'
 
 export interface MergeResult {
@@ -15,38 +14,72 @@ export interface MergeResult {
   skipped: number
 }
 
+const CHUNK = 1 << 20
+const NEWLINE = 0x0a
+const SEPARATOR = Buffer.from(',\n')
+
 export async function mergeTraces(rawDir: string, run: string, out: string, otherData: Record<string, unknown> = {}): Promise<MergeResult> {
   const inputs = listFiles(rawDir, run)
   mkdirSync(dirname(out), { recursive: true })
-  const stream = createWriteStream(out)
-  const write = async (text: string) => {
-    if (!stream.write(text)) await once(stream, 'drain')
-  }
+  const fd = openSync(out, 'w')
+  const chunk = Buffer.allocUnsafe(CHUNK)
   let events = 0
   let skipped = 0
-  await write('{"traceEvents":[\n')
-  const emit = async (line: string) => {
-    await write(events === 0 ? line : ',\n' + line)
-    events++
+  const write = (data: Buffer | string) => {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data
+    let done = 0
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
   }
-  for (const input of inputs) {
-    // Workers write whole lines; only a file's last line can be cut short
-    // (a worker killed mid-write), so only the last one is checked.
-    let previous: string | undefined
-    const lines = createInterface({ input: createReadStream(input), crlfDelay: Infinity })
-    for await (const line of lines) {
-      if (line.length === 0) continue
-      if (previous !== undefined) await emit(previous)
-      previous = line
+  /**
+   * Writes whole lines (each ending in a newline) as comma-separated
+   * entries: copied into one reused buffer, written at once, no allocation
+   * per line (the main process stays small whatever the trace's size).
+   */
+  let merged = Buffer.allocUnsafe(2 * CHUNK)
+  const writeLines = (lines: Buffer) => {
+    if (merged.length < 2 * lines.length + 2) merged = Buffer.allocUnsafe(2 * lines.length + 2)
+    let used = 0
+    let start = 0
+    for (let end = lines.indexOf(NEWLINE); end !== -1; end = lines.indexOf(NEWLINE, start)) {
+      if (end > start) {
+        if (events > 0) used += SEPARATOR.copy(merged, used)
+        used += lines.copy(merged, used, start, end)
+        events++
+      }
+      start = end + 1
     }
-    if (previous !== undefined) {
-      if (isCompleteJson(previous)) await emit(previous)
-      else skipped++
-    }
+    write(merged.subarray(0, used))
   }
-  await write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...otherData })}}\n`)
-  stream.end()
-  await once(stream, 'finish')
+  try {
+    write('{"traceEvents":[\n')
+    for (const input of inputs) {
+      const src = openSync(input, 'r')
+      let pending: Buffer = Buffer.alloc(0)
+      try {
+        for (let read = readSync(src, chunk); read > 0; read = readSync(src, chunk)) {
+          const data = pending.length > 0 ? Buffer.concat([pending, chunk.subarray(0, read)]) : chunk.subarray(0, read)
+          const last = data.lastIndexOf(NEWLINE)
+          if (last === -1) {
+            pending = Buffer.from(data)
+            continue
+          }
+          writeLines(data.subarray(0, last + 1))
+          pending = Buffer.from(data.subarray(last + 1))
+        }
+      } finally {
+        closeSync(src)
+      }
+      // Workers write whole lines: only a file's last line can be cut short
+      // (a worker killed mid-write), so only that one is checked.
+      if (pending.length > 0) {
+        if (isCompleteJson(pending.toString('utf8'))) writeLines(Buffer.concat([pending, Buffer.from('\n')]))
+        else skipped++
+      }
+    }
+    write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...otherData })}}\n`)
+  } finally {
+    closeSync(fd)
+  }
   return { files: inputs.length, events, skipped }
 }
 

@@ -155,7 +155,22 @@ fn call_sink(env: &Env, sink: &Sink, bytes: Vec<u8>) -> sys::napi_status {
         // inside the handle scope opened by run_in_scope.
         unsafe {
             let func = ToNapiValue::to_napi_value(raw, func)?;
-            let arg = ToNapiValue::to_napi_value(raw, Buffer::from(bytes))?;
+            // A copy that V8 owns: its size counts towards V8's heap, so
+            // batches are collected as fast as they come (an external
+            // buffer's memory would not prompt a collection).
+            let mut arg = std::ptr::null_mut();
+            let mut data = std::ptr::null_mut();
+            let status = sys::napi_create_buffer_copy(
+                raw,
+                bytes.len(),
+                bytes.as_ptr().cast(),
+                &mut data,
+                &mut arg,
+            );
+            drop(bytes);
+            if status != sys::Status::napi_ok {
+                return Ok(status);
+            }
             let mut this = std::ptr::null_mut();
             sys::napi_get_undefined(raw, &mut this);
             let mut ret = std::ptr::null_mut();

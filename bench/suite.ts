@@ -1,0 +1,107 @@
+/**
+ * `npm run bench`, end to end: Vitest runs on fixture suites, with the plugin
+ * and without (VITEST_NAPI_TRACING=0), alternating, in child processes.
+ *
+ * - `million`: about 1,070,000 spans in 4 files over 4 workers. Wall time of
+ *   the whole run (median of rounds, paired ratio), each worker's peak RSS,
+ *   the main process's peak RSS, trace.json size and the time to merge it.
+ * - `ten-million`: one test making 11.4 million spans: it must finish; the
+ *   worker's and the main process's peak RSS, trace size, merge time.
+ *
+ * Results: a table on stdout, JSON in bench/results/suite.json.
+ */
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { summarize, type Summary } from './stats.js'
+
+const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
+const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs')
+const MAIN_RSS = join(ROOT, 'bench/main-rss.cjs')
+
+interface Run {
+  wallMs: number
+  exitCode: number | null
+  mainRssMb: number
+  workerRssMb: number[]
+  trace?: { events: number; bytes: number; writeMs: number }
+}
+
+function run(project: string, traced: boolean): Run {
+  const out = mkdtempSync(join(tmpdir(), `napi-tracing-suite-${project}-`))
+  const env = {
+    ...process.env,
+    NO_COLOR: '1',
+    FIXTURE_OUTPUT_DIR: out,
+    PEAK_RSS_FILE: join(out, 'workers.jsonl'),
+    MAIN_RSS_FILE: join(out, 'main.json'),
+    VITEST_NAPI_TRACING: traced ? '1' : '0',
+  }
+  const started = performance.now()
+  // The machine's Node 20 runs Vitest 4, as `npm test` does.
+  const child = spawnSync('node', ['--require', MAIN_RSS, VITEST, 'run', '--root', join(ROOT, 'test-fixtures/projects', project)], {
+    env,
+    encoding: 'utf8',
+    timeout: 900_000,
+  })
+  const wallMs = performance.now() - started
+  const lines = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8').split('\n').filter(Boolean)
+    } catch {
+      return []
+    }
+  }
+  const workerRssMb = lines(env.PEAK_RSS_FILE).map((l) => (JSON.parse(l) as { maxRssKb: number }).maxRssKb / 1024)
+  const main = lines(env.MAIN_RSS_FILE)[0]
+  const result: Run = {
+    wallMs,
+    exitCode: child.status,
+    mainRssMb: main ? (JSON.parse(main) as { maxRssKb: number }).maxRssKb / 1024 : NaN,
+    workerRssMb,
+  }
+  if (traced) {
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { trace?: Run['trace'] }
+    if (report.trace) result.trace = { events: report.trace.events, bytes: report.trace.bytes, writeMs: report.trace.writeMs }
+  }
+  if (child.status !== 0) console.error(`${project} (${traced ? 'traced' : 'plain'}) exited ${child.status}:\n${child.stdout}\n${child.stderr}`)
+  rmSync(out, { recursive: true, force: true })
+  return result
+}
+
+const rounds = Number(process.argv[2] ?? 3)
+const results: Record<string, { traced: Run[]; plain: Run[] }> = { million: { traced: [], plain: [] } }
+for (let round = 0; round < rounds; round++) {
+  // Alternate which goes first, so drift weighs on both.
+  const order = round % 2 === 0 ? [true, false] : [false, true]
+  for (const traced of order) results['million']![traced ? 'traced' : 'plain'].push(run('million', traced))
+  process.stdout.write('.')
+}
+results['ten-million'] = { traced: [run('ten-million', true)], plain: [] }
+console.log()
+
+const ms = (s: Summary) => `${(s.median / 1000).toFixed(2)} s [${(s.min / 1000).toFixed(2)}–${(s.max / 1000).toFixed(2)}]`
+const million = results['million']!
+const ratios = million.traced.map((t, i) => t.wallMs / million.plain[i]!.wallMs)
+const mb = (values: number[]) => (values.length ? `${Math.max(...values).toFixed(0)} MB` : 'n/a')
+const lines = [
+  `million (1,068,468 spans, 4 files, 4 workers), ${rounds} rounds:`,
+  `  wall time with plugin     ${ms(summarize(million.traced.map((r) => r.wallMs)))}`,
+  `  wall time without         ${ms(summarize(million.plain.map((r) => r.wallMs)))}`,
+  `  ratio (paired, median)    ${summarize(ratios).median.toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`,
+  `  worker peak RSS           with ${mb(million.traced.flatMap((r) => r.workerRssMb))}, without ${mb(million.plain.flatMap((r) => r.workerRssMb))}`,
+  `  main process peak RSS     with ${mb(million.traced.map((r) => r.mainRssMb))}, without ${mb(million.plain.map((r) => r.mainRssMb))}`,
+  `  trace.json                ${((million.traced[0]?.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${million.traced[0]?.trace?.events.toLocaleString('en-US')} entries, merged in ${million.traced.map((r) => r.trace?.writeMs ?? NaN).join(' / ')} ms`,
+]
+const ten = results['ten-million']!.traced[0]!
+lines.push(
+  `ten-million (11,405,773 spans in one test):`,
+  `  exit code ${ten.exitCode}, wall ${(ten.wallMs / 1000).toFixed(1)} s`,
+  `  worker peak RSS ${mb(ten.workerRssMb)}, main process peak RSS ${mb([ten.mainRssMb])}`,
+  `  trace.json ${((ten.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${ten.trace?.events.toLocaleString('en-US')} entries, merged in ${ten.trace?.writeMs} ms`,
+)
+console.log(lines.join('\n'))
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true })
+writeFileSync(join(ROOT, 'bench/results/suite.json'), JSON.stringify({ date: new Date().toISOString(), rounds, results, ratios }, null, 2))
