@@ -3,13 +3,13 @@
 //! The table belongs to this addon (each cdylib links its own copy), and it
 //! only grows: an addon has a fixed, small set of callsites.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::sync::{OnceLock, RwLock};
 use tracing_core::callsite::Identifier;
 use tracing_core::Metadata;
 
-fn table() -> &'static RwLock<HashMap<Identifier, u32>> {
-    static TABLE: OnceLock<RwLock<HashMap<Identifier, u32>>> = OnceLock::new();
+fn table() -> &'static RwLock<FxHashMap<Identifier, u32>> {
+    static TABLE: OnceLock<RwLock<FxHashMap<Identifier, u32>>> = OnceLock::new();
     TABLE.get_or_init(Default::default)
 }
 

@@ -12,8 +12,8 @@
 //! JavaScript side flushes, or until a batch has gathered, which the
 //! JavaScript thread then takes in one call.
 
+use rustc_hash::FxHashSet;
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -46,8 +46,9 @@ pub(crate) struct Outbox {
 struct Pending {
     bytes: Vec<u8>,
     records: u64,
-    callsites_sent: HashSet<u32>,
-    threads_sent: HashSet<u64>,
+    // Looked up for every record: a fast hasher, not SipHash.
+    callsites_sent: FxHashSet<u32>,
+    threads_sent: FxHashSet<u64>,
 }
 
 /// Records taken from the outbox, to hand to JavaScript in one call.

@@ -6,7 +6,7 @@
 //! batches, two small records per span (new, done) and attributes spans to
 //! tests and sums them into statistics (`src/collector.ts`).
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs::File;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -72,7 +72,7 @@ impl CollectLayer {
             state: Mutex::new(TraceState {
                 file: Some(file),
                 buf: Vec::with_capacity(WRITE_AT),
-                named_threads: HashSet::new(),
+                named_threads: FxHashSet::default(),
                 error: None,
             }),
         });
@@ -245,7 +245,7 @@ pub(crate) struct TraceFile {
 struct TraceState {
     file: Option<File>,
     buf: Vec<u8>,
-    named_threads: HashSet<u64>,
+    named_threads: FxHashSet<u64>,
     error: Option<String>,
 }
 
@@ -261,12 +261,10 @@ impl TraceFile {
         self.line(tid, |buf| {
             buf.extend_from_slice(b"{\"ph\":\"X\",");
             buf.extend_from_slice(names_of(meta));
-            let _ = write!(
-                buf,
-                ",\"ts\":{},\"dur\":{}",
-                Micros(start_ns),
-                Micros(dur_ns)
-            );
+            buf.extend_from_slice(b",\"ts\":");
+            put_micros(buf, start_ns);
+            buf.extend_from_slice(b",\"dur\":");
+            put_micros(buf, dur_ns);
             close_args(buf, args);
         });
     }
@@ -275,7 +273,8 @@ impl TraceFile {
         self.line(tid, |buf| {
             buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
             buf.extend_from_slice(names_of(meta));
-            let _ = write!(buf, ",\"ts\":{}", Micros(ts_ns));
+            buf.extend_from_slice(b",\"ts\":");
+            put_micros(buf, ts_ns);
             close_args(buf, args);
         });
     }
@@ -297,7 +296,11 @@ impl TraceFile {
             let _ = writeln!(buf, "}},\"pid\":{},\"tid\":{tid}}}", self.pid);
         }
         body(&mut state.buf);
-        let _ = writeln!(state.buf, ",\"pid\":{},\"tid\":{tid}}}", self.pid);
+        state.buf.extend_from_slice(b",\"pid\":");
+        put_int(&mut state.buf, self.pid);
+        state.buf.extend_from_slice(b",\"tid\":");
+        put_int(&mut state.buf, tid);
+        state.buf.extend_from_slice(b"}\n");
         if state.buf.len() >= WRITE_AT {
             write_out(&mut state);
         }
@@ -316,7 +319,7 @@ fn close_args(buf: &mut Vec<u8>, args: &[u8]) {
 
 /// `"name":…,"cat":…` of a callsite, made once: callsites are few and live forever.
 fn names_of(meta: &'static Metadata<'static>) -> &'static [u8] {
-    static NAMES: OnceLock<RwLock<HashMap<usize, &'static [u8]>>> = OnceLock::new();
+    static NAMES: OnceLock<RwLock<FxHashMap<usize, &'static [u8]>>> = OnceLock::new();
     let table = NAMES.get_or_init(Default::default);
     let key = meta as *const Metadata<'static> as usize;
     if let Some(names) = table.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
@@ -372,13 +375,21 @@ impl Output for TraceOutput {
     }
 }
 
-/// Nanoseconds written as microseconds with three decimals.
-struct Micros(u64);
+/// Appends nanoseconds as microseconds with three decimals (`1234.567`).
+fn put_micros(buf: &mut Vec<u8>, ns: u64) {
+    let mut digits = itoa::Buffer::new();
+    buf.extend_from_slice(digits.format(ns / 1000).as_bytes());
+    let frac = ns % 1000;
+    buf.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
+}
 
-impl std::fmt::Display for Micros {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
-    }
+fn put_int(buf: &mut Vec<u8>, n: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
 /// Field values as JSON object members (`"a":1,"b":"x"`), appended.
@@ -397,11 +408,12 @@ impl JsonMembers<'_> {
 impl Visit for JsonMembers<'_> {
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.key(field);
-        let _ = write!(self.0, "{value}");
+        self.0
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.key(field);
-        let _ = write!(self.0, "{value}");
+        put_int(self.0, value);
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.key(field);
