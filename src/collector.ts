@@ -12,7 +12,7 @@
  * belong to the file. When concurrent tests' windows overlap, a span that
  * could be any of theirs is marked shared between them instead of guessed.
  */
-import { RecordReader, type CallsiteInfo, type RecordVisitor } from './record.js'
+import { batchSink, RecordReader, type CallsiteInfo, type RecordVisitor } from './record.js'
 
 /** Statistics of one span name within one test (or file), in nanoseconds. */
 export interface SpanStats {
@@ -61,16 +61,6 @@ export class SpanCollector {
   /** Spans started and not yet closed. */
   get open(): number {
     return this.#spans.size
-  }
-
-  /** The batch sink handed to the addon. Never throws into the traced code. */
-  readonly receive = (batch: Buffer | undefined): void => {
-    if (!batch) return
-    try {
-      this.#reader.read(batch, this.#visitor)
-    } catch (error) {
-      console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
-    }
   }
 
   /** Opens a test's window (hrtime); `caller` is the tag its calls into the addon carry, if any. */
@@ -137,6 +127,9 @@ export class SpanCollector {
     close: () => {},
     event: () => {},
   }
+  /** The batch sink handed to the addon (declared after the visitor it feeds). */
+  readonly receive = batchSink(this.#reader, this.#visitor)
+
 
   #count(span: OpenSpan, busy: number, self: number): void {
     const shared = span.owner.length > 1

@@ -3,7 +3,7 @@
  * builds the objects the `Layer` methods receive, and contains their errors.
  */
 import type { EventInfo, Fields, Layer, SpanInfo, SpanRef } from './layer.js'
-import { RecordReader, type CallsiteInfo, type RecordVisitor, type ThreadInfo } from './record.js'
+import { batchSink, RecordReader, type CallsiteInfo, type RecordVisitor, type ThreadInfo } from './record.js'
 
 /** A layer method that threw, as reported to `onLayerError`. */
 export interface LayerError {
@@ -66,17 +66,6 @@ export class Deliverer {
     return this.#records
   }
 
-  /** The sink handed to the addon. It never throws: a throw would land in the traced code. */
-  readonly receive = (batch: Buffer | undefined): void => {
-    if (!batch) return
-    try {
-      this.#reader.read(batch, this.#visitor)
-    } catch (error) {
-      // A malformed batch: report it, keep the process and tracing alive.
-      console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
-    }
-  }
-
   /** Layers see timestamps as bigints, on the clock of process.hrtime.bigint(). */
   readonly #visitor: RecordVisitor = {
     newSpan: (span, callsite, parent, thread, ts, _caller, fields) => {
@@ -103,6 +92,9 @@ export class Deliverer {
     // Only the collect layer sends these; callback layers get the full lifecycle.
     spanDone: () => {},
   }
+  /** The sink handed to the addon (declared after the visitor it feeds). */
+  readonly receive = batchSink(this.#reader, this.#visitor)
+
 
   #lifecycle(id: number, method: 'onEnter' | 'onExit' | 'onClose', thread: ThreadInfo, ts: number): void {
     this.#records++

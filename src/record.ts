@@ -57,6 +57,21 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 const NO_FIELDS: Fields = Object.freeze({}) as Fields
 
 /**
+ * The sink handed to an addon: decodes `batch` into `visitor`. Never throws:
+ * a throw would land in the traced code; a malformed batch is reported.
+ */
+export function batchSink(reader: RecordReader, visitor: RecordVisitor): (batch: Buffer | undefined) => void {
+  return (batch) => {
+    if (!batch) return
+    try {
+      reader.read(batch, visitor)
+    } catch (error) {
+      console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
+    }
+  }
+}
+
+/**
  * Reads batches from one session. Callsite and thread descriptions arrive
  * once per session, so the reader keeps them across batches.
  */

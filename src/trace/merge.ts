@@ -22,7 +22,7 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
   const inputs = listFiles(rawDir, run)
   mkdirSync(dirname(out), { recursive: true })
   const fd = openSync(out, 'w')
-  const chunk = Buffer.allocUnsafe(CHUNK)
+  let chunk: Buffer = Buffer.allocUnsafe(CHUNK)
   let events = 0
   let skipped = 0
   const write = (data: Buffer | string) => {
@@ -54,26 +54,32 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
     write('{"traceEvents":[\n')
     for (const input of inputs) {
       const src = openSync(input, 'r')
-      let pending: Buffer = Buffer.alloc(0)
+      // Read into one buffer; whole lines go out, the unfinished tail moves
+      // to the front for the next read. No allocation per chunk.
+      let filled = 0
       try {
-        for (let read = readSync(src, chunk); read > 0; read = readSync(src, chunk)) {
-          const data = pending.length > 0 ? Buffer.concat([pending, chunk.subarray(0, read)]) : chunk.subarray(0, read)
-          const last = data.lastIndexOf(NEWLINE)
-          if (last === -1) {
-            pending = Buffer.from(data)
-            continue
-          }
-          writeLines(data.subarray(0, last + 1))
-          pending = Buffer.from(data.subarray(last + 1))
+        for (;;) {
+          if (filled === chunk.length) chunk = grow(chunk) // a line longer than the buffer (a huge field)
+          const read = readSync(src, chunk, filled, chunk.length - filled, null)
+          if (read === 0) break
+          filled += read
+          const last = chunk.lastIndexOf(NEWLINE, filled - 1)
+          if (last === -1) continue
+          writeLines(chunk.subarray(0, last + 1))
+          chunk.copy(chunk, 0, last + 1, filled)
+          filled -= last + 1
         }
       } finally {
         closeSync(src)
       }
       // Workers write whole lines: only a file's last line can be cut short
       // (a worker killed mid-write), so only that one is checked.
-      if (pending.length > 0) {
-        if (isCompleteJson(pending.toString('utf8'))) writeLines(Buffer.concat([pending, Buffer.from('\n')]))
-        else skipped++
+      if (filled > 0) {
+        if (isCompleteJson(chunk.toString('utf8', 0, filled))) {
+          chunk = filled === chunk.length ? grow(chunk) : chunk
+          chunk[filled] = NEWLINE
+          writeLines(chunk.subarray(0, filled + 1))
+        } else skipped++
       }
     }
     write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...otherData })}}\n`)
@@ -81,6 +87,12 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
     closeSync(fd)
   }
   return { files: inputs.length, events, skipped }
+}
+
+function grow(buffer: Buffer): Buffer {
+  const bigger = Buffer.allocUnsafe(buffer.length * 2)
+  buffer.copy(bigger)
+  return bigger
 }
 
 function listFiles(dir: string, run: string): string[] {

@@ -120,6 +120,24 @@ pub(crate) fn put_callsite(buf: &mut Vec<u8>, id: u32, meta: &Metadata<'_>) {
     }
 }
 
+/// Encodes a NEW_SPAN record up to its fields, which the caller appends.
+pub(crate) fn put_new_span(
+    buf: &mut Vec<u8>,
+    span: u64,
+    callsite: u32,
+    parent: u64,
+    tid: u64,
+    ts: u64,
+) {
+    buf.put_u8(Kind::NewSpan as u8);
+    buf.put_u64(span);
+    buf.put_u32(callsite);
+    buf.put_u64(parent);
+    buf.put_u64(tid);
+    buf.put_u64(ts);
+    buf.put_u32(crate::js_thread::caller());
+}
+
 /// Encodes a thread description record.
 pub(crate) fn put_thread(buf: &mut Vec<u8>, tid: u64, name: &str) {
     buf.put_u8(Kind::Thread as u8);

@@ -1,14 +1,7 @@
 import { defineConfig } from 'vitest/config'
-import napiTracing from 'vitest-napi-tracing/plugin'
+import { traced } from '../traced.js'
 
-// Pool and isolation come from the command line; the output folder from the
-// test that runs this project, so that runs do not share files.
+// Pool and isolation come from the command line.
 export default defineConfig({
-  plugins: [
-    napiTracing({
-      addons: ['../../addons/fib/index.js', '../../addons/other/index.js'],
-      filter: 'trace',
-      ...(process.env['FIXTURE_OUTPUT_DIR'] ? { outputDir: process.env['FIXTURE_OUTPUT_DIR'] } : {}),
-    }),
-  ],
+  plugins: [traced(['../../addons/fib/index.js', '../../addons/other/index.js'])],
 })

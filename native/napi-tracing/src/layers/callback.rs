@@ -23,7 +23,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
 use crate::dispatch::{event_parent_uid, span_data};
-use crate::record::{put_callsite, put_thread, FieldEncoder, Kind, Put};
+use crate::record::{put_callsite, put_new_span, put_thread, FieldEncoder, Kind, Put};
 use crate::{callsites, clock, js_thread, thread_info};
 
 /// Wakes the owning JavaScript thread; set by `api::start`.
@@ -262,13 +262,7 @@ impl Layer<Registry> for CallbackLayer {
         let pushed = self
             .outbox
             .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-                buf.put_u8(Kind::NewSpan as u8);
-                buf.put_u64(uid);
-                buf.put_u32(callsite);
-                buf.put_u64(parent);
-                buf.put_u64(tid);
-                buf.put_u64(ts);
-                buf.put_u32(js_thread::caller());
+                put_new_span(buf, uid, callsite, parent, tid, ts);
                 let mut fields = FieldEncoder::new(buf);
                 attrs.record(&mut fields);
                 fields.finish();

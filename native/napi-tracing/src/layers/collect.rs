@@ -21,7 +21,7 @@ use tracing_subscriber::{Layer, Registry};
 use super::callback::{mark_lost, Outbox};
 use super::{create_file, Closed, Output};
 use crate::dispatch::span_data;
-use crate::record::{Kind, Put};
+use crate::record::{put_new_span, Kind, Put};
 use crate::{clock, thread_info};
 
 #[derive(Debug, Deserialize)]
@@ -121,13 +121,7 @@ impl Layer<Registry> for CollectLayer {
         let pushed = self
             .outbox
             .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-                buf.put_u8(Kind::NewSpan as u8);
-                buf.put_u64(uid);
-                buf.put_u32(callsite);
-                buf.put_u64(parent);
-                buf.put_u64(tid);
-                buf.put_u64(ts);
-                buf.put_u32(crate::js_thread::caller());
+                put_new_span(buf, uid, callsite, parent, tid, ts);
                 buf.put_u16(0); // fields go to the trace, not to JavaScript
             });
         if !pushed {
