@@ -1,7 +1,8 @@
 /**
- * Chrome Trace Event Format entries, as this package writes them. Times are
- * microseconds on the clock of `process.hrtime`, shared by every process on
- * the machine, so traces of several workers line up without adjustment.
+ * Chrome Trace Event Format entries, as the worker writes them (test and file
+ * slices, names; the addon writes native spans itself, `layers/collect.rs`).
+ * Times are microseconds on the clock of `process.hrtime`, shared by every
+ * process on the machine, so traces of several workers line up unadjusted.
  */
 
 export type TraceArgs = Record<string, unknown>
@@ -17,17 +18,6 @@ export interface CompleteEvent {
   args?: TraceArgs
 }
 
-export interface InstantEvent {
-  ph: 'I'
-  s: 't'
-  name: string
-  cat: string
-  pid: number
-  tid: number
-  ts: number
-  args?: TraceArgs
-}
-
 export interface MetadataEvent {
   ph: 'M'
   name: 'process_name' | 'thread_name' | 'process_sort_index' | 'thread_sort_index'
@@ -36,19 +26,9 @@ export interface MetadataEvent {
   args: { name?: string; sort_index?: number }
 }
 
-export type TraceEvent = CompleteEvent | InstantEvent | MetadataEvent
+export type TraceEvent = CompleteEvent | MetadataEvent
 
 /** Nanoseconds (hrtime) to trace microseconds. */
 export function nsToUs(ns: number): number {
   return ns / 1000
-}
-
-/** Field values as JSON-safe trace args: bigints become strings. */
-export function toArgs(fields: Record<string, unknown>): TraceArgs {
-  let args: TraceArgs | undefined
-  for (const key in fields) {
-    const value = fields[key]
-    if (typeof value === 'bigint') (args ??= { ...fields })[key] = value.toString()
-  }
-  return args ?? fields
 }
