@@ -37,7 +37,10 @@ const matrix: Array<[Major, Pool, boolean]> = [
   [4, 'vmThreads', true],
   [4, 'forks', false],
   [5, 'forks', true],
+  [5, 'forks', false],
+  [5, 'threads', true],
   [5, 'threads', false],
+  [5, 'vmForks', true],
   [5, 'vmThreads', true],
 ]
 
