@@ -131,3 +131,11 @@ describe('re-entrancy', () => {
     }
   })
 })
+
+test('calling the entry point directly without a sink is refused before any file is opened', () => {
+  expect(() => fib.napiTracingStart(JSON.stringify({ filter: 'info', layers: [{ kind: 'callback' }] }))).toThrow(
+    /callback and collect layers need a sink function; start tracing through Tracing.start\(\)/,
+  )
+  // Nothing was left open: a normal start works.
+  tracing = Tracing.start(fib, { filter: 'info' })
+})

@@ -50,6 +50,19 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     dispatch::install().map_err(|m| Error::new(Status::GenericFailure, m))?;
 
+    let streams = config.layers.iter().any(|layer| {
+        matches!(
+            layer,
+            config::LayerConfig::Callback {} | config::LayerConfig::Collect(_)
+        )
+    });
+    if streams && sink.is_none() {
+        return Err(invalid(
+            "callback and collect layers need a sink function; start tracing through \
+             Tracing.start() from 'vitest-napi-tracing'"
+                .to_owned(),
+        ));
+    }
     let id = Session::next_id();
     let built = build_layers(config.layers, config.queue_capacity, id);
     let (layers, outbox, outputs) = match built {
@@ -62,16 +75,10 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
             return Err(invalid(message));
         }
     };
+    // Checked above: a stream has its sink.
     let sink = match (&outbox, sink) {
         (Some(_), Some(sink)) => Some(Rc::new(sink.create_ref()?)),
-        (Some(_), None) => {
-            return Err(invalid(
-                "a callback layer needs a sink function; start tracing through \
-                 Tracing.start() from 'vitest-napi-tracing'"
-                    .to_owned(),
-            ))
-        }
-        (None, _) => None,
+        _ => None,
     };
 
     let session = Arc::new(Session::new(id, filter, layers, outbox.clone(), outputs));

@@ -15,7 +15,7 @@ pub(crate) struct Session {
     pub(crate) id: u64,
     pub(crate) filter: EnvFilter,
     pub(crate) layers: Vec<BoxedLayer>,
-    /// Present when a TypeScript callback layer is attached.
+    /// Present when records go to JavaScript (a callback or collect layer).
     pub(crate) outbox: Option<Arc<Outbox>>,
     /// Files and exporters to flush and close with the session.
     pub(crate) outputs: Vec<Box<dyn Output>>,
