@@ -18,6 +18,7 @@ export type Shape = 'flat' | 'nested' | 'fields' | 'events'
 export interface BenchAddon {
   makeSpans(n: number, shape: string, threads: number): void
   chromeAlone(path: string, n: number, shape: string, threads: number): number
+  napiTracingOpenSpans(): Array<{ ts: number; caller: number }>
 }
 
 export interface Workload {
@@ -115,7 +116,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       const end = now()
       const stats = collector.endTest('bench', end)
       collector.forget('bench')
-      const open = collector.openOf('bench')
+      const open = collector.openOf('bench', addon.napiTracingOpenSpans())
       files.slice(jsTid, 'bench', 'test', Number(start), Number(end - start), { test: 'bench' })
       files.stats({ kind: 'test', id: 'bench', file: 'bench', name: 'bench', state: 'pass', spans: stats, open })
       files.flush()

@@ -191,7 +191,7 @@ export class WorkerTracer {
       a.tracing.flush()
       spans.push(...a.collector.endTest(task.id, end))
       a.collector.forget(task.id)
-      open += a.collector.openOf(task.id)
+      open += a.collector.openOf(task.id, asTracingAddon(a.module).napiTracingOpenSpans())
     })
     const state = task.result?.state ?? 'unknown'
     const file = this.#file?.file ?? ''

@@ -5,12 +5,15 @@
  * fed in batches (never one JavaScript call per span), each span is
  * attributed to a test and summed into per-test statistics.
  *
- * Attribution: a span made by a call whose test is known (a caller tag, see
- * `plugin/callers.ts`) is that test's; otherwise a span belongs to its
- * parent's test, or to the test whose window (on this worker's JavaScript
- * thread, on the hrtime clock) contains its start. Spans outside every window
- * belong to the file. When concurrent tests' windows overlap, a span that
- * could be any of theirs is marked shared between them instead of guessed.
+ * Attribution is by the span's anchor (`layers/collect.rs`): the span itself
+ * when it started on the JavaScript thread, else the ancestor that did
+ * (work fanned out to threads belongs to the test that started it), else
+ * itself. An anchor whose call's test is known (a caller tag, see
+ * `plugin/callers.ts`) is that test's; otherwise the test whose window (on
+ * this worker's JavaScript thread, on the hrtime clock) contains its time.
+ * Anchors outside every window belong to the file. When concurrent tests'
+ * windows overlap, a span that could be any of theirs is marked shared
+ * between them instead of guessed.
  */
 import { batchSink, RecordReader, type CallsiteInfo, type RecordVisitor } from './record.js'
 
@@ -32,11 +35,6 @@ type Owner = readonly string[]
 
 const FILE: Owner = []
 
-interface OpenSpan {
-  readonly callsite: CallsiteInfo
-  readonly owner: Owner
-}
-
 interface Window {
   readonly id: string
   readonly start: number
@@ -45,7 +43,6 @@ interface Window {
 
 export class SpanCollector {
   readonly #reader = new RecordReader()
-  readonly #spans = new Map<number, OpenSpan>()
   readonly #windows: Window[] = []
   /** Caller tags (set by JavaScript before calling the addon) to test ids. */
   readonly #callers = new Map<number, string>()
@@ -56,11 +53,6 @@ export class SpanCollector {
   /** Records decoded so far. */
   get records(): number {
     return this.#records
-  }
-
-  /** Spans started and not yet closed. */
-  get open(): number {
-    return this.#spans.size
   }
 
   /** Opens a test's window (hrtime); `caller` is the tag its calls into the addon carry, if any. */
@@ -91,10 +83,10 @@ export class SpanCollector {
     return [...this.#buckets.keys()]
   }
 
-  /** Spans still open that belong to test `id`. */
-  openOf(id: string): number {
+  /** How many of the open spans (their anchors, from the addon) belong to test `id`. */
+  openOf(id: string, anchors: ReadonlyArray<{ ts: number; caller: number }>): number {
     let open = 0
-    for (const span of this.#spans.values()) if (span.owner.includes(id)) open++
+    for (const anchor of anchors) if (this.#owner(anchor.ts, anchor.caller).includes(id)) open++
     return open
   }
 
@@ -105,39 +97,36 @@ export class SpanCollector {
   }
 
   readonly #visitor: RecordVisitor = {
-    newSpan: (id, callsite, parent, _thread, ts, caller) => {
+    spanDone: (callsite, _thread, _ts, anchorTs, anchorCaller, busy, child) => {
       this.#records++
-      const parentSpan = parent ? this.#spans.get(parent) : undefined
-      const callerTest = caller !== 0 ? this.#callers.get(caller) : undefined
-      // The test whose call made the span knows best; then the parent's; then the time.
-      const owner = callerTest !== undefined ? [callerTest] : parentSpan ? parentSpan.owner : this.#ownerAt(ts)
-      this.#spans.set(id, { callsite, owner })
+      this.#count(callsite, this.#owner(anchorTs, anchorCaller), busy, busy - child)
     },
-    spanDone: (id, _thread, _ts, busy, child) => {
-      this.#records++
-      const span = this.#spans.get(id)
-      if (!span) return
-      this.#spans.delete(id)
-      this.#count(span, busy, busy - child)
-    },
-    // The collect layer sends only new spans and finished ones.
+    // The collect layer sends one record per finished span, nothing else.
+    newSpan: () => {},
     record: () => {},
     enter: () => {},
     exit: () => {},
     close: () => {},
     event: () => {},
   }
+
+  /** The test whose call made the anchor knows best; then the time. */
+  #owner(ts: number, caller: number): Owner {
+    const callerTest = caller !== 0 ? this.#callers.get(caller) : undefined
+    return callerTest !== undefined ? [callerTest] : this.#ownerAt(ts)
+  }
+
   /** The batch sink handed to the addon (declared after the visitor it feeds). */
   readonly receive = batchSink(this.#reader, this.#visitor)
 
 
-  #count(span: OpenSpan, busy: number, self: number): void {
-    const shared = span.owner.length > 1
-    const owners = span.owner.length === 0 ? [''] : span.owner
+  #count(callsite: CallsiteInfo, owner: Owner, busy: number, self: number): void {
+    const shared = owner.length > 1
+    const owners = owner.length === 0 ? [''] : owner
     for (const owner of owners) {
       let bucket = this.#buckets.get(owner)
       if (!bucket) this.#buckets.set(owner, (bucket = new Map()))
-      const key = shared ? -span.callsite.id : span.callsite.id
+      const key = shared ? -callsite.id : callsite.id
       const stats = bucket.get(key)
       if (stats) {
         stats.calls++
@@ -147,8 +136,8 @@ export class SpanCollector {
         if (busy > stats.maxNs) stats.maxNs = busy
       } else {
         bucket.set(key, {
-          name: span.callsite.name,
-          target: span.callsite.target,
+          name: callsite.name,
+          target: callsite.target,
           calls: 1,
           totalNs: busy,
           selfNs: self,

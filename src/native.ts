@@ -18,6 +18,7 @@ export interface TracingAddon {
   napiTracingProtocol(): number
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
   napiTracingCaller(tag: number): void
+  napiTracingOpenSpans(): Array<{ ts: number; caller: number }>
   napiTracingFlush(): void
   napiTracingStats(): NativeStats
   napiTracingStop(): NativeStats
@@ -27,6 +28,7 @@ const ENTRY_POINTS = [
   'napiTracingProtocol',
   'napiTracingStart',
   'napiTracingCaller',
+  'napiTracingOpenSpans',
   'napiTracingFlush',
   'napiTracingStats',
   'napiTracingStop',

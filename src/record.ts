@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 3
+export const PROTOCOL_VERSION = 4
 
 /** The first byte of each record. */
 export const Kind = {
@@ -47,8 +47,12 @@ export interface RecordVisitor {
   exit(span: number, thread: ThreadInfo, ts: number): void
   close(span: number, thread: ThreadInfo, ts: number): void
   event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: number, fields: Fields): void
-  /** The collect layer's record at a span's close: its busy time and its children's on its thread. */
-  spanDone(span: number, thread: ThreadInfo, ts: number, busyNs: number, childNs: number): void
+  /**
+   * The collect layer's one record per span, at its close: its anchor (the
+   * start time and caller tag it is attributed by), its busy time and its
+   * children's on its thread.
+   */
+  spanDone(callsite: CallsiteInfo, thread: ThreadInfo, ts: number, anchorTs: number, anchorCaller: number, busyNs: number, childNs: number): void
 }
 
 const TWO_32 = 4294967296
@@ -133,7 +137,15 @@ export class RecordReader {
           break
         }
         case Kind.SpanDone:
-          visitor.spanDone(this.#u64n(), this.#thread(this.#u64n()), this.#u64n(), this.#u64n(), this.#u64n())
+          visitor.spanDone(
+            this.#callsite(this.#u32()),
+            this.#thread(this.#u64n()),
+            this.#u64n(),
+            this.#u64n(),
+            this.#u32(),
+            this.#u64n(),
+            this.#u64n(),
+          )
           break
         default:
           throw new Error(

@@ -9,8 +9,10 @@ test("export_tracing_api!() entry points are typed in the addon's generated inde
     .filter((line) => /napiTracing|NapiTracing/.test(line))
     .map((line) => line.trim())
   expect(declared).toEqual([
+    'export interface NapiTracingAnchor {',
     'export declare function napiTracingCaller(tag: number): void',
     'export declare function napiTracingFlush(): void',
+    'export declare function napiTracingOpenSpans(): Array<NapiTracingAnchor>',
     'export declare function napiTracingProtocol(): number',
     'export declare function napiTracingStart(config: string, sink?: ((arg: Buffer) => void) | undefined | null): void',
     'export declare function napiTracingStats(): NapiTracingStats',

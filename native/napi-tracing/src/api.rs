@@ -11,6 +11,7 @@ use napi::{Env, Error, Result, Status};
 
 use crate::js_thread::{self, JsThread};
 use crate::layers::callback::{CallbackLayer, Outbox};
+use crate::layers::collect::OpenSpans;
 use crate::layers::{self, Output};
 use crate::session::{self, BoxedLayer, Session};
 use crate::{clock, config, dispatch};
@@ -65,7 +66,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     let id = Session::next_id();
     let built = build_layers(config.layers, config.queue_capacity, id);
-    let (layers, outbox, outputs) = match built {
+    let (layers, outbox, outputs, open_spans) = match built {
         Ok(built) => built,
         Err((message, outputs)) => {
             // Files already opened for this start are closed again.
@@ -81,7 +82,9 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         _ => None,
     };
 
-    let session = Arc::new(Session::new(id, filter, layers, outbox.clone(), outputs));
+    let mut session = Session::new(id, filter, layers, outbox.clone(), outputs);
+    session.open_spans = open_spans;
+    let session = Arc::new(session);
     if let Some(outbox) = &outbox {
         outbox.set_waker(Some(make_waker(env)?));
     }
@@ -96,7 +99,12 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     Ok(())
 }
 
-type Built = (Vec<BoxedLayer>, Option<Arc<Outbox>>, Vec<Box<dyn Output>>);
+type Built = (
+    Vec<BoxedLayer>,
+    Option<Arc<Outbox>>,
+    Vec<Box<dyn Output>>,
+    Option<Arc<OpenSpans>>,
+);
 
 /// Builds the layers a start asked for. On error, returns the outputs
 /// already opened so the caller can close them.
@@ -108,6 +116,7 @@ fn build_layers(
     let mut layers: Vec<BoxedLayer> = Vec::new();
     let mut outbox: Option<Arc<Outbox>> = None;
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
+    let mut open_spans = None;
     for layer in configs {
         let step: std::result::Result<(), String> = (|| {
             match layer {
@@ -130,11 +139,12 @@ fn build_layers(
                         );
                     }
                     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let (layer, new_outbox, output) =
+                    let (layer, new_outbox, output, open) =
                         layers::collect::CollectLayer::build(&collect, capacity)?;
                     layers.push(Box::new(layer));
                     outputs.push(Box::new(output));
                     outbox = Some(new_outbox);
+                    open_spans = Some(open);
                 }
                 config::LayerConfig::Fmt(fmt) => layers.push(layers::fmt::build(&fmt)?),
                 config::LayerConfig::Chrome(chrome) => {
@@ -154,7 +164,7 @@ fn build_layers(
             return Err((message, outputs));
         }
     }
-    Ok((layers, outbox, outputs))
+    Ok((layers, outbox, outputs, open_spans))
 }
 
 #[cfg(feature = "otlp")]
@@ -197,6 +207,14 @@ fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
 /// of concurrent tests can be told apart (0: no tag).
 pub fn set_caller(tag: u32) {
     js_thread::set_caller(tag);
+}
+
+/// (anchor time, caller tag) of the spans of this thread's collect layer
+/// that are still open; empty without one.
+pub fn open_spans(_env: &Env) -> Vec<(u64, u32)> {
+    js_thread::current_session()
+        .and_then(|s| s.open_spans.as_ref().map(|open| open.anchors()))
+        .unwrap_or_default()
 }
 
 /// Delivers everything queued for this thread's session, now.

@@ -8,6 +8,8 @@
 /// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
 /// - `napiTracingCaller(tag: number): void`: tags the spans this thread
 ///   creates from now on (which concurrent test called);
+/// - `napiTracingOpenSpans(): NapiTracingAnchor[]`: the collect layer's open
+///   spans (for the plugin's "still open at test end");
 /// - `napiTracingFlush(): void`;
 /// - `napiTracingStats(): NapiTracingStats`;
 /// - `napiTracingStop(): NapiTracingStats`.
@@ -43,6 +45,27 @@ macro_rules! export_tracing_api {
                     thread_id: s.thread_id as f64,
                 }
             }
+        }
+
+        /// Where an open span is attributed from (the collect layer).
+        #[napi_derive::napi(object)]
+        pub struct NapiTracingAnchor {
+            /// Nanoseconds on the clock of `process.hrtime.bigint()`.
+            pub ts: f64,
+            /// The caller tag, 0 for none.
+            pub caller: u32,
+        }
+
+        /// The collect layer's spans still open on this thread's session.
+        #[napi_derive::napi(js_name = "napiTracingOpenSpans")]
+        pub fn napi_tracing_open_spans(env: napi::Env) -> Vec<NapiTracingAnchor> {
+            $crate::api::open_spans(&env)
+                .into_iter()
+                .map(|(ts, caller)| NapiTracingAnchor {
+                    ts: ts as f64,
+                    caller,
+                })
+                .collect()
         }
 
         /// The napi-tracing protocol version this addon was built with.

@@ -15,7 +15,8 @@
 //! EXIT      u64 span, u64 tid, u64 ts
 //! CLOSE     u64 span, u64 tid, u64 ts
 //! EVENT     u32 callsite, u64 parent (0: none), u64 tid, u64 ts, fields
-//! SPAN_DONE u64 span, u64 tid, u64 ts, u64 busy ns, u64 ns in children on its thread
+//! SPAN_DONE u32 callsite, u64 tid, u64 ts, u64 anchor ts, u32 anchor caller,
+//!           u64 busy ns, u64 ns in children on its thread
 //! fields    u16 n, n × (u16 field index, u8 value tag, value)
 //! ```
 //!
@@ -31,7 +32,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

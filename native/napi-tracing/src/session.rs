@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::layers::callback::Outbox;
+use crate::layers::collect::OpenSpans;
 use crate::layers::{Closed, Output};
 
 /// A layer stack that receives only its session's spans.
@@ -19,6 +20,8 @@ pub(crate) struct Session {
     pub(crate) outbox: Option<Arc<Outbox>>,
     /// Files and exporters to flush and close with the session.
     pub(crate) outputs: Vec<Box<dyn Output>>,
+    /// The collect layer's open spans, when there is one.
+    pub(crate) open_spans: Option<Arc<OpenSpans>>,
     closed: AtomicBool,
 }
 
@@ -42,6 +45,7 @@ impl Session {
             layers,
             outbox,
             outputs,
+            open_spans: None,
             closed: AtomicBool::new(false),
         }
     }

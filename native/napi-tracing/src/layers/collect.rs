@@ -3,8 +3,14 @@
 //! The per-span work that is the same for every span stays in Rust: timing
 //! (busy time, time in children on the same thread) and the trace itself,
 //! streamed to a file as Chrome trace lines. JavaScript receives, in
-//! batches, two small records per span (new, done) and attributes spans to
-//! tests and sums them into statistics (`src/collector.ts`).
+//! batches, one small record per finished span and attributes it to a test
+//! and sums it into statistics (`src/collector.ts`).
+//!
+//! What JavaScript attributes by is the span's anchor: the span itself when
+//! it started on the session's JavaScript thread (its start time, and the
+//! caller tag of the JavaScript call that made it), else its parent's anchor,
+//! else itself. Work fanned out to threads so belongs to the test whose call
+//! started it, without JavaScript keeping every open span.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs::File;
@@ -18,11 +24,11 @@ use tracing_core::{Event, Metadata};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
-use super::callback::{mark_lost, Outbox};
+use super::callback::Outbox;
 use super::{create_file, Closed, Output};
 use crate::dispatch::span_data;
-use crate::record::{put_new_span, Kind, Put};
-use crate::{clock, thread_info};
+use crate::record::{Kind, Put};
+use crate::{clock, js_thread, thread_info};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -43,7 +49,14 @@ const LIFETIME_TRACK: u64 = 0x4000_0000;
 /// Trace bytes buffered before a write.
 const WRITE_AT: usize = 1 << 20;
 
-/// Per span: its timing, and its fields as JSON members for the slice args.
+/// Where a span is attributed from: see the module docs.
+#[derive(Clone, Copy)]
+struct Anchor {
+    ts: u64,
+    caller: u32,
+}
+
+/// Per span: its timing, its anchor, and its fields as JSON members for the slice args.
 struct Timing {
     busy: u64,
     child: u64,
@@ -51,6 +64,7 @@ struct Timing {
     entered: bool,
     created_at: u64,
     created_on: u64,
+    anchor: Anchor,
     /// `"a":1,"b":"x"`: JSON object members, without braces.
     args: Vec<u8>,
 }
@@ -59,13 +73,27 @@ pub(crate) struct CollectLayer {
     outbox: Arc<Outbox>,
     trace: Arc<TraceFile>,
     include_args: bool,
+    open: Arc<OpenSpans>,
+}
+
+/// The anchors of the spans not closed yet, so JavaScript can say which
+/// test's spans were still open when it ended.
+#[derive(Default)]
+pub(crate) struct OpenSpans(Mutex<FxHashMap<u64, Anchor>>);
+
+impl OpenSpans {
+    /// (anchor time, caller tag) of every open span.
+    pub(crate) fn anchors(&self) -> Vec<(u64, u32)> {
+        let open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        open.values().map(|a| (a.ts, a.caller)).collect()
+    }
 }
 
 impl CollectLayer {
     pub(crate) fn build(
         config: &CollectConfig,
         capacity: usize,
-    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput), String> {
+    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput, Arc<OpenSpans>), String> {
         let file = create_file("collectLayer", &config.path)?;
         let trace = Arc::new(TraceFile {
             pid: config.pid,
@@ -80,10 +108,12 @@ impl CollectLayer {
             capacity,
             Some(config.batch_bytes.unwrap_or(1 << 20)),
         ));
+        let open = Arc::new(OpenSpans::default());
         let layer = CollectLayer {
             outbox: outbox.clone(),
             trace: trace.clone(),
             include_args: config.include_args,
+            open: open.clone(),
         };
         Ok((
             layer,
@@ -92,13 +122,14 @@ impl CollectLayer {
                 trace,
                 path: config.path.clone(),
             },
+            open,
         ))
     }
 }
 
 impl Layer<Registry> for CollectLayer {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
-        let Some((uid, parent)) = span_data(&ctx, id, |d| (d.uid, d.parent_uid)) else {
+        let Some(uid) = span_data(&ctx, id, |d| d.uid) else {
             return;
         };
         let mut args = Vec::new();
@@ -107,6 +138,22 @@ impl Layer<Registry> for CollectLayer {
         }
         let now = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
+        let anchor = if js_thread::current_session().is_some() {
+            // Only this session's spans reach this layer: this is its JavaScript thread.
+            Anchor {
+                ts: now,
+                caller: js_thread::caller(),
+            }
+        } else {
+            let parent = match attrs.parent() {
+                Some(parent) => ctx.span(parent),
+                None if attrs.is_contextual() => ctx.lookup_current(),
+                None => None,
+            };
+            parent
+                .and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
+                .unwrap_or(Anchor { ts: now, caller: 0 })
+        };
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(Timing {
                 busy: 0,
@@ -115,18 +162,15 @@ impl Layer<Registry> for CollectLayer {
                 entered: false,
                 created_at: now,
                 created_on: tid,
+                anchor,
                 args,
             });
         }
-        let pushed = self
-            .outbox
-            .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-                put_new_span(buf, uid, callsite, parent, tid, ts);
-                buf.put_u16(0); // fields go to the trace, not to JavaScript
-            });
-        if !pushed {
-            mark_lost(&ctx, id);
-        }
+        self.open
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(uid, anchor);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
@@ -181,12 +225,10 @@ impl Layer<Registry> for CollectLayer {
         let now = clock::now_ns();
         let Some(span) = ctx.span(&id) else { return };
         let meta: &'static Metadata<'static> = span.metadata();
-        let Some((uid, lost)) = span_data(&ctx, &id, |d| {
-            (d.uid, d.lost.load(std::sync::atomic::Ordering::Relaxed))
-        }) else {
+        let Some(uid) = span_data(&ctx, &id, |d| d.uid) else {
             return;
         };
-        let (busy, child) = {
+        let (busy, child, anchor) = {
             let mut ext = span.extensions_mut();
             let Some(timing) = ext.get_mut::<Timing>() else {
                 return;
@@ -202,18 +244,21 @@ impl Layer<Registry> for CollectLayer {
                     &timing.args,
                 );
             }
-            (timing.busy, timing.child)
+            (timing.busy, timing.child, timing.anchor)
         };
         drop(span);
-        if lost {
-            self.outbox.count_dropped();
-            return;
-        }
-        self.outbox.emit(None, |buf, _callsite, tid, ts| {
+        self.open
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&uid);
+        self.outbox.emit(Some(meta), |buf, callsite, tid, ts| {
             buf.put_u8(Kind::SpanDone as u8);
-            buf.put_u64(uid);
+            buf.put_u32(callsite);
             buf.put_u64(tid);
             buf.put_u64(ts);
+            buf.put_u64(anchor.ts);
+            buf.put_u32(anchor.caller);
             buf.put_u64(busy);
             buf.put_u64(child);
         });
