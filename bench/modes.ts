@@ -50,8 +50,8 @@ export interface Mode {
 
 /** callbackLayer: new, enter, exit, close per span, one per event. */
 const CALLBACK_RECORDS = (spans: number, events: number): number => 4 * spans + events
-/** collectLayer: new and done per span; events go to the trace only. */
-const COLLECT_RECORDS = (spans: number): number => 2 * spans
+/** collectLayer: one record per finished span; events go to the trace only. */
+const COLLECT_RECORDS = (spans: number): number => spans
 
 /** The plugin's default queue (plugin/index.ts): no records dropped while the JS thread waits in join(). */
 export const QUEUE_CAPACITY = 64 << 20
@@ -171,7 +171,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
     },
     // The plugin path taken apart, each step adding one stage of it:
     {
-      // Rust: dispatch, timing, trace lines written by the addon, two records per span handed to a sink that ignores them.
+      // Rust: dispatch, timing, trace lines written by the addon, one record per span handed to a sink that ignores them.
       name: 'plugin:native',
       diagnostic: true,
       records: COLLECT_RECORDS,

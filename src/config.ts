@@ -118,8 +118,8 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
 
 /**
  * What the Vitest plugin runs in a worker: the addon times every span and
- * streams the trace to `options.trace`; a SpanCollector gets two small
- * records per span, in batches (when about `batchBytes` have gathered or the
+ * streams the trace to `options.trace`; a SpanCollector gets one small
+ * record per finished span, in batches (when about `batchBytes` have gathered or the
  * Tracing is flushed), never one JavaScript call per span.
  */
 export function collectLayer(collector: SpanCollector, options: CollectLayerOptions): CollectLayerSpec {
