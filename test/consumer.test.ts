@@ -1,11 +1,11 @@
 /**
  * A project outside the repository consumes the package before it is
  * published: its own napi-rs addon depends on native/napi-tracing by path,
- * and `npm install --install-links <repo>` installs (and prepares) the
- * TypeScript package.
+ * and `npm install --install-links <package folder>` installs (and prepares)
+ * the TypeScript package.
  */
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
@@ -16,6 +16,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): string {
   return execFileSync(cmd, args, { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+}
+
+/**
+ * The package's sources as a clone would have them, beside the repository:
+ * installing runs its `prepare` (tsc) there, so the repository's own dist/,
+ * which other tests are using at the same time, is never rewritten.
+ */
+function packageSource(): string {
+  const source = join(dir, 'vitest-napi-tracing')
+  for (const path of ['package.json', 'tsconfig.base.json', 'tsconfig.build.json', 'README.md', 'src', 'plugin', 'native/napi-tracing/Cargo.toml', 'native/napi-tracing/src']) {
+    cpSync(join(REPO, path), join(source, path), { recursive: true })
+  }
+  // Its build tools (typescript) as `npm ci` in a clone would install them.
+  symlinkSync(join(REPO, 'node_modules'), join(source, 'node_modules'))
+  return source
 }
 
 test('an outside project builds its own addon against the crate and installs the package', () => {
@@ -67,7 +82,7 @@ pub fn greet(name: String) -> String {
   run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', '--js', 'addon.cjs', '--dts', 'addon.d.cts'], {
     CARGO_TARGET_DIR: join(REPO, 'target'),
   })
-  run('npm', ['install', '--install-links', '--no-audit', '--no-fund', REPO])
+  run('npm', ['install', '--install-links', '--no-audit', '--no-fund', packageSource()])
 
   writeFileSync(
     join(dir, 'main.mjs'),
