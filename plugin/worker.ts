@@ -13,7 +13,7 @@ import { SpanCollector, type SpanStats } from '../src/collector.js'
 import { collectLayer } from '../src/config.js'
 import { Tracing } from '../src/tracing.js'
 import { WorkerFiles } from '../src/trace/worker-file.js'
-import { asTracingAddon } from '../src/native.js'
+import { asTracingAddon, type TracingAddon } from '../src/native.js'
 import { callerStore, tagCalls } from './callers.js'
 import type { WorkerConfig } from './options.js'
 
@@ -23,8 +23,9 @@ const CHECKPOINT_MS = 100
 
 interface TracedAddon {
   label: string
-  /** The loaded addon module. */
+  /** The loaded addon module, and its tracing entry points. */
   module: Record<string, unknown>
+  api: TracingAddon
   /** Its position in the config: names its trace file. */
   index: number
   tracing: Tracing
@@ -115,8 +116,9 @@ export class WorkerTracer {
       const { tracing, collector } = this.#session(module, index)
       this.#jsTid = tracing.stats().threadId
       this.#files.thread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
-      tagCalls(module, asTracingAddon(module), () => this.#tests.size > 1)
-      this.#addons.push({ label, module, index, tracing, collector, reportedDrops: 0 })
+      const api = asTracingAddon(module)
+      tagCalls(module, api, () => this.#tests.size > 1)
+      this.#addons.push({ label, module, api, index, tracing, collector, reportedDrops: 0 })
       this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
     } catch (error) {
       this.#problem(`addon ${JSON.stringify(label)} could not be traced: ${message(error)}`)
@@ -191,7 +193,7 @@ export class WorkerTracer {
       a.tracing.flush()
       spans.push(...a.collector.endTest(task.id, end))
       a.collector.forget(task.id)
-      open += a.collector.openOf(task.id, asTracingAddon(a.module).napiTracingOpenSpans())
+      open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())
     })
     const state = task.result?.state ?? 'unknown'
     const file = this.#file?.file ?? ''

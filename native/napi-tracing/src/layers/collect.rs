@@ -26,7 +26,7 @@ use tracing_subscriber::{Layer, Registry};
 
 use super::callback::Outbox;
 use super::{create_file, Closed, Output};
-use crate::dispatch::span_data;
+use crate::dispatch::SpanData;
 use crate::record::{Kind, Put};
 use crate::{clock, js_thread, thread_info};
 
@@ -129,7 +129,8 @@ impl CollectLayer {
 
 impl Layer<Registry> for CollectLayer {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
-        let Some(uid) = span_data(&ctx, id, |d| d.uid) else {
+        let Some(span) = ctx.span(id) else { return };
+        let Some(uid) = span.extensions().get::<SpanData>().map(|d| d.uid) else {
             return;
         };
         let mut args = Vec::new();
@@ -154,18 +155,17 @@ impl Layer<Registry> for CollectLayer {
                 .and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
                 .unwrap_or(Anchor { ts: now, caller: 0 })
         };
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(Timing {
-                busy: 0,
-                child: 0,
-                entered_at: None,
-                entered: false,
-                created_at: now,
-                created_on: tid,
-                anchor,
-                args,
-            });
-        }
+        span.extensions_mut().insert(Timing {
+            busy: 0,
+            child: 0,
+            entered_at: None,
+            entered: false,
+            created_at: now,
+            created_on: tid,
+            anchor,
+            args,
+        });
+        drop(span);
         self.open
             .0
             .lock()
@@ -225,11 +225,11 @@ impl Layer<Registry> for CollectLayer {
         let now = clock::now_ns();
         let Some(span) = ctx.span(&id) else { return };
         let meta: &'static Metadata<'static> = span.metadata();
-        let Some(uid) = span_data(&ctx, &id, |d| d.uid) else {
-            return;
-        };
-        let (busy, child, anchor) = {
+        let (uid, busy, child, anchor) = {
             let mut ext = span.extensions_mut();
+            let Some(uid) = ext.get_mut::<SpanData>().map(|d| d.uid) else {
+                return;
+            };
             let Some(timing) = ext.get_mut::<Timing>() else {
                 return;
             };
@@ -244,7 +244,7 @@ impl Layer<Registry> for CollectLayer {
                     &timing.args,
                 );
             }
-            (timing.busy, timing.child, timing.anchor)
+            (uid, timing.busy, timing.child, timing.anchor)
         };
         drop(span);
         self.open
