@@ -129,6 +129,7 @@ pub(crate) fn put_new_span(
     parent: u64,
     tid: u64,
     ts: u64,
+    caller: u32,
 ) {
     buf.put_u8(Kind::NewSpan as u8);
     buf.put_u64(span);
@@ -136,7 +137,7 @@ pub(crate) fn put_new_span(
     buf.put_u64(parent);
     buf.put_u64(tid);
     buf.put_u64(ts);
-    buf.put_u32(crate::js_thread::caller());
+    buf.put_u32(caller);
 }
 
 /// Encodes a thread description record.

@@ -262,7 +262,7 @@ impl Layer<Registry> for CallbackLayer {
         let pushed = self
             .outbox
             .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-                put_new_span(buf, uid, callsite, parent, tid, ts);
+                put_new_span(buf, uid, callsite, parent, tid, ts, js_thread::caller());
                 let mut fields = FieldEncoder::new(buf);
                 attrs.record(&mut fields);
                 fields.finish();
