@@ -8,7 +8,6 @@ import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import { SpanCollector } from '../src/collector.js'
 import { callbackLayer, collectLayer, fmtLayer, type LayerSpec } from '../src/config.js'
-import { RecordReader, type RecordVisitor } from '../src/record.js'
 import { Tracing } from '../src/tracing.js'
 import { WorkerFiles } from '../src/trace/worker-file.js'
 
@@ -18,7 +17,7 @@ export type Shape = 'flat' | 'nested' | 'fields' | 'events'
 export interface BenchAddon {
   makeSpans(n: number, shape: string, threads: number): void
   chromeAlone(path: string, n: number, shape: string, threads: number): number
-  napiTracingOpenSpans(): Array<{ ts: number; caller: number }>
+  napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
 }
 
 export interface Workload {
@@ -36,6 +35,8 @@ export interface Sample {
   readonly phases: Readonly<Record<string, number>>
   /** Records delivered to JavaScript (modes with a session that delivers). */
   readonly delivered?: number
+  /** Spans the mode's JavaScript side counted (the collector's sums). */
+  readonly summed?: number
   readonly dropped: number
 }
 
@@ -50,17 +51,14 @@ export interface Mode {
 
 /** callbackLayer: new, enter, exit, close per span, one per event. */
 const CALLBACK_RECORDS = (spans: number, events: number): number => 4 * spans + events
-/** collectLayer: one record per finished span; events go to the trace only. */
-const COLLECT_RECORDS = (spans: number): number => spans
 
-/** The plugin's default queue (plugin/index.ts): no records dropped while the JS thread waits in join(). */
+/** Room for the callback mode's records from 4 threads while the JavaScript thread waits in join(): none dropped. */
 export const QUEUE_CAPACITY = 64 << 20
 
 const now = (): bigint => process.hrtime.bigint()
 const since = (t: bigint): number => Number(process.hrtime.bigint() - t)
 
 const noop = (): void => {}
-const NO_VISIT: RecordVisitor = { newSpan: noop, record: noop, enter: noop, exit: noop, close: noop, event: noop, spanDone: noop }
 
 export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
   /** A session with `layers`, the workload, a flush; `before` runs just outside the measurement. */
@@ -122,7 +120,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       files.flush()
       const total = since(t0)
       const s = tracing.stats()
-      return { ns: total, phases: { spans, drain, finish: total - spans - drain }, delivered: s.delivered, dropped: s.dropped }
+      return { ns: total, phases: { spans, drain, finish: total - spans - drain }, summed: collector.spans, dropped: s.dropped }
     } finally {
       tracing.close()
       files.close()
@@ -132,7 +130,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
 
   /** collectLayer with `receive` as the JavaScript side instead of a SpanCollector. */
   const collectWith = (receive: (batch: Buffer | undefined) => void, w: Workload): Sample =>
-    session([collectLayer({ receive } as unknown as SpanCollector, { trace: join(tmp, 'collect.jsonl') })], w)
+    session([collectLayer({ receive, attach: noop } as unknown as SpanCollector, { trace: join(tmp, 'collect.jsonl') })], w)
 
   const modes: Mode[] = [
     {
@@ -163,33 +161,19 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
           w,
         ),
     },
-    { name: 'plugin', diagnostic: false, records: COLLECT_RECORDS, run: plugin },
+    { name: 'plugin', diagnostic: false, run: plugin },
     {
       name: 'fmt-file',
       diagnostic: false,
       run: (w) => session([fmtLayer({ writer: { file: join(tmp, 'fmt.json') }, format: 'json' })], w),
     },
-    // The plugin path taken apart, each step adding one stage of it:
     {
-      // Rust: dispatch, timing, trace lines written by the addon, one record per span handed to a sink that ignores them.
+      // The plugin path without its JavaScript side: dispatch, timing, trace lines and sums in the
+      // addon, the sums handed to a sink that ignores them.
       name: 'plugin:native',
       diagnostic: true,
-      records: COLLECT_RECORDS,
       run: (w) => collectWith(noop, w),
     },
-    {
-      // + decoding the records (RecordReader, calls on a visitor that ignores them).
-      name: 'plugin:decode',
-      diagnostic: true,
-      records: COLLECT_RECORDS,
-      run(w) {
-        const reader = new RecordReader()
-        return collectWith((batch) => {
-          if (batch) reader.read(batch, NO_VISIT)
-        }, w)
-      },
-    },
-    // plugin = decode + the SpanCollector (attribution, statistics) + the worker's own lines.
   ]
   return modes
 }

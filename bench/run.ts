@@ -269,13 +269,16 @@ async function main(): Promise<void> {
   }
 }
 
-/** Records every delivered and nothing dropped: otherwise the figures are not comparable. */
+/** Every record delivered, every span counted, nothing dropped: otherwise the figures are not comparable. */
 function check(m: Mode, w: Workload, s: Sample, problems: string[]): void {
   if (s.dropped > 0) problems.push(`${m.name} on ${label(w)}: ${s.dropped} records dropped`)
   const { spans, events } = madeSpans(w)
   const expected = m.records?.(spans, events)
   if (s.delivered !== undefined && expected !== undefined && s.delivered !== expected) {
     problems.push(`${m.name} on ${label(w)}: ${s.delivered} records delivered, expected ${expected}`)
+  }
+  if (s.summed !== undefined && s.summed !== spans) {
+    problems.push(`${m.name} on ${label(w)}: ${s.summed} spans in the statistics, expected ${spans}`)
   }
 }
 
@@ -322,13 +325,12 @@ function print(results: readonly WorkloadResult[], modes: readonly Mode[], secon
   )
 
   if (modes.some((m) => m.name === 'plugin')) {
-    const stages = ['plugin:native', 'plugin:decode'].filter((n) => modes.some((m) => m.name === n))
+    const stages = ['plugin:native'].filter((n) => modes.some((m) => m.name === n))
     console.log(
       `\n## Where the plugin path spends its time (ns/span, medians)\n\n` +
-        `Stages: collectLayer with a sink that ignores each batch (native: dispatch, timing, trace lines written\n` +
-        `by the addon, records to JavaScript), that only decodes it (decode); plugin = decode + SpanCollector +\n` +
-        `the worker's own lines. Phases of plugin: spans = make_spans() returning (on the JS thread full 1 MiB\n` +
-        `batches are handed over inside the call); drain = flush() (the rest of the records, trace file write);\n` +
+        `plugin:native: collectLayer with a sink that ignores the sums (dispatch, timing, trace lines and sums in\n` +
+        `the addon); plugin adds the SpanCollector and the worker's own lines. Phases of plugin: spans =\n` +
+        `make_spans() returning; drain = flush() (the sums to JavaScript, the rest of the trace written);\n` +
         `finish = endTest, test slice, stats line.\n`,
     )
     console.log(

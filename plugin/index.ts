@@ -33,7 +33,7 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
         filter: options.filter,
         rawDir: join(outputDir, '.workers'),
         root,
-        queueCapacity: options.queueCapacity ?? 64 << 20,
+        queueCapacity: options.queueCapacity,
       }
       const problems = addons.flatMap((a) => (a.problem ? [a.problem] : []))
       const unwritable = checkWritable(config.rawDir)

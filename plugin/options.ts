@@ -20,8 +20,9 @@ export interface NapiTracingOptions {
   /** Spans listed per test in the compact report. @default 3 */
   top?: number
   /**
-   * Bytes of records a worker's addon may hold between flushes; beyond it
-   * records are dropped and counted. @default 64 MiB
+   * Bytes of records a worker's addon may hold between flushes (its sums:
+   * 45 bytes per span name and test, not per span); beyond it records are
+   * dropped and counted. @default 16 MiB
    */
   queueCapacity?: number
 }
@@ -32,7 +33,7 @@ export interface WorkerConfig {
   filter: string | undefined
   rawDir: string
   root: string
-  queueCapacity: number
+  queueCapacity: number | undefined
 }
 
 export const PROVIDE_KEY = 'napiTracing' as const

@@ -131,7 +131,7 @@ export class WorkerTracer {
     const tracing = Tracing.start(module, {
       ...(this.#config.filter !== undefined ? { filter: this.#config.filter } : {}),
       layers: [collectLayer(collector, { trace: this.#files.nativeTrace(index), pid: this.#files.pid })],
-      queueCapacity: this.#config.queueCapacity,
+      ...(this.#config.queueCapacity !== undefined ? { queueCapacity: this.#config.queueCapacity } : {}),
     })
     return { tracing, collector }
   }
@@ -177,10 +177,7 @@ export class WorkerTracer {
     const now = process.hrtime.bigint()
     const tag = this.#nextTag++
     this.#tests.set(task.id, { start: now, tag })
-    this.#each((a) => {
-      a.tracing.flush()
-      a.collector.beginTest(task.id, now, tag)
-    })
+    this.#each((a) => a.collector.beginTest(task.id, now, tag))
     return tag
   }
 
@@ -190,7 +187,6 @@ export class WorkerTracer {
     const spans: SpanStats[] = []
     let open = 0
     this.#each((a) => {
-      a.tracing.flush()
       spans.push(...a.collector.endTest(task.id, end))
       a.collector.forget(task.id)
       open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())

@@ -1,19 +1,22 @@
 /**
  * The collector: the TypeScript side of the collect layer, which the Vitest
- * plugin runs in every worker. The addon times each span and streams the
- * trace to disk itself (`native/napi-tracing/src/layers/collect.rs`); here,
- * fed in batches (never one JavaScript call per span), each span is
- * attributed to a test and summed into per-test statistics.
+ * plugin runs in every worker. The addon times each span, streams the trace
+ * to disk and sums the spans by callsite and anchor itself
+ * (`native/napi-tracing/src/layers/collect.rs`); here, at each flush, those
+ * sums are attributed to tests and added into per-test statistics. No
+ * JavaScript runs per span.
  *
- * Attribution is by the span's anchor (`layers/collect.rs`): the span itself
- * when it started on the JavaScript thread, else the ancestor that did
- * (work fanned out to threads belongs to the test that started it), else
- * itself. An anchor whose call's test is known (a caller tag, see
+ * Attribution is by anchor: for spans made on the JavaScript thread, the
+ * epoch they were made in (the time of the flush before them) and the caller
+ * tag of the call that made them; spans on other threads take their parent's
+ * (work fanned out to threads belongs to the test that started it), else the
+ * epoch. An anchor whose call's test is known (a caller tag, see
  * `plugin/callers.ts`) is that test's; otherwise the test whose window (on
  * this worker's JavaScript thread, on the hrtime clock) contains its time.
- * Anchors outside every window belong to the file. When concurrent tests'
- * windows overlap, a span that could be any of theirs is marked shared
- * between them instead of guessed.
+ * beginTest and endTest flush, so no epoch straddles a window's edge. Anchors
+ * outside every window belong to the file. When concurrent tests' windows
+ * overlap, spans that could be any of theirs are marked shared between them
+ * instead of guessed.
  */
 import { batchSink, RecordReader, type CallsiteInfo, type RecordVisitor } from './record.js'
 
@@ -48,21 +51,33 @@ export class SpanCollector {
   readonly #callers = new Map<number, string>()
   /** Stats by owner key ('' for the file), then callsite id (negative: shared). */
   readonly #buckets = new Map<string, Map<number, SpanStats>>()
-  #records = 0
+  #spans = 0
+  #flush: () => void = () => {}
 
-  /** Records decoded so far. */
-  get records(): number {
-    return this.#records
+  /** Spans summed so far. */
+  get spans(): number {
+    return this.#spans
   }
 
-  /** Opens a test's window (hrtime); `caller` is the tag its calls into the addon carry, if any. */
+  /** Called by Tracing.start() with the flush of the session that feeds this collector. */
+  attach(flush: () => void): void {
+    this.#flush = flush
+  }
+
+  /**
+   * Opens a test's window (hrtime, taken before this call); `caller` is the
+   * tag its calls into the addon carry, if any. Flushes: spans made before
+   * are summed apart from the test's.
+   */
   beginTest(id: string, start: bigint, caller = 0): void {
+    this.#flush()
     this.#windows.push({ id, start: Number(start), end: undefined })
     if (caller !== 0) this.#callers.set(caller, id)
   }
 
-  /** Closes a test's window and returns its statistics so far. */
+  /** Closes a test's window (hrtime, taken before this call) and returns its statistics so far. */
   endTest(id: string, end: bigint): SpanStats[] {
+    this.#flush()
     const window = this.#windows.find((w) => w.id === id && w.end === undefined)
     if (window) window.end = Number(end)
     return this.stats(id)
@@ -83,10 +98,10 @@ export class SpanCollector {
     return [...this.#buckets.keys()]
   }
 
-  /** How many of the open spans (their anchors, from the addon) belong to test `id`. */
-  openOf(id: string, anchors: ReadonlyArray<{ ts: number; caller: number }>): number {
+  /** How many of the open spans (counted by anchor, from the addon) belong to test `id`. */
+  openOf(id: string, anchors: ReadonlyArray<{ ts: number; caller: number; count: number }>): number {
     let open = 0
-    for (const anchor of anchors) if (this.#owner(anchor.ts, anchor.caller).includes(id)) open++
+    for (const anchor of anchors) if (this.#owner(anchor.ts, anchor.caller).includes(id)) open += anchor.count
     return open
   }
 
@@ -97,11 +112,11 @@ export class SpanCollector {
   }
 
   readonly #visitor: RecordVisitor = {
-    spanDone: (callsite, _thread, _ts, anchorTs, anchorCaller, busy, child) => {
-      this.#records++
-      this.#count(callsite, this.#owner(anchorTs, anchorCaller), busy, busy - child)
+    spanStats: (callsite, anchorTs, anchorCaller, calls, busy, self, min, max) => {
+      this.#spans += calls
+      this.#add(callsite, this.#owner(anchorTs, anchorCaller), { calls, totalNs: busy, selfNs: self, minNs: min, maxNs: max })
     },
-    // The collect layer sends one record per finished span, nothing else.
+    // The collect layer sends its sums, nothing else.
     newSpan: () => {},
     record: () => {},
     enter: () => {},
@@ -120,7 +135,7 @@ export class SpanCollector {
   readonly receive = batchSink(this.#reader, this.#visitor)
 
 
-  #count(callsite: CallsiteInfo, owner: Owner, busy: number, self: number): void {
+  #add(callsite: CallsiteInfo, owner: Owner, sums: Pick<SpanStats, 'calls' | 'totalNs' | 'selfNs' | 'minNs' | 'maxNs'>): void {
     const shared = owner.length > 1
     const owners = owner.length === 0 ? [''] : owner
     for (const owner of owners) {
@@ -129,20 +144,16 @@ export class SpanCollector {
       const key = shared ? -callsite.id : callsite.id
       const stats = bucket.get(key)
       if (stats) {
-        stats.calls++
-        stats.totalNs += busy
-        stats.selfNs += self
-        if (busy < stats.minNs) stats.minNs = busy
-        if (busy > stats.maxNs) stats.maxNs = busy
+        stats.calls += sums.calls
+        stats.totalNs += sums.totalNs
+        stats.selfNs += sums.selfNs
+        if (sums.minNs < stats.minNs) stats.minNs = sums.minNs
+        if (sums.maxNs > stats.maxNs) stats.maxNs = sums.maxNs
       } else {
         bucket.set(key, {
           name: callsite.name,
           target: callsite.target,
-          calls: 1,
-          totalNs: busy,
-          selfNs: self,
-          minNs: busy,
-          maxNs: busy,
+          ...sums,
           ...(shared ? { shared: true } : {}),
         })
       }

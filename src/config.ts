@@ -21,7 +21,7 @@ export interface CallbackLayerSpec extends Spec<'callback'> {
 /** The per-test collector, fed in batches, and the trace file the addon writes. */
 export interface CollectLayerSpec extends Spec<'collect'> {
   readonly collector: SpanCollector
-  readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean; readonly batchBytes: number }
+  readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean }
 }
 
 export interface CollectLayerOptions {
@@ -31,8 +31,6 @@ export interface CollectLayerOptions {
   pid?: number
   /** Span fields as slice args. @default true */
   includeArgs?: boolean
-  /** Bytes of records handed to JavaScript at once. @default 1 MiB */
-  batchBytes?: number
 }
 
 /** Where fmtLayer writes: a stream, or a file (created or truncated). */
@@ -117,10 +115,10 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
 }
 
 /**
- * What the Vitest plugin runs in a worker: the addon times every span and
- * streams the trace to `options.trace`; a SpanCollector gets one small
- * record per finished span, in batches (when about `batchBytes` have gathered or the
- * Tracing is flushed), never one JavaScript call per span.
+ * What the Vitest plugin runs in a worker: the addon times every span,
+ * streams the trace to `options.trace` and sums the spans by callsite; the
+ * SpanCollector receives the sums at each flush, never one JavaScript call
+ * per span.
  */
 export function collectLayer(collector: SpanCollector, options: CollectLayerOptions): CollectLayerSpec {
   return {
@@ -131,7 +129,6 @@ export function collectLayer(collector: SpanCollector, options: CollectLayerOpti
       path: resolve(options.trace),
       pid: options.pid ?? process.pid,
       includeArgs: options.includeArgs ?? true,
-      batchBytes: options.batchBytes ?? 1 << 20,
     },
   }
 }

@@ -90,7 +90,7 @@ export class Deliverer {
       this.#event(callsite, parent, thread, BigInt(ts), fields)
     },
     // Only the collect layer sends these; callback layers get the full lifecycle.
-    spanDone: () => {},
+    spanStats: () => {},
   }
   /** The sink handed to the addon (declared after the visitor it feeds). */
   readonly receive = batchSink(this.#reader, this.#visitor)

@@ -18,7 +18,7 @@ export interface TracingAddon {
   napiTracingProtocol(): number
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
   napiTracingCaller(tag: number): void
-  napiTracingOpenSpans(): Array<{ ts: number; caller: number }>
+  napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
   napiTracingFlush(): void
   napiTracingStats(): NativeStats
   napiTracingStop(): NativeStats

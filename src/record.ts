@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 4
+export const PROTOCOL_VERSION = 5
 
 /** The first byte of each record. */
 export const Kind = {
@@ -19,7 +19,7 @@ export const Kind = {
   Exit: 6,
   Close: 7,
   Event: 8,
-  SpanDone: 9,
+  SpanStats: 9,
 } as const
 
 export interface CallsiteInfo extends Callsite {
@@ -48,11 +48,13 @@ export interface RecordVisitor {
   close(span: number, thread: ThreadInfo, ts: number): void
   event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: number, fields: Fields): void
   /**
-   * The collect layer's one record per span, at its close: its anchor (the
-   * start time and caller tag it is attributed by), its busy time and its
-   * children's on its thread.
+   * The collect layer's sums, made at a flush: the spans of one callsite
+   * with one anchor (the epoch time and caller tag they are attributed by)
+   * finished since the last flush: how many, their busy time, their self
+   * time (busy less their children's on their thread), the shortest and
+   * the longest.
    */
-  spanDone(callsite: CallsiteInfo, thread: ThreadInfo, ts: number, anchorTs: number, anchorCaller: number, busyNs: number, childNs: number): void
+  spanStats(callsite: CallsiteInfo, anchorTs: number, anchorCaller: number, calls: number, busyNs: number, selfNs: number, minNs: number, maxNs: number): void
 }
 
 const TWO_32 = 4294967296
@@ -136,13 +138,14 @@ export class RecordReader {
           visitor.event(callsite, parent, thread, ts, this.#fields(callsite))
           break
         }
-        case Kind.SpanDone:
-          visitor.spanDone(
+        case Kind.SpanStats:
+          visitor.spanStats(
             this.#callsite(this.#u32()),
-            this.#thread(this.#u64n()),
-            this.#u64n(),
             this.#u64n(),
             this.#u32(),
+            this.#u64n(),
+            this.#u64n(),
+            this.#u64n(),
             this.#u64n(),
             this.#u64n(),
           )

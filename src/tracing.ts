@@ -79,6 +79,8 @@ export class Tracing implements Disposable, AsyncDisposable {
     }
     addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.collector.receive)
     const tracing = new Tracing(addonApi, deliverer)
+    // Test windows open and close at flushes, which end the addon's epochs (see SpanCollector).
+    collect?.collector.attach(() => tracing.flush())
     // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
     process.once('exit', tracing.#onExit)
     return tracing
@@ -93,7 +95,10 @@ export class Tracing implements Disposable, AsyncDisposable {
     return this.#final !== undefined
   }
 
-  /** Delivers every record waiting for this thread to the layers, now. */
+  /**
+   * Delivers every record waiting for this thread to the layers, now (a
+   * collect layer's sums so far included).
+   */
   flush(): void {
     if (!this.closed) this.#addon.napiTracingFlush()
   }

@@ -124,6 +124,14 @@ describe('spans from the JavaScript thread', () => {
     expect(layer.events().map((e) => e.level)).toEqual(['WARN', 'ERROR'])
   })
 
+  test('a span directive lets everything inside that span through, and nothing outside it', () => {
+    const layer = start('warn,[emit_events]=trace')
+    fib.fibonacci(3, false)
+    fib.emitEvents()
+    expect([...layer.spans.values()].map((s) => s.name)).toEqual(['emit_events'])
+    expect(layer.events().map((e) => e.level)).toEqual(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'])
+  })
+
   test('span info names the thread and source location', () => {
     const layer = start()
     fib.fibonacci(1, false)

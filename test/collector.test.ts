@@ -21,12 +21,12 @@ interface Line {
   args: Record<string, unknown>
 }
 
-function start(options: { queueCapacity?: number; batchBytes?: number } = {}) {
+function start(options: { queueCapacity?: number } = {}) {
   const trace = join(mkdtempSync(join(tmpdir(), 'napi-tracing-collect-')), 'native.trace.jsonl')
   const collector = new SpanCollector()
   tracing = Tracing.start(fib, {
     filter: 'trace',
-    layers: [collectLayer(collector, { trace, pid: 4242, ...(options.batchBytes ? { batchBytes: options.batchBytes } : {}) })],
+    layers: [collectLayer(collector, { trace, pid: 4242 })],
     ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
   })
   const lines = () =>
@@ -37,7 +37,7 @@ function start(options: { queueCapacity?: number; batchBytes?: number } = {}) {
   return { collector, lines }
 }
 
-describe('the collect layer (timing and trace in Rust, statistics in TypeScript, batched)', () => {
+describe('the collect layer (timing, trace and sums in Rust, attribution in TypeScript)', () => {
   test('per-test statistics match the slices the addon wrote: calls, total, self, min, max', () => {
     const { collector, lines } = start()
     collector.beginTest('t1', process.hrtime.bigint())
@@ -77,14 +77,44 @@ describe('the collect layer (timing and trace in Rust, statistics in TypeScript,
     expect(collector.stats('t').map((s) => s.calls)).toEqual([classicCalls(2)])
   })
 
-  test('a long synchronous call hands its batches over on the JavaScript thread: nothing dropped, memory bounded', () => {
-    // 21,891 spans × 2 records through a 64 KiB queue.
-    const { collector } = start({ queueCapacity: 64 << 10, batchBytes: 16 << 10 })
+  test('sums, not spans, reach JavaScript: a long call through a tiny queue loses nothing', () => {
+    // 21,891 spans; a 4 KiB queue would hold about a hundred per-span records.
+    const { collector } = start({ queueCapacity: 4 << 10 })
     collector.beginTest('big', process.hrtime.bigint())
     fib.fibonacci(20, false)
-    expect(tracing!.stats().dropped).toBe(0)
-    expect(collector.records).toBeGreaterThan(0)
+    // No JavaScript ran during the call: nothing is summed here yet.
+    expect(collector.spans).toBe(0)
+    const [stats] = collector.endTest('big', process.hrtime.bigint())
+    expect(stats?.calls).toBe(classicCalls(20))
+    expect(collector.spans).toBe(classicCalls(20))
+    // One callsite, one anchor: one record.
+    expect(tracing!.stats()).toMatchObject({ delivered: 1, dropped: 0 })
+  })
+
+  test('flushes during a test split its sums, not its statistics', () => {
+    const { collector } = start()
+    collector.beginTest('t', process.hrtime.bigint())
+    fib.fibonacci(5, false)
     tracing!.flush()
-    expect(collector.endTest('big', process.hrtime.bigint())[0]?.calls).toBe(classicCalls(20))
+    fib.fibonacci(7, false)
+    tracing!.flush()
+    fib.fibonacci(6, false)
+    const [stats] = collector.endTest('t', process.hrtime.bigint())
+    expect(stats?.calls).toBe(classicCalls(5) + classicCalls(7) + classicCalls(6))
+    expect(tracing!.stats().delivered).toBe(3)
+    expect(collector.stats('')).toEqual([])
+  })
+
+  test('a span still open at the end of its test is counted against that test', () => {
+    const { collector } = start()
+    collector.beginTest('t', process.hrtime.bigint())
+    fib.fibonacci(4, false)
+    fib.leakSpan()
+    collector.endTest('t', process.hrtime.bigint())
+    collector.beginTest('next', process.hrtime.bigint())
+    const open = fib.napiTracingOpenSpans()
+    expect(open).toEqual([expect.objectContaining({ count: 1, caller: 0 })])
+    expect(collector.openOf('t', open)).toBe(1)
+    expect(collector.openOf('next', open)).toBe(0)
   })
 })

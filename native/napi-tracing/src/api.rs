@@ -11,7 +11,7 @@ use napi::{Env, Error, Result, Status};
 
 use crate::js_thread::{self, JsThread};
 use crate::layers::callback::{CallbackLayer, Outbox};
-use crate::layers::collect::OpenSpans;
+use crate::layers::collect::SpanSums;
 use crate::layers::{self, Output};
 use crate::session::{self, BoxedLayer, Session};
 use crate::{clock, config, dispatch};
@@ -46,6 +46,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     let config = config::parse(config_json).map_err(invalid)?;
     let filter = config::parse_filter(&config.filter).map_err(invalid)?;
+    let filter_tracks_spans = config.filter.contains('[');
     if let Some(js_now) = config.clock_ns.as_deref().and_then(|s| s.parse().ok()) {
         clock::calibrate(js_now);
     }
@@ -66,7 +67,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     let id = Session::next_id();
     let built = build_layers(config.layers, config.queue_capacity, id);
-    let (layers, outbox, outputs, open_spans) = match built {
+    let (layers, outbox, outputs, sums) = match built {
         Ok(built) => built,
         Err((message, outputs)) => {
             // Files already opened for this start are closed again.
@@ -82,8 +83,15 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         _ => None,
     };
 
-    let mut session = Session::new(id, filter, layers, outbox.clone(), outputs);
-    session.open_spans = open_spans;
+    let mut session = Session::new(
+        id,
+        filter,
+        filter_tracks_spans,
+        layers,
+        outbox.clone(),
+        outputs,
+    );
+    session.sums = sums;
     let session = Arc::new(session);
     if let Some(outbox) = &outbox {
         outbox.set_waker(Some(make_waker(env)?));
@@ -103,7 +111,7 @@ type Built = (
     Vec<BoxedLayer>,
     Option<Arc<Outbox>>,
     Vec<Box<dyn Output>>,
-    Option<Arc<OpenSpans>>,
+    Option<Arc<SpanSums>>,
 );
 
 /// Builds the layers a start asked for. On error, returns the outputs
@@ -116,7 +124,7 @@ fn build_layers(
     let mut layers: Vec<BoxedLayer> = Vec::new();
     let mut outbox: Option<Arc<Outbox>> = None;
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-    let mut open_spans = None;
+    let mut sums = None;
     for layer in configs {
         let step: std::result::Result<(), String> = (|| {
             match layer {
@@ -128,7 +136,7 @@ fn build_layers(
                             .to_owned());
                     }
                     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let new_outbox = Arc::new(Outbox::new(capacity, None));
+                    let new_outbox = Arc::new(Outbox::new(capacity, true));
                     layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
                     outbox = Some(new_outbox);
                 }
@@ -139,12 +147,12 @@ fn build_layers(
                         );
                     }
                     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let (layer, new_outbox, output, open) =
+                    let (layer, new_outbox, output, new_sums) =
                         layers::collect::CollectLayer::build(&collect, capacity)?;
                     layers.push(Box::new(layer));
                     outputs.push(Box::new(output));
                     outbox = Some(new_outbox);
-                    open_spans = Some(open);
+                    sums = Some(new_sums);
                 }
                 config::LayerConfig::Fmt(fmt) => layers.push(layers::fmt::build(&fmt)?),
                 config::LayerConfig::Chrome(chrome) => {
@@ -164,7 +172,7 @@ fn build_layers(
             return Err((message, outputs));
         }
     }
-    Ok((layers, outbox, outputs, open_spans))
+    Ok((layers, outbox, outputs, sums))
 }
 
 #[cfg(feature = "otlp")]
@@ -209,16 +217,24 @@ pub fn set_caller(tag: u32) {
     js_thread::set_caller(tag);
 }
 
-/// (anchor time, caller tag) of the spans of this thread's collect layer
-/// that are still open; empty without one.
-pub fn open_spans(_env: &Env) -> Vec<(u64, u32)> {
+/// (anchor time, caller tag, count) of the spans of this thread's collect
+/// layer that are still open; empty without one.
+pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
     js_thread::current_session()
-        .and_then(|s| s.open_spans.as_ref().map(|open| open.anchors()))
+        .and_then(|s| s.sums.as_ref().map(|sums| sums.open()))
         .unwrap_or_default()
+}
+
+/// Hands the collect layer's sums to the outbox, starting a new epoch.
+fn seal_sums() {
+    if let Some(sums) = js_thread::current_session().and_then(|s| s.sums.clone()) {
+        sums.seal();
+    }
 }
 
 /// Delivers everything queued for this thread's session, now.
 pub fn flush(_env: &Env) -> Result<()> {
+    seal_sums();
     js_thread::drain();
     if let Some(session) = js_thread::current_session() {
         session.flush_outputs();
@@ -241,6 +257,7 @@ pub fn stats(_env: &Env) -> Stats {
 /// Delivers what is queued, then ends this thread's session. Spans still
 /// open stop being reported. Stopping when nothing is open is a no-op.
 pub fn stop(env: &Env) -> Result<Stats> {
+    seal_sums();
     js_thread::drain();
     let mut stats = stats(env);
     if let Some(js) = js_thread::take(None) {

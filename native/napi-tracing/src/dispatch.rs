@@ -199,7 +199,9 @@ impl Layer<Registry> for Router {
         });
         drop(span);
         if let Some(owner) = owner {
-            owner.filter.on_new_span(attrs, id, ctx.clone());
+            if owner.filter_tracks_spans {
+                owner.filter.on_new_span(attrs, id, ctx.clone());
+            }
             if visible {
                 for layer in &owner.layers {
                     layer.on_new_span(attrs, id, ctx.clone());
@@ -210,7 +212,9 @@ impl Layer<Registry> for Router {
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
         with_owned(&ctx, id, |owner| {
-            owner.filter.on_record(id, values, ctx.clone());
+            if owner.filter_tracks_spans {
+                owner.filter.on_record(id, values, ctx.clone());
+            }
             for layer in &owner.layers {
                 layer.on_record(id, values, ctx.clone());
             }
@@ -241,7 +245,9 @@ impl Layer<Registry> for Router {
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
         with_owned(&ctx, id, |owner| {
-            owner.filter.on_enter(id, ctx.clone());
+            if owner.filter_tracks_spans {
+                owner.filter.on_enter(id, ctx.clone());
+            }
             for layer in &owner.layers {
                 layer.on_enter(id, ctx.clone());
             }
@@ -250,7 +256,9 @@ impl Layer<Registry> for Router {
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
         with_owned(&ctx, id, |owner| {
-            owner.filter.on_exit(id, ctx.clone());
+            if owner.filter_tracks_spans {
+                owner.filter.on_exit(id, ctx.clone());
+            }
             for layer in &owner.layers {
                 layer.on_exit(id, ctx.clone());
             }
@@ -259,7 +267,9 @@ impl Layer<Registry> for Router {
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
         with_owned(&ctx, &id, |owner| {
-            owner.filter.on_close(id.clone(), ctx.clone());
+            if owner.filter_tracks_spans {
+                owner.filter.on_close(id.clone(), ctx.clone());
+            }
             for layer in &owner.layers {
                 layer.on_close(id.clone(), ctx.clone());
             }
@@ -308,6 +318,7 @@ mod tests {
         let session = Session::new(
             Session::next_id(),
             EnvFilter::new(filter),
+            filter.contains('['),
             layers,
             None,
             Vec::new(),

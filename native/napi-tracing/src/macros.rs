@@ -9,7 +9,7 @@
 /// - `napiTracingCaller(tag: number): void`: tags the spans this thread
 ///   creates from now on (which concurrent test called);
 /// - `napiTracingOpenSpans(): NapiTracingAnchor[]`: the collect layer's open
-///   spans (for the plugin's "still open at test end");
+///   spans by anchor (for the plugin's "still open at test end");
 /// - `napiTracingFlush(): void`;
 /// - `napiTracingStats(): NapiTracingStats`;
 /// - `napiTracingStop(): NapiTracingStats`.
@@ -54,16 +54,19 @@ macro_rules! export_tracing_api {
             pub ts: f64,
             /// The caller tag, 0 for none.
             pub caller: u32,
+            /// How many open spans have this anchor.
+            pub count: f64,
         }
 
-        /// The collect layer's spans still open on this thread's session.
+        /// The collect layer's spans still open on this thread's session, by anchor.
         #[napi_derive::napi(js_name = "napiTracingOpenSpans")]
         pub fn napi_tracing_open_spans(env: napi::Env) -> Vec<NapiTracingAnchor> {
             $crate::api::open_spans(&env)
                 .into_iter()
-                .map(|(ts, caller)| NapiTracingAnchor {
+                .map(|(ts, caller, count)| NapiTracingAnchor {
                     ts: ts as f64,
                     caller,
+                    count: count as f64,
                 })
                 .collect()
         }

@@ -15,8 +15,9 @@
 //! EXIT      u64 span, u64 tid, u64 ts
 //! CLOSE     u64 span, u64 tid, u64 ts
 //! EVENT     u32 callsite, u64 parent (0: none), u64 tid, u64 ts, fields
-//! SPAN_DONE u32 callsite, u64 tid, u64 ts, u64 anchor ts, u32 anchor caller,
-//!           u64 busy ns, u64 ns in children on its thread
+//! SPAN_STATS u32 callsite, u64 anchor ts, u32 anchor caller, u64 calls,
+//!           u64 busy ns, u64 self ns (busy less children on their thread),
+//!           u64 min busy ns, u64 max busy ns
 //! fields    u16 n, n × (u16 field index, u8 value tag, value)
 //! ```
 //!
@@ -32,7 +33,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +47,9 @@ pub(crate) enum Kind {
     Exit = 6,
     Close = 7,
     Event = 8,
-    /// The collect layer's one record at a span's close (`layers/collect.rs`).
-    SpanDone = 9,
+    /// The collect layer's sums of one callsite's spans with one anchor,
+    /// made when JavaScript flushes (`layers/collect.rs`).
+    SpanStats = 9,
 }
 
 /// The tag in front of each field value.

@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::layers::callback::Outbox;
-use crate::layers::collect::OpenSpans;
+use crate::layers::collect::SpanSums;
 use crate::layers::{Closed, Output};
 
 /// A layer stack that receives only its session's spans.
@@ -15,13 +15,17 @@ pub(crate) type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 pub(crate) struct Session {
     pub(crate) id: u64,
     pub(crate) filter: EnvFilter,
+    /// Whether the filter has span directives (`target[span{field}]=level`),
+    /// the only ones that need to follow spans being entered and exited:
+    /// without them the router skips the filter's span hooks.
+    pub(crate) filter_tracks_spans: bool,
     pub(crate) layers: Vec<BoxedLayer>,
     /// Present when records go to JavaScript (a callback or collect layer).
     pub(crate) outbox: Option<Arc<Outbox>>,
     /// Files and exporters to flush and close with the session.
     pub(crate) outputs: Vec<Box<dyn Output>>,
-    /// The collect layer's open spans, when there is one.
-    pub(crate) open_spans: Option<Arc<OpenSpans>>,
+    /// The collect layer's sums and open spans, when there is one.
+    pub(crate) sums: Option<Arc<SpanSums>>,
     closed: AtomicBool,
 }
 
@@ -35,6 +39,7 @@ impl Session {
     pub(crate) fn new(
         id: u64,
         filter: EnvFilter,
+        filter_tracks_spans: bool,
         layers: Vec<BoxedLayer>,
         outbox: Option<Arc<Outbox>>,
         outputs: Vec<Box<dyn Output>>,
@@ -42,10 +47,11 @@ impl Session {
         Session {
             id,
             filter,
+            filter_tracks_spans,
             layers,
             outbox,
             outputs,
-            open_spans: None,
+            sums: None,
             closed: AtomicBool::new(false),
         }
     }

@@ -7,10 +7,9 @@
 //! threadsafe function: the Rust thread never blocks and Node is never kept
 //! alive. One FIFO per session keeps every span's records in order.
 //!
-//! The outbox also serves the collect layer (`collect.rs`) in batched
-//! delivery: no record triggers a JavaScript call; records wait until the
-//! JavaScript side flushes, or until a batch has gathered, which the
-//! JavaScript thread then takes in one call.
+//! The outbox also serves the collect layer (`collect.rs`), whose records
+//! (sums, made when JavaScript flushes) never trigger a JavaScript call of
+//! their own: the flush takes them.
 
 use rustc_hash::FxHashSet;
 use std::cell::RefCell;
@@ -33,9 +32,9 @@ pub(crate) type Waker = Box<dyn Fn() -> bool + Send + Sync>;
 pub(crate) struct Outbox {
     pending: Mutex<Pending>,
     capacity: usize,
-    /// None: deliver each record at once on the session's JavaScript thread.
-    /// Some(n): batched; wake the JavaScript thread once n bytes are waiting.
-    batch_bytes: Option<usize>,
+    /// Deliver each record at once on the session's JavaScript thread (else
+    /// records wait for a flush).
+    immediate: bool,
     dropped: AtomicU64,
     delivered: AtomicU64,
     wake_scheduled: AtomicBool,
@@ -58,11 +57,11 @@ pub(crate) struct Batch {
 }
 
 impl Outbox {
-    pub(crate) fn new(capacity: usize, batch_bytes: Option<usize>) -> Outbox {
+    pub(crate) fn new(capacity: usize, immediate: bool) -> Outbox {
         Outbox {
             pending: Mutex::new(Pending::default()),
             capacity,
-            batch_bytes,
+            immediate,
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             wake_scheduled: AtomicBool::new(false),
@@ -76,11 +75,10 @@ impl Outbox {
 
     /// Appends one encoded record, preceded by the callsite and thread
     /// descriptions it needs if this session has not seen them yet.
-    /// Returns the bytes now waiting, or None (and counts the record) when
-    /// there is no room.
+    /// Returns false (and counts the record) when there is no room.
     /// `meta` and its callsite id come with records that name a callsite
     /// (new spans, events); records about an existing span carry none.
-    fn push(&self, meta: Option<(&Metadata<'_>, u32)>, tid: u64, body: &[u8]) -> Option<usize> {
+    fn push(&self, meta: Option<(&Metadata<'_>, u32)>, tid: u64, body: &[u8]) -> bool {
         let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
         let start = pending.bytes.len();
         let new_callsite = meta.filter(|(_, id)| !pending.callsites_sent.contains(id));
@@ -95,7 +93,7 @@ impl Outbox {
             // Descriptions go only with the record that needs them.
             pending.bytes.truncate(start);
             self.dropped.fetch_add(1, Ordering::Relaxed);
-            return None;
+            return false;
         }
         pending.bytes.extend_from_slice(body);
         pending.records += 1;
@@ -105,7 +103,7 @@ impl Outbox {
         if new_thread {
             pending.threads_sent.insert(tid);
         }
-        Some(pending.bytes.len())
+        true
     }
 
     /// Takes everything pending.
@@ -159,7 +157,7 @@ impl Outbox {
         let callsite = named.map_or(0, |(_, id)| id);
         let tid = thread_info::with_current(|t| t.tid);
         let ts = clock::now_ns();
-        let waiting = SCRATCH
+        let pushed = SCRATCH
             .try_with(|scratch| match scratch.try_borrow_mut() {
                 Ok(mut buf) => {
                     buf.clear();
@@ -172,24 +170,14 @@ impl Outbox {
                     self.push(named, tid, &buf)
                 }
             })
-            .unwrap_or(None);
-        match (waiting, self.batch_bytes) {
-            (None, _) => false,
-            (Some(_), None) => {
-                js_thread::deliver_or_wake(self);
-                true
-            }
-            (Some(waiting), Some(batch)) => {
-                // A full batch: on the session's own JavaScript thread (a long
-                // synchronous call making spans) it is handed over right here,
-                // which keeps memory bounded without dropping; elsewhere the
-                // JavaScript thread is woken to take it.
-                if waiting >= batch {
-                    js_thread::deliver_or_wake(self);
-                }
-                true
-            }
+            .unwrap_or(false);
+        if !pushed {
+            return false;
         }
+        if self.immediate {
+            js_thread::deliver_or_wake(self);
+        }
+        true
     }
 
     pub(crate) fn dropped(&self) -> u64 {

@@ -1,21 +1,26 @@
 //! The collect layer: what the Vitest plugin runs in every worker.
 //!
-//! The per-span work that is the same for every span stays in Rust: timing
-//! (busy time, time in children on the same thread) and the trace itself,
-//! streamed to a file as Chrome trace lines. JavaScript receives, in
-//! batches, one small record per finished span and attributes it to a test
-//! and sums it into statistics (`src/collector.ts`).
+//! All per-span work stays in Rust: timing (busy time, time in children on
+//! the same thread), the trace itself, streamed to a file as Chrome trace
+//! lines, and the statistics, summed by callsite and anchor. JavaScript
+//! receives the sums when it flushes, one small record per (callsite,
+//! anchor), attributes each to a test and adds it up (`src/collector.ts`).
+//! No JavaScript runs per span, and what waits for JavaScript grows with
+//! the number of callsites, not of spans.
 //!
-//! What JavaScript attributes by is the span's anchor: the span itself when
-//! it started on the session's JavaScript thread (its start time, and the
-//! caller tag of the JavaScript call that made it), else its parent's anchor,
-//! else itself. Work fanned out to threads so belongs to the test whose call
-//! started it, without JavaScript keeping every open span.
+//! What JavaScript attributes by is the span's anchor: for a span made on
+//! the session's JavaScript thread, the moment of the last flush before it
+//! (an epoch) and the caller tag of the JavaScript call that made it; for
+//! any other span its parent's anchor, else the current epoch. Work fanned
+//! out to threads so belongs to the test whose call started it. The
+//! JavaScript side flushes when a test starts and ends (`SpanCollector`
+//! does), so an epoch never straddles a test's start or end and the epoch's
+//! time places its spans exactly as their own start times would.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs::File;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 use serde::Deserialize;
 use tracing_core::field::{Field, Visit};
@@ -26,7 +31,6 @@ use tracing_subscriber::{Layer, Registry};
 
 use super::callback::Outbox;
 use super::{create_file, Closed, Output};
-use crate::dispatch::SpanData;
 use crate::record::{Kind, Put};
 use crate::{clock, js_thread, thread_info};
 
@@ -39,8 +43,6 @@ pub(crate) struct CollectConfig {
     pub(crate) pid: u64,
     /// Span fields as slice args.
     pub(crate) include_args: bool,
-    #[serde(default)]
-    pub(crate) batch_bytes: Option<usize>,
 }
 
 /// Tracks offset so lifetime slices of spans never entered get a track of
@@ -50,7 +52,7 @@ const LIFETIME_TRACK: u64 = 0x4000_0000;
 const WRITE_AT: usize = 1 << 20;
 
 /// Where a span is attributed from: see the module docs.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Anchor {
     ts: u64,
     caller: u32,
@@ -70,22 +72,74 @@ struct Timing {
 }
 
 pub(crate) struct CollectLayer {
-    outbox: Arc<Outbox>,
     trace: Arc<TraceFile>,
     include_args: bool,
-    open: Arc<OpenSpans>,
+    sums: Arc<SpanSums>,
 }
 
-/// The anchors of the spans not closed yet, so JavaScript can say which
-/// test's spans were still open when it ended.
-#[derive(Default)]
-pub(crate) struct OpenSpans(Mutex<FxHashMap<u64, Anchor>>);
+/// The statistics summed since the last flush, and the spans still open,
+/// shared by every thread of one session.
+pub(crate) struct SpanSums {
+    state: Mutex<SumsState>,
+    outbox: Arc<Outbox>,
+}
 
-impl OpenSpans {
-    /// (anchor time, caller tag) of every open span.
-    pub(crate) fn anchors(&self) -> Vec<(u64, u32)> {
-        let open = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        open.values().map(|a| (a.ts, a.caller)).collect()
+struct SumsState {
+    /// When the current epoch began (the last flush): the anchor time of
+    /// spans made now. See the module docs.
+    epoch: u64,
+    /// Finished spans since the last flush, by callsite and anchor.
+    done: FxHashMap<(usize, Anchor), Totals>,
+    /// Spans not closed yet, by anchor: what JavaScript asks at a test's end.
+    open: FxHashMap<Anchor, u64>,
+}
+
+/// The sums of one callsite's spans with one anchor.
+struct Totals {
+    meta: &'static Metadata<'static>,
+    calls: u64,
+    busy: u64,
+    self_ns: u64,
+    min: u64,
+    max: u64,
+}
+
+impl SpanSums {
+    fn lock(&self) -> MutexGuard<'_, SumsState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// (anchor time, caller tag, how many) of the open spans.
+    pub(crate) fn open(&self) -> Vec<(u64, u32, u64)> {
+        let state = self.lock();
+        state
+            .open
+            .iter()
+            .map(|(a, n)| (a.ts, a.caller, *n))
+            .collect()
+    }
+
+    /// Ends the epoch: hands the sums so far to the outbox, one record per
+    /// (callsite, anchor), for the JavaScript thread to take next.
+    pub(crate) fn seal(&self) {
+        let done = {
+            let mut state = self.lock();
+            state.epoch = clock::now_ns();
+            std::mem::take(&mut state.done)
+        };
+        for ((_, anchor), t) in done {
+            self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
+                buf.put_u8(Kind::SpanStats as u8);
+                buf.put_u32(callsite);
+                buf.put_u64(anchor.ts);
+                buf.put_u32(anchor.caller);
+                buf.put_u64(t.calls);
+                buf.put_u64(t.busy);
+                buf.put_u64(t.self_ns);
+                buf.put_u64(t.min);
+                buf.put_u64(t.max);
+            });
+        }
     }
 }
 
@@ -93,7 +147,7 @@ impl CollectLayer {
     pub(crate) fn build(
         config: &CollectConfig,
         capacity: usize,
-    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput, Arc<OpenSpans>), String> {
+    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput, Arc<SpanSums>), String> {
         let file = create_file("collectLayer", &config.path)?;
         let trace = Arc::new(TraceFile {
             pid: config.pid,
@@ -104,16 +158,20 @@ impl CollectLayer {
                 error: None,
             }),
         });
-        let outbox = Arc::new(Outbox::new(
-            capacity,
-            Some(config.batch_bytes.unwrap_or(1 << 20)),
-        ));
-        let open = Arc::new(OpenSpans::default());
-        let layer = CollectLayer {
+        // Records are made only when JavaScript flushes, and taken right after.
+        let outbox = Arc::new(Outbox::new(capacity, false));
+        let sums = Arc::new(SpanSums {
+            state: Mutex::new(SumsState {
+                epoch: clock::now_ns(),
+                done: FxHashMap::default(),
+                open: FxHashMap::default(),
+            }),
             outbox: outbox.clone(),
+        });
+        let layer = CollectLayer {
             trace: trace.clone(),
             include_args: config.include_args,
-            open: open.clone(),
+            sums: sums.clone(),
         };
         Ok((
             layer,
@@ -122,7 +180,7 @@ impl CollectLayer {
                 trace,
                 path: config.path.clone(),
             },
-            open,
+            sums,
         ))
     }
 }
@@ -130,30 +188,35 @@ impl CollectLayer {
 impl Layer<Registry> for CollectLayer {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
         let Some(span) = ctx.span(id) else { return };
-        let Some(uid) = span.extensions().get::<SpanData>().map(|d| d.uid) else {
-            return;
-        };
         let mut args = Vec::new();
-        if self.include_args {
+        if self.include_args && !attrs.values().is_empty() {
+            // Room for a few small fields at once instead of growing field by field.
+            args.reserve(64);
             attrs.record(&mut JsonMembers(&mut args));
         }
         let now = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
-        let anchor = if js_thread::current_session().is_some() {
-            // Only this session's spans reach this layer: this is its JavaScript thread.
-            Anchor {
-                ts: now,
-                caller: js_thread::caller(),
-            }
+        // Only this session's spans reach this layer: a session here means
+        // this is its JavaScript thread.
+        let on_js_thread = js_thread::has_session();
+        let inherited = if on_js_thread {
+            None
         } else {
             let parent = match attrs.parent() {
                 Some(parent) => ctx.span(parent),
                 None if attrs.is_contextual() => ctx.lookup_current(),
                 None => None,
             };
-            parent
-                .and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
-                .unwrap_or(Anchor { ts: now, caller: 0 })
+            parent.and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
+        };
+        let anchor = {
+            let mut sums = self.sums.lock();
+            let anchor = inherited.unwrap_or(Anchor {
+                ts: sums.epoch,
+                caller: if on_js_thread { js_thread::caller() } else { 0 },
+            });
+            *sums.open.entry(anchor).or_insert(0) += 1;
+            anchor
         };
         span.extensions_mut().insert(Timing {
             busy: 0,
@@ -165,12 +228,6 @@ impl Layer<Registry> for CollectLayer {
             anchor,
             args,
         });
-        drop(span);
-        self.open
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(uid, anchor);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
@@ -189,6 +246,7 @@ impl Layer<Registry> for CollectLayer {
             if let Some(timing) = span.extensions_mut().get_mut::<Timing>() {
                 timing.entered_at = Some(clock::now_ns());
                 timing.entered = true;
+                entered::push(id);
             }
         }
     }
@@ -197,45 +255,31 @@ impl Layer<Registry> for CollectLayer {
         let now = clock::now_ns();
         let Some(span) = ctx.span(id) else { return };
         let meta: &'static Metadata<'static> = span.metadata();
-        let dur = {
-            let mut ext = span.extensions_mut();
-            let Some(timing) = ext.get_mut::<Timing>() else {
-                return;
-            };
-            let Some(start) = timing.entered_at.take() else {
-                return;
-            };
-            let dur = now.saturating_sub(start);
-            timing.busy += dur;
-            let tid = thread_info::with_current(|t| t.tid);
-            self.trace.slice(tid, meta, start, dur, &timing.args);
-            dur
+        let mut ext = span.extensions_mut();
+        let Some(timing) = ext.get_mut::<Timing>() else {
+            return;
         };
-        drop(span);
-        // The registry has already left the span: the current one encloses it
-        // on this thread, and this time is not the enclosing span's own.
-        if let Some(enclosing) = ctx.lookup_current() {
-            if let Some(timing) = enclosing.extensions_mut().get_mut::<Timing>() {
-                timing.child += dur;
-            }
-        }
+        let Some(start) = timing.entered_at.take() else {
+            return;
+        };
+        let dur = now.saturating_sub(start);
+        timing.busy += dur;
+        timing.child += entered::pop(id, dur);
+        let tid = thread_info::with_current(|t| t.tid);
+        self.trace.slice(tid, meta, start, dur, &timing.args);
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        let now = clock::now_ns();
         let Some(span) = ctx.span(&id) else { return };
         let meta: &'static Metadata<'static> = span.metadata();
-        let (uid, busy, child, anchor) = {
+        let (busy, child, anchor) = {
             let mut ext = span.extensions_mut();
-            let Some(uid) = ext.get_mut::<SpanData>().map(|d| d.uid) else {
-                return;
-            };
             let Some(timing) = ext.get_mut::<Timing>() else {
                 return;
             };
             if !timing.entered {
                 // Never entered: its lifetime is its time.
-                timing.busy = now.saturating_sub(timing.created_at);
+                timing.busy = clock::now_ns().saturating_sub(timing.created_at);
                 self.trace.slice(
                     LIFETIME_TRACK + timing.created_on,
                     meta,
@@ -244,34 +288,96 @@ impl Layer<Registry> for CollectLayer {
                     &timing.args,
                 );
             }
-            (uid, timing.busy, timing.child, timing.anchor)
+            (timing.busy, timing.child, timing.anchor)
         };
         drop(span);
-        self.open
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&uid);
-        self.outbox.emit(Some(meta), |buf, callsite, tid, ts| {
-            buf.put_u8(Kind::SpanDone as u8);
-            buf.put_u32(callsite);
-            buf.put_u64(tid);
-            buf.put_u64(ts);
-            buf.put_u64(anchor.ts);
-            buf.put_u32(anchor.caller);
-            buf.put_u64(busy);
-            buf.put_u64(child);
-        });
+        let mut sums = self.sums.lock();
+        if let Some(open) = sums.open.get_mut(&anchor) {
+            *open -= 1;
+            if *open == 0 {
+                sums.open.remove(&anchor);
+            }
+        }
+        let key = (meta as *const Metadata<'static> as usize, anchor);
+        let self_ns = busy.saturating_sub(child);
+        match sums.done.get_mut(&key) {
+            Some(t) => {
+                t.calls += 1;
+                t.busy += busy;
+                t.self_ns += self_ns;
+                t.min = t.min.min(busy);
+                t.max = t.max.max(busy);
+            }
+            None => {
+                sums.done.insert(
+                    key,
+                    Totals {
+                        meta,
+                        calls: 1,
+                        busy,
+                        self_ns,
+                        min: busy,
+                        max: busy,
+                    },
+                );
+            }
+        }
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
-        let mut args = format!("\"level\":\"{}\"", event.metadata().level()).into_bytes();
-        if self.include_args {
-            event.record(&mut JsonMembers(&mut args));
-        }
         let tid = thread_info::with_current(|t| t.tid);
-        self.trace
-            .instant(tid, event.metadata(), clock::now_ns(), &args);
+        let meta = event.metadata();
+        self.trace.line(tid, |buf| {
+            buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
+            buf.extend_from_slice(names_of(meta));
+            buf.extend_from_slice(b",\"ts\":");
+            put_micros(buf, clock::now_ns());
+            buf.extend_from_slice(b",\"args\":{\"level\":\"");
+            buf.extend_from_slice(meta.level().as_str().as_bytes());
+            buf.push(b'"');
+            if self.include_args {
+                // Members after the level: JsonMembers adds the comma.
+                event.record(&mut JsonMembers(buf));
+            }
+            buf.push(b'}');
+        });
+    }
+}
+
+/// The spans entered on this thread, innermost last, each with the time
+/// spent so far in spans entered inside it: a span's own time is its busy
+/// time less that. A thread-local stack rather than a registry lookup of the
+/// enclosing span at every exit.
+mod entered {
+    use std::cell::RefCell;
+    use tracing_core::span::Id;
+
+    thread_local! {
+        static STACK: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn push(id: &Id) {
+        let _ = STACK.try_with(|s| s.borrow_mut().push((id.into_u64(), 0)));
+    }
+
+    /// Leaves `id`, which ran for `dur`: returns the time spent in its
+    /// children and charges `dur` to the span it was entered in.
+    pub(super) fn pop(id: &Id, dur: u64) -> u64 {
+        STACK
+            .try_with(|s| {
+                let mut stack = s.borrow_mut();
+                let id = id.into_u64();
+                // Normally the innermost; spans may be exited out of order.
+                let Some(at) = stack.iter().rposition(|(entry, _)| *entry == id) else {
+                    return 0;
+                };
+                let (_, child) = stack.remove(at);
+                if let Some(enclosing) = at.checked_sub(1).and_then(|i| stack.get_mut(i)) {
+                    enclosing.1 += dur;
+                }
+                child
+            })
+            .unwrap_or(0)
     }
 }
 
@@ -304,16 +410,6 @@ impl TraceFile {
             put_micros(buf, start_ns);
             buf.extend_from_slice(b",\"dur\":");
             put_micros(buf, dur_ns);
-            close_args(buf, args);
-        });
-    }
-
-    fn instant(&self, tid: u64, meta: &'static Metadata<'static>, ts_ns: u64, args: &[u8]) {
-        self.line(tid, |buf| {
-            buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
-            buf.extend_from_slice(names_of(meta));
-            buf.extend_from_slice(b",\"ts\":");
-            put_micros(buf, ts_ns);
             close_args(buf, args);
         });
     }
@@ -439,8 +535,19 @@ impl JsonMembers<'_> {
         if !self.0.is_empty() {
             self.0.push(b',');
         }
-        let _ = serde_json::to_writer(&mut *self.0, field.name());
-        self.0.push(b':');
+        let name = field.name();
+        // Field names are nearly always Rust identifiers: nothing to escape.
+        if name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
+            self.0.push(b'"');
+            self.0.extend_from_slice(name.as_bytes());
+            self.0.extend_from_slice(b"\":");
+        } else {
+            let _ = serde_json::to_writer(&mut *self.0, name);
+            self.0.push(b':');
+        }
     }
 }
 
@@ -464,7 +571,8 @@ impl Visit for JsonMembers<'_> {
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.key(field);
-        let _ = write!(self.0, "{value}");
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.0.extend_from_slice(text);
     }
     fn record_str(&mut self, field: &Field, value: &str) {
         self.key(field);
