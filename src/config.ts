@@ -25,7 +25,7 @@ export interface CollectLayerSpec extends Spec<'collect'> {
 }
 
 export interface CollectLayerOptions {
-  /** The trace file the addon streams (Chrome trace entries, one per line). */
+  /** The trace file the addon streams (Chrome trace entries, one per line, each followed by a comma). */
   trace: string
   /** The pid written into the trace. @default process.pid */
   pid?: number

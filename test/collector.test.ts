@@ -33,7 +33,7 @@ function start(options: { queueCapacity?: number } = {}) {
     readFileSync(trace, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((l) => JSON.parse(l) as Line)
+      .map((l) => JSON.parse(l.replace(/,$/, '')) as Line)
   return { collector, lines }
 }
 

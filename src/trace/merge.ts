@@ -1,11 +1,13 @@
 /**
- * Merges the workers' trace files into one Chrome trace, streaming bytes:
- * worker files hold one complete JSON entry per line, so merging is copying
- * them with `,` between entries, chunk by chunk, never holding a whole file.
+ * Merges the workers' trace files into one Chrome trace, streaming bytes.
+ * Every entry in a worker file is one line ending with a comma
+ * (`ENTRY_END`), so the trace's entries are the files' bytes as they are:
+ * whole chunks are copied, only the very last comma is held back, and lines
+ * are only counted (memchr), never copied one by one.
  */
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { ofRun, TRACE_SUFFIX } from './worker-file.js'
+import { ENTRY_END, ofRun, TRACE_SUFFIX } from './worker-file.js'
 
 export interface MergeResult {
   files: number
@@ -16,7 +18,7 @@ export interface MergeResult {
 
 const CHUNK = 1 << 20
 const NEWLINE = 0x0a
-const SEPARATOR = Buffer.from(',\n')
+const SEPARATOR = Buffer.from(ENTRY_END)
 
 export async function mergeTraces(rawDir: string, run: string, out: string, otherData: Record<string, unknown> = {}): Promise<MergeResult> {
   const inputs = listFiles(rawDir, run)
@@ -30,25 +32,15 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
     let done = 0
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done)
   }
-  /**
-   * Writes whole lines (each ending in a newline) as comma-separated
-   * entries: copied into one reused buffer, written at once, no allocation
-   * per line (the main process stays small whatever the trace's size).
-   */
-  let merged = Buffer.allocUnsafe(2 * CHUNK)
-  const writeLines = (lines: Buffer) => {
-    if (merged.length < 2 * lines.length + 2) merged = Buffer.allocUnsafe(2 * lines.length + 2)
-    let used = 0
-    let start = 0
-    for (let end = lines.indexOf(NEWLINE); end !== -1; end = lines.indexOf(NEWLINE, start)) {
-      if (end > start) {
-        if (events > 0) used += SEPARATOR.copy(merged, used)
-        used += lines.copy(merged, used, start, end)
-        events++
-      }
-      start = end + 1
-    }
-    write(merged.subarray(0, used))
+  // The separator after the last entry written so far: owed until another entry follows.
+  let owed = false
+  /** Writes whole entries (lines, each ending with ENTRY_END) as they are. */
+  const writeEntries = (entries: Buffer) => {
+    if (entries.length === 0) return
+    if (owed) write(SEPARATOR)
+    write(entries.subarray(0, entries.length - SEPARATOR.length))
+    owed = true
+    for (let at = entries.indexOf(NEWLINE); at !== -1; at = entries.indexOf(NEWLINE, at + 1)) events++
   }
   try {
     write('{"traceEvents":[\n')
@@ -65,7 +57,7 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
           filled += read
           const last = chunk.lastIndexOf(NEWLINE, filled - 1)
           if (last === -1) continue
-          writeLines(chunk.subarray(0, last + 1))
+          writeEntries(chunk.subarray(0, last + 1))
           chunk.copy(chunk, 0, last + 1, filled)
           filled -= last + 1
         }
@@ -75,11 +67,9 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
       // Workers write whole lines: only a file's last line can be cut short
       // (a worker killed mid-write), so only that one is checked.
       if (filled > 0) {
-        if (isCompleteJson(chunk.toString('utf8', 0, filled))) {
-          chunk = filled === chunk.length ? grow(chunk) : chunk
-          chunk[filled] = NEWLINE
-          writeLines(chunk.subarray(0, filled + 1))
-        } else skipped++
+        const entry = completeEntry(chunk.toString('utf8', 0, filled))
+        if (entry !== undefined) writeEntries(Buffer.from(entry + ENTRY_END))
+        else skipped++
       }
     }
     write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...otherData })}}\n`)
@@ -107,13 +97,14 @@ function listFiles(dir: string, run: string): string[] {
   }
 }
 
-/** Whether a line is one whole JSON object. */
-function isCompleteJson(line: string): boolean {
-  if (!line.startsWith('{') || !line.endsWith('}')) return false
+/** The entry of a line cut short before its newline, if it is still one whole JSON object. */
+function completeEntry(line: string): string | undefined {
+  const entry = line.endsWith(',') ? line.slice(0, -1) : line
+  if (!entry.startsWith('{') || !entry.endsWith('}')) return undefined
   try {
-    JSON.parse(line)
-    return true
+    JSON.parse(entry)
+    return entry
   } catch {
-    return false
+    return undefined
   }
 }

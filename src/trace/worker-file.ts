@@ -1,6 +1,7 @@
 /**
  * One worker's output: its own trace events (process and thread names, test
- * and file slices; Chrome format, one per line) and statistics lines,
+ * and file slices; Chrome format, one per line, each followed by a comma,
+ * like the addons' files: see merge.ts) and statistics lines,
  * appended to files in the raw folder, per run. The addons stream their
  * native spans to files of their own beside these (`nativeTrace`). Lines
  * are written whole, synchronously, so a worker that dies leaves every line
@@ -23,6 +24,8 @@ export type StatsLine =
   | { kind: 'problem'; text: string }
 
 export const TRACE_SUFFIX = '.trace.jsonl'
+/** What ends every entry of a trace file: the merged trace is the files' bytes. */
+export const ENTRY_END = ',\n'
 export const STATS_SUFFIX = '.stats.jsonl'
 /** The file in the raw folder naming the current run; worker files start with it. */
 const RUN_FILE = 'run'
@@ -111,7 +114,7 @@ export class WorkerFiles {
   }
 
   #line(event: TraceEvent): void {
-    this.#buffer.push(JSON.stringify(event) + '\n')
+    this.#buffer.push(JSON.stringify(event) + ENTRY_END)
   }
 
   /** A slice the worker itself knows (a test, a file); native spans are the addon's to write. */

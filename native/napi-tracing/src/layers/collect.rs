@@ -37,7 +37,8 @@ use crate::{clock, js_thread, thread_info};
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct CollectConfig {
-    /// The worker's trace file (JSON lines), created or truncated.
+    /// The worker's trace file (Chrome trace entries, one per line, each
+    /// followed by a comma), created or truncated.
     pub(crate) path: String,
     /// The pid to write: the process's, or a worker thread's own.
     pub(crate) pid: u64,
@@ -428,14 +429,16 @@ impl TraceFile {
             buf.extend_from_slice(b"{\"ph\":\"M\",\"name\":\"thread_name\",\"args\":{\"name\":");
             let _ =
                 serde_json::to_writer(&mut *buf, if name.is_empty() { "thread" } else { &name });
-            let _ = writeln!(buf, "}},\"pid\":{},\"tid\":{tid}}}", self.pid);
+            let _ = writeln!(buf, "}},\"pid\":{},\"tid\":{tid}}},", self.pid);
         }
         body(&mut state.buf);
         state.buf.extend_from_slice(b",\"pid\":");
         put_int(&mut state.buf, self.pid);
         state.buf.extend_from_slice(b",\"tid\":");
         put_int(&mut state.buf, tid);
-        state.buf.extend_from_slice(b"}\n");
+        // Each entry ends with a comma: the merged trace is the files' bytes
+        // (src/trace/merge.ts).
+        state.buf.extend_from_slice(b"},\n");
         if state.buf.len() >= WRITE_AT {
             write_out(&mut state);
         }
