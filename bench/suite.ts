@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { summarize, type Summary } from './stats.js'
@@ -27,6 +27,8 @@ interface Run {
   mainRssMb: number
   workerRssMb: number[]
   trace?: { events: number; bytes: number; writeMs: number }
+  /** Spans in report.json (all tests and files), with the plugin. */
+  spans?: number
 }
 
 function run(project: string, traced: boolean): Run {
@@ -63,15 +65,20 @@ function run(project: string, traced: boolean): Run {
     workerRssMb,
   }
   if (traced) {
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { trace?: Run['trace'] }
+    type Spans = { spans: Array<{ calls: number }> }
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { trace?: Run['trace']; tests: Spans[]; files: Spans[] }
     if (report.trace) result.trace = { events: report.trace.events, bytes: report.trace.bytes, writeMs: report.trace.writeMs }
+    result.spans = [...report.tests, ...report.files].flatMap((t) => t.spans).reduce((sum, s) => sum + s.calls, 0)
   }
   if (child.status !== 0) console.error(`${project} (${traced ? 'traced' : 'plain'}) exited ${child.status}:\n${child.stdout}\n${child.stderr}`)
   rmSync(out, { recursive: true, force: true })
   return result
 }
 
-const rounds = Number(process.argv[2] ?? 3)
+/** Spans the suites make (their test files say how). */
+const MILLION_SPANS = 1_068_468
+const TEN_MILLION_SPANS = 11_405_773
+const rounds = Number(process.argv[2] ?? 5)
 const results: Record<string, { traced: Run[]; plain: Run[] }> = { million: { traced: [], plain: [] } }
 for (let round = 0; round < rounds; round++) {
   // Alternate which goes first, so drift weighs on both.
@@ -84,20 +91,31 @@ console.log()
 
 const ms = (s: Summary) => `${(s.median / 1000).toFixed(2)} s [${(s.min / 1000).toFixed(2)}–${(s.max / 1000).toFixed(2)}]`
 const million = results['million']!
+for (const r of million.traced) {
+  if (r.spans !== MILLION_SPANS) {
+    console.error(`million: report.json has ${r.spans} spans, expected ${MILLION_SPANS}`)
+    process.exitCode = 1
+  }
+}
 const ratios = million.traced.map((t, i) => t.wallMs / million.plain[i]!.wallMs)
 const mb = (values: number[]) => (values.length ? `${Math.max(...values).toFixed(0)} MB` : 'n/a')
 const lines = [
-  `million (1,068,468 spans, 4 files, 4 workers), ${rounds} rounds:`,
+  `million (${MILLION_SPANS.toLocaleString('en-US')} spans, 4 files, 4 workers), ${rounds} rounds:`,
   `  wall time with plugin     ${ms(summarize(million.traced.map((r) => r.wallMs)))}`,
   `  wall time without         ${ms(summarize(million.plain.map((r) => r.wallMs)))}`,
   `  ratio (paired, median)    ${summarize(ratios).median.toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`,
+  `  wall time added per span  ${((summarize(million.traced.map((r) => r.wallMs)).median - summarize(million.plain.map((r) => r.wallMs)).median) * 1e3 / MILLION_SPANS).toFixed(2)} µs (medians; 4 workers on ${availableParallelism()} cores)`,
   `  worker peak RSS           with ${mb(million.traced.flatMap((r) => r.workerRssMb))}, without ${mb(million.plain.flatMap((r) => r.workerRssMb))}`,
   `  main process peak RSS     with ${mb(million.traced.map((r) => r.mainRssMb))}, without ${mb(million.plain.map((r) => r.mainRssMb))}`,
   `  trace.json                ${((million.traced[0]?.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${million.traced[0]?.trace?.events.toLocaleString('en-US')} entries, merged in ${million.traced.map((r) => r.trace?.writeMs ?? NaN).join(' / ')} ms`,
 ]
 const ten = results['ten-million']!.traced[0]!
+if (ten.spans !== TEN_MILLION_SPANS) {
+  console.error(`ten-million: report.json has ${ten.spans} spans, expected ${TEN_MILLION_SPANS}`)
+  process.exitCode = 1
+}
 lines.push(
-  `ten-million (11,405,773 spans in one test):`,
+  `ten-million (${TEN_MILLION_SPANS.toLocaleString('en-US')} spans in one test):`,
   `  exit code ${ten.exitCode}, wall ${(ten.wallMs / 1000).toFixed(1)} s`,
   `  worker peak RSS ${mb(ten.workerRssMb)}, main process peak RSS ${mb([ten.mainRssMb])}`,
   `  trace.json ${((ten.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${ten.trace?.events.toLocaleString('en-US')} entries, merged in ${ten.trace?.writeMs} ms`,
