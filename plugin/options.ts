@@ -21,7 +21,7 @@ export interface NapiTracingOptions {
   top?: number
   /**
    * Bytes of records a worker's addon may hold between flushes (its sums:
-   * 45 bytes per span name and test, not per span); beyond it records are
+   * 57 bytes per span name and caller between flushes, not per span); beyond it records are
    * dropped and counted. @default 16 MiB
    */
   queueCapacity?: number

@@ -206,12 +206,7 @@ export class WorkerTracer {
     const file = this.#file
     this.#each((a) => {
       a.tracing.flush()
-      for (const id of a.collector.owners()) {
-        const spans = a.collector.stats(id)
-        if (id === '') this.#files.stats({ kind: 'file', file: file?.file ?? '', spans })
-        else this.#files.stats({ kind: 'late', id, spans })
-        a.collector.forget(id)
-      }
+      this.#writeRest(a, file?.file ?? '')
       a.collector.endFile()
       this.#reportDrops(a)
     })
@@ -222,6 +217,16 @@ export class WorkerTracer {
     this.#files.flush()
     this.#file = undefined
     this.#tests.clear()
+  }
+
+  /** Writes the statistics not written with their test: the file's, and late spans of ended tests. */
+  #writeRest(a: TracedAddon, file: string): void {
+    for (const id of a.collector.owners()) {
+      const spans = a.collector.stats(id)
+      if (id === '') this.#files.stats({ kind: 'file', file, spans })
+      else this.#files.stats({ kind: 'late', id, spans })
+      a.collector.forget(id)
+    }
   }
 
   #reportDrops(a: TracedAddon): void {
@@ -236,8 +241,11 @@ export class WorkerTracer {
     for (const a of this.#addons) {
       try {
         a.tracing.flush()
-        this.#reportDrops(a)
         a.tracing.close()
+        // Tracing's own 'exit' handler may have closed it first: either way
+        // the last sums reached the collector.
+        this.#writeRest(a, this.#file?.file ?? '')
+        this.#reportDrops(a)
       } catch (error) {
         this.#problem(`closing tracing of ${JSON.stringify(a.label)} failed: ${message(error)}`)
       }

@@ -13,7 +13,8 @@
  * epoch. An anchor whose call's test is known (a caller tag, see
  * `plugin/callers.ts`) is that test's; otherwise the test whose window (on
  * this worker's JavaScript thread, on the hrtime clock) contains its time.
- * beginTest and endTest flush, so no epoch straddles a window's edge. Anchors
+ * beginTest and endTest flush, and windows begin and end with the epochs
+ * those flushes start, so no epoch straddles a window's edge. Anchors
  * outside every window belong to the file. When concurrent tests' windows
  * overlap, spans that could be any of theirs are marked shared between them
  * instead of guessed.
@@ -52,34 +53,39 @@ export class SpanCollector {
   /** Stats by owner key ('' for the file), then callsite id (negative: shared). */
   readonly #buckets = new Map<string, Map<number, SpanStats>>()
   #spans = 0
-  #flush: () => void = () => {}
+  #flush: () => number | undefined = () => undefined
 
   /** Spans summed so far. */
   get spans(): number {
     return this.#spans
   }
 
-  /** Called by Tracing.start() with the flush of the session that feeds this collector. */
-  attach(flush: () => void): void {
+  /**
+   * Called by Tracing.start() with the flush of the session that feeds this
+   * collector; the flush returns when the addon's new epoch began.
+   */
+  attach(flush: () => number | undefined): void {
     this.#flush = flush
   }
 
   /**
    * Opens a test's window (hrtime, taken before this call); `caller` is the
-   * tag its calls into the addon carry, if any. Flushes: spans made before
-   * are summed apart from the test's.
+   * tag its calls into the addon carry, if any. Flushes: the window starts
+   * with the addon's new epoch, so spans made before are summed apart from
+   * the test's, on the addon's own clock.
    */
   beginTest(id: string, start: bigint, caller = 0): void {
-    this.#flush()
-    this.#windows.push({ id, start: Number(start), end: undefined })
+    const epoch = this.#flush()
+    this.#windows.push({ id, start: epoch || Number(start), end: undefined })
     if (caller !== 0) this.#callers.set(caller, id)
   }
 
   /** Closes a test's window (hrtime, taken before this call) and returns its statistics so far. */
   endTest(id: string, end: bigint): SpanStats[] {
-    this.#flush()
+    const epoch = this.#flush()
     const window = this.#windows.find((w) => w.id === id && w.end === undefined)
-    if (window) window.end = Number(end)
+    // Spans of the epoch that begins now are made after the test.
+    if (window) window.end = epoch ? epoch - 1 : Number(end)
     return this.stats(id)
   }
 

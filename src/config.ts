@@ -18,7 +18,7 @@ export interface CallbackLayerSpec extends Spec<'callback'> {
   readonly layer: Layer<any>
 }
 
-/** The per-test collector, fed in batches, and the trace file the addon writes. */
+/** The per-test collector, fed the addon's sums at each flush, and the trace file the addon writes. */
 export interface CollectLayerSpec extends Spec<'collect'> {
   readonly collector: SpanCollector
   readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean }

@@ -19,7 +19,8 @@ export interface TracingAddon {
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
   napiTracingCaller(tag: number): void
   napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
-  napiTracingFlush(): void
+  /** Returns when the collect layer's new epoch began (hrtime ns), 0 without one. */
+  napiTracingFlush(): number
   napiTracingStats(): NativeStats
   napiTracingStop(): NativeStats
 }

@@ -19,8 +19,9 @@ export interface TracingOptions {
   layers?: readonly LayerSpec[]
   /**
    * Bytes of records that may wait for this JavaScript thread (records from
-   * other threads wait until it is free). When full, records are dropped and
-   * counted in `stats().dropped`.
+   * other threads wait until it is free; a collect layer's sums wait for the
+   * next flush). When full, records are dropped and counted in
+   * `stats().dropped`.
    * @default 16 MiB
    */
   queueCapacity?: number
@@ -80,7 +81,7 @@ export class Tracing implements Disposable, AsyncDisposable {
     addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.collector.receive)
     const tracing = new Tracing(addonApi, deliverer)
     // Test windows open and close at flushes, which end the addon's epochs (see SpanCollector).
-    collect?.collector.attach(() => tracing.flush())
+    collect?.collector.attach(() => (tracing.closed ? undefined : addonApi.napiTracingFlush()))
     // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
     process.once('exit', tracing.#onExit)
     return tracing

@@ -11,7 +11,7 @@ test("export_tracing_api!() entry points are typed in the addon's generated inde
   expect(declared).toEqual([
     'export interface NapiTracingAnchor {',
     'export declare function napiTracingCaller(tag: number): void',
-    'export declare function napiTracingFlush(): void',
+    'export declare function napiTracingFlush(): number',
     'export declare function napiTracingOpenSpans(): Array<NapiTracingAnchor>',
     'export declare function napiTracingProtocol(): number',
     'export declare function napiTracingStart(config: string, sink?: ((arg: Buffer) => void) | undefined | null): void',

@@ -226,20 +226,22 @@ pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
 }
 
 /// Hands the collect layer's sums to the outbox, starting a new epoch.
-fn seal_sums() {
-    if let Some(sums) = js_thread::current_session().and_then(|s| s.sums.clone()) {
-        sums.seal();
-    }
+/// Returns when the new epoch began, if there is a collect layer.
+fn seal_sums() -> Option<u64> {
+    js_thread::current_session()
+        .and_then(|s| s.sums.clone())
+        .map(|sums| sums.seal())
 }
 
-/// Delivers everything queued for this thread's session, now.
-pub fn flush(_env: &Env) -> Result<()> {
-    seal_sums();
+/// Delivers everything queued for this thread's session, now. Returns when
+/// the collect layer's new epoch began (see `layers/collect.rs`), else 0.
+pub fn flush(_env: &Env) -> Result<u64> {
+    let epoch = seal_sums();
     js_thread::drain();
     if let Some(session) = js_thread::current_session() {
         session.flush_outputs();
     }
-    Ok(())
+    Ok(epoch.unwrap_or(0))
 }
 
 /// The counters of this thread's session (zeros when none is open).
@@ -257,6 +259,10 @@ pub fn stats(_env: &Env) -> Stats {
 /// Delivers what is queued, then ends this thread's session. Spans still
 /// open stop being reported. Stopping when nothing is open is a no-op.
 pub fn stop(env: &Env) -> Result<Stats> {
+    // Closed first: nothing is summed after the last seal and then lost.
+    if let Some(session) = js_thread::current_session() {
+        session.close();
+    }
     seal_sums();
     js_thread::drain();
     let mut stats = stats(env);

@@ -10,7 +10,8 @@
 ///   creates from now on (which concurrent test called);
 /// - `napiTracingOpenSpans(): NapiTracingAnchor[]`: the collect layer's open
 ///   spans by anchor (for the plugin's "still open at test end");
-/// - `napiTracingFlush(): void`;
+/// - `napiTracingFlush(): number`: delivers what is queued; returns when the
+///   collect layer's new epoch began (0 without one);
 /// - `napiTracingStats(): NapiTracingStats`;
 /// - `napiTracingStop(): NapiTracingStats`.
 ///
@@ -93,10 +94,11 @@ macro_rules! export_tracing_api {
             $crate::api::set_caller(tag)
         }
 
-        /// Delivers every queued record to this thread's layers now.
+        /// Delivers every queued record to this thread's layers now; returns
+        /// when the collect layer's new epoch began (hrtime ns, 0 without one).
         #[napi_derive::napi(js_name = "napiTracingFlush")]
-        pub fn napi_tracing_flush(env: napi::Env) -> napi::Result<()> {
-            $crate::api::flush(&env)
+        pub fn napi_tracing_flush(env: napi::Env) -> napi::Result<f64> {
+            $crate::api::flush(&env).map(|epoch| epoch as f64)
         }
 
         /// Counters of this thread's session.

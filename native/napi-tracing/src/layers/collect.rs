@@ -18,6 +18,7 @@
 //! time places its spans exactly as their own start times would.
 
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::cell::Cell;
 use std::fs::File;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
@@ -63,7 +64,6 @@ struct Anchor {
 struct Timing {
     busy: u64,
     child: u64,
-    entered_at: Option<u64>,
     entered: bool,
     created_at: u64,
     created_on: u64,
@@ -121,12 +121,13 @@ impl SpanSums {
     }
 
     /// Ends the epoch: hands the sums so far to the outbox, one record per
-    /// (callsite, anchor), for the JavaScript thread to take next.
-    pub(crate) fn seal(&self) {
-        let done = {
+    /// (callsite, anchor), for the JavaScript thread to take next. Returns
+    /// when the new epoch began: spans made from now on are anchored there.
+    pub(crate) fn seal(&self) -> u64 {
+        let (epoch, done) = {
             let mut state = self.lock();
             state.epoch = clock::now_ns();
-            std::mem::take(&mut state.done)
+            (state.epoch, std::mem::take(&mut state.done))
         };
         for ((_, anchor), t) in done {
             self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
@@ -141,6 +142,7 @@ impl SpanSums {
                 buf.put_u64(t.max);
             });
         }
+        epoch
     }
 }
 
@@ -222,7 +224,6 @@ impl Layer<Registry> for CollectLayer {
         span.extensions_mut().insert(Timing {
             busy: 0,
             child: 0,
-            entered_at: None,
             entered: false,
             created_at: now,
             created_on: tid,
@@ -245,27 +246,27 @@ impl Layer<Registry> for CollectLayer {
     fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
         if let Some(span) = ctx.span(id) {
             if let Some(timing) = span.extensions_mut().get_mut::<Timing>() {
-                timing.entered_at = Some(clock::now_ns());
                 timing.entered = true;
-                entered::push(id);
+                entered::push(id, clock::now_ns());
             }
         }
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
         let now = clock::now_ns();
+        // Entered before this session saw it: nothing to time.
+        let Some((start, child)) = entered::pop(id, now) else {
+            return;
+        };
         let Some(span) = ctx.span(id) else { return };
         let meta: &'static Metadata<'static> = span.metadata();
         let mut ext = span.extensions_mut();
         let Some(timing) = ext.get_mut::<Timing>() else {
             return;
         };
-        let Some(start) = timing.entered_at.take() else {
-            return;
-        };
         let dur = now.saturating_sub(start);
         timing.busy += dur;
-        timing.child += entered::pop(id, dur);
+        timing.child += child;
         let tid = thread_info::with_current(|t| t.tid);
         self.trace.slice(tid, meta, start, dur, &timing.args);
     }
@@ -326,59 +327,79 @@ impl Layer<Registry> for CollectLayer {
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
+        thread_local! {
+            static ARGS: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+        }
+        let ts = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
         let meta = event.metadata();
+        // Fields are formatted before the trace is locked: a field's Debug
+        // code may itself trace (and so write to this trace).
+        let mut args = ARGS.try_with(Cell::take).unwrap_or_default();
+        args.clear();
+        args.extend_from_slice(b"\"level\":\"");
+        args.extend_from_slice(meta.level().as_str().as_bytes());
+        args.push(b'"');
+        if self.include_args {
+            event.record(&mut JsonMembers(&mut args));
+        }
         self.trace.line(tid, |buf| {
             buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
             buf.extend_from_slice(names_of(meta));
             buf.extend_from_slice(b",\"ts\":");
-            put_micros(buf, clock::now_ns());
-            buf.extend_from_slice(b",\"args\":{\"level\":\"");
-            buf.extend_from_slice(meta.level().as_str().as_bytes());
-            buf.push(b'"');
-            if self.include_args {
-                // Members after the level: JsonMembers adds the comma.
-                event.record(&mut JsonMembers(buf));
-            }
-            buf.push(b'}');
+            put_micros(buf, ts);
+            close_args(buf, &args);
         });
+        let _ = ARGS.try_with(|c| c.set(args));
     }
 }
 
-/// The spans entered on this thread, innermost last, each with the time
-/// spent so far in spans entered inside it: a span's own time is its busy
-/// time less that. A thread-local stack rather than a registry lookup of the
-/// enclosing span at every exit.
+/// The spans entered on this thread, innermost last, each with when it was
+/// entered and the time spent so far in spans entered inside it: a span's
+/// own time is its busy time less that. Per thread, so a span entered on
+/// several threads at once (a pool's workers) is timed on each; and a stack
+/// rather than a registry lookup of the enclosing span at every exit.
 mod entered {
     use std::cell::RefCell;
     use tracing_core::span::Id;
 
+    struct Entry {
+        id: u64,
+        start: u64,
+        child: u64,
+    }
+
     thread_local! {
-        static STACK: RefCell<Vec<(u64, u64)>> = const { RefCell::new(Vec::new()) };
+        static STACK: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
     }
 
-    pub(super) fn push(id: &Id) {
-        let _ = STACK.try_with(|s| s.borrow_mut().push((id.into_u64(), 0)));
+    pub(super) fn push(id: &Id, start: u64) {
+        let _ = STACK.try_with(|s| {
+            s.borrow_mut().push(Entry {
+                id: id.into_u64(),
+                start,
+                child: 0,
+            })
+        });
     }
 
-    /// Leaves `id`, which ran for `dur`: returns the time spent in its
-    /// children and charges `dur` to the span it was entered in.
-    pub(super) fn pop(id: &Id, dur: u64) -> u64 {
+    /// Leaves `id` at `now`: returns when it was entered and the time spent
+    /// in its children, and charges its time to the span it was entered in.
+    pub(super) fn pop(id: &Id, now: u64) -> Option<(u64, u64)> {
         STACK
             .try_with(|s| {
                 let mut stack = s.borrow_mut();
                 let id = id.into_u64();
                 // Normally the innermost; spans may be exited out of order.
-                let Some(at) = stack.iter().rposition(|(entry, _)| *entry == id) else {
-                    return 0;
-                };
-                let (_, child) = stack.remove(at);
+                let at = stack.iter().rposition(|entry| entry.id == id)?;
+                let entry = stack.remove(at);
                 if let Some(enclosing) = at.checked_sub(1).and_then(|i| stack.get_mut(i)) {
-                    enclosing.1 += dur;
+                    enclosing.child += now.saturating_sub(entry.start);
                 }
-                child
+                Some((entry.start, entry.child))
             })
-            .unwrap_or(0)
+            .ok()
+            .flatten()
     }
 }
 
@@ -584,5 +605,43 @@ impl Visit for JsonMembers<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         self.key(field);
         let _ = serde_json::to_writer(&mut *self.0, &format!("{value:?}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entered;
+    use tracing_core::span::Id;
+
+    #[test]
+    fn a_spans_children_are_charged_to_it_and_only_to_it() {
+        let (outer, inner, sibling) = (Id::from_u64(1), Id::from_u64(2), Id::from_u64(3));
+        entered::push(&outer, 100);
+        entered::push(&inner, 110);
+        assert_eq!(entered::pop(&inner, 130), Some((110, 0)));
+        entered::push(&sibling, 140);
+        assert_eq!(entered::pop(&sibling, 145), Some((140, 0)));
+        // 20 + 5 ns in children.
+        assert_eq!(entered::pop(&outer, 200), Some((100, 25)));
+        assert_eq!(entered::pop(&outer, 210), None);
+    }
+
+    #[test]
+    fn out_of_order_exits_and_one_span_entered_on_two_threads() {
+        let (a, b) = (Id::from_u64(11), Id::from_u64(12));
+        entered::push(&a, 0);
+        entered::push(&b, 10);
+        // `a` leaves first: `b` is then the innermost and is timed from its own entry.
+        assert_eq!(entered::pop(&a, 20), Some((0, 0)));
+        assert_eq!(entered::pop(&b, 30), Some((10, 0)));
+        // The same span entered on another thread at the same time has its own entry there.
+        entered::push(&a, 40);
+        let other = std::thread::spawn(|| {
+            let a = Id::from_u64(11);
+            entered::push(&a, 45);
+            entered::pop(&a, 47)
+        });
+        assert_eq!(other.join().unwrap(), Some((45, 0)));
+        assert_eq!(entered::pop(&a, 50), Some((40, 0)));
     }
 }
