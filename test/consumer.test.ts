@@ -54,8 +54,13 @@ tracing = "0.1"
 [build-dependencies]
 napi-build = "2.6"
 
+# The lines the README suggests (and the repository's own profile).
+[profile.dev.package.napi-tracing]
+opt-level = 3
+debug-assertions = false
 [profile.dev.package."*"]
 opt-level = 2
+debug-assertions = false
 `,
   )
   writeFileSync(join(dir, 'build.rs'), 'fn main() {\n    napi_build::setup();\n}\n')
