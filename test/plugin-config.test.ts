@@ -1,0 +1,39 @@
+/**
+ * What the plugin adds to the Vite config: its own modules run by Node as
+ * they are in every worker (not transformed by Vite), wherever the package
+ * lives (node_modules, a link, a workspace); its setup file stays inlined,
+ * as Vitest runs setup files through its module runner.
+ */
+import { fileURLToPath } from 'node:url'
+import { expect, test } from 'vitest'
+import napiTracing from '../plugin/index.js'
+
+/** The plugin's `config` hook, called as Vite would (it takes no arguments). */
+function configOf(plugin: unknown): unknown {
+  return (plugin as { config: () => unknown }).config()
+}
+
+test('the plugin externalizes its own modules, not its setup file nor the user’s', () => {
+  const config = configOf(napiTracing({ addons: [] })) as { test: { server: { deps: { external: RegExp[] } } } }
+  const external = config.test.server.deps.external
+  expect(external).toHaveLength(1)
+  const pattern = external![0]!
+  // Here the package runs from its sources: the modules sit at the root.
+  const root = fileURLToPath(new URL('..', import.meta.url))
+  expect(pattern.test(`${root}plugin/worker.js`)).toBe(true)
+  expect(pattern.test(`${root}src/collector.js`)).toBe(true)
+  expect(pattern.test(`${root}plugin/setup.js`)).toBe(false)
+  expect(pattern.test(`${root}test-fixtures/projects/basic/counts.test.ts`)).toBe(false)
+  expect(pattern.test(`/elsewhere${root}plugin/worker.js`)).toBe(false)
+})
+
+test('VITEST_NAPI_TRACING=0 leaves the config alone', () => {
+  const before = process.env['VITEST_NAPI_TRACING']
+  process.env['VITEST_NAPI_TRACING'] = '0'
+  try {
+    expect(configOf(napiTracing({ addons: [] }))).toBeUndefined()
+  } finally {
+    if (before === undefined) delete process.env['VITEST_NAPI_TRACING']
+    else process.env['VITEST_NAPI_TRACING'] = before
+  }
+})
