@@ -11,7 +11,7 @@ use napi::{Env, Error, Result, Status};
 
 use crate::js_thread::{self, JsThread};
 use crate::layers::callback::{CallbackLayer, Outbox};
-use crate::layers::collect::SpanSums;
+use crate::layers::collect::Collection;
 use crate::layers::{self, Output};
 use crate::session::{self, BoxedLayer, Session};
 use crate::{clock, config, dispatch};
@@ -67,7 +67,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     let id = Session::next_id();
     let built = build_layers(config.layers, config.queue_capacity, id);
-    let (layers, outbox, outputs, sums) = match built {
+    let (layers, outbox, outputs, collection) = match built {
         Ok(built) => built,
         Err((message, outputs)) => {
             // Files already opened for this start are closed again.
@@ -91,7 +91,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         outbox.clone(),
         outputs,
     );
-    session.sums = sums;
+    session.collection = collection;
     let session = Arc::new(session);
     if let Some(outbox) = &outbox {
         outbox.set_waker(Some(make_waker(env)?));
@@ -111,7 +111,7 @@ type Built = (
     Vec<BoxedLayer>,
     Option<Arc<Outbox>>,
     Vec<Box<dyn Output>>,
-    Option<Arc<SpanSums>>,
+    Option<Arc<Collection>>,
 );
 
 /// Builds the layers a start asked for. On error, returns the outputs
@@ -124,7 +124,7 @@ fn build_layers(
     let mut layers: Vec<BoxedLayer> = Vec::new();
     let mut outbox: Option<Arc<Outbox>> = None;
     let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-    let mut sums = None;
+    let mut collection = None;
     for layer in configs {
         let step: std::result::Result<(), String> = (|| {
             match layer {
@@ -147,12 +147,12 @@ fn build_layers(
                         );
                     }
                     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let (layer, new_outbox, output, new_sums) =
+                    let (layer, new_outbox, output, new_collection) =
                         layers::collect::CollectLayer::build(&collect, capacity)?;
                     layers.push(Box::new(layer));
                     outputs.push(Box::new(output));
                     outbox = Some(new_outbox);
-                    sums = Some(new_sums);
+                    collection = Some(new_collection);
                 }
                 config::LayerConfig::Fmt(fmt) => layers.push(layers::fmt::build(&fmt)?),
                 config::LayerConfig::Chrome(chrome) => {
@@ -172,7 +172,7 @@ fn build_layers(
             return Err((message, outputs));
         }
     }
-    Ok((layers, outbox, outputs, sums))
+    Ok((layers, outbox, outputs, collection))
 }
 
 #[cfg(feature = "otlp")]
@@ -221,7 +221,7 @@ pub fn set_caller(tag: u32) {
 /// layer that are still open; empty without one.
 pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
     js_thread::current_session()
-        .and_then(|s| s.sums.as_ref().map(|sums| sums.open()))
+        .and_then(|s| s.collection.as_ref().map(|c| c.open()))
         .unwrap_or_default()
 }
 
@@ -229,8 +229,8 @@ pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
 /// Returns when the new epoch began, if there is a collect layer.
 fn seal_sums() -> Option<u64> {
     js_thread::current_session()
-        .and_then(|s| s.sums.clone())
-        .map(|sums| sums.seal())
+        .and_then(|s| s.collection.clone())
+        .map(|c| c.seal())
 }
 
 /// Delivers everything queued for this thread's session, now. Returns when

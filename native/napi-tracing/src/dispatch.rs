@@ -10,6 +10,7 @@
 //! - otherwise it belongs to its parent's session (work fanned out to threads);
 //! - otherwise to the only open session, if there is exactly one.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use tracing_core::span::{Attributes, Id, Record};
@@ -28,7 +29,10 @@ pub(crate) struct SpanData {
     pub(crate) uid: u64,
     /// The nearest visible ancestor's uid, 0 for none.
     pub(crate) parent_uid: u64,
-    pub(crate) owner: Option<Arc<Session>>,
+    /// The id of the session that owns the span, 0 for none. An id rather
+    /// than an `Arc`: no reference count shared by every thread is touched
+    /// per span (see `session::open_now`).
+    owner: u64,
     /// Whether the owner's filter lets this span through.
     pub(crate) visible: bool,
     /// Set when a record of this span was dropped for lack of room, so the
@@ -102,44 +106,75 @@ fn contextual_parent<'a>(
     }
 }
 
-/// The parent's (owner, visible uid), if the parent is one of ours.
-fn parent_claim(parent: Option<SpanRef<'_, Registry>>) -> (Option<Arc<Session>>, u64) {
-    match parent {
-        Some(parent) => match parent.extensions().get::<SpanData>() {
-            Some(data) => (data.owner.clone(), data.visible_uid()),
-            None => (None, 0),
+/// The parent's (owner id, visible uid), if the parent is one of ours (0s if not).
+fn parent_claim(parent: Option<SpanRef<'_, Registry>>) -> (u64, u64) {
+    parent
+        .and_then(|parent| {
+            let ext = parent.extensions();
+            ext.get::<SpanData>()
+                .map(|data| (data.owner, data.visible_uid()))
+        })
+        .unwrap_or((0, 0))
+}
+
+fn find(open: &[Arc<Session>], id: u64) -> Option<&Session> {
+    open.iter().find(|s| s.id == id).map(|s| &**s)
+}
+
+/// Decides who owns a new span or an event, among the open sessions.
+fn resolve_owner(open: &[Arc<Session>], parent_owner: u64) -> Option<&Session> {
+    let claimed = js_thread::current_session_id().or((parent_owner != 0).then_some(parent_owner));
+    let owner = match claimed {
+        // A claim by a session that has ended is nobody's.
+        Some(id) => find(open, id),
+        None => match open {
+            [only] => Some(&**only),
+            _ => {
+                UNATTRIBUTED.fetch_add(1, Ordering::Relaxed);
+                None
+            }
         },
-        None => (None, 0),
-    }
+    };
+    owner.filter(|o| o.is_open())
 }
 
-/// Decides who owns a new span or an event.
-fn resolve_owner(parent_owner: Option<Arc<Session>>) -> Option<Arc<Session>> {
-    let owner = js_thread::current_session()
-        .or(parent_owner)
-        .or_else(session::sole_open);
-    match owner {
-        Some(owner) if owner.is_open() => Some(owner),
-        Some(_) => None,
-        None => {
-            UNATTRIBUTED.fetch_add(1, Ordering::Relaxed);
-            None
-        }
+/// A fresh uid. Taken in blocks per thread: one counter shared by every
+/// thread, written per span, would move its cache line between cores.
+fn next_uid() -> u64 {
+    const BLOCK: u64 = 1024;
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
     }
+    RANGE
+        .try_with(|range| {
+            let (next, end) = range.get();
+            if next < end {
+                range.set((next + 1, end));
+                next
+            } else {
+                let start = NEXT.fetch_add(BLOCK, Ordering::Relaxed);
+                range.set((start + 1, start + BLOCK));
+                start
+            }
+        })
+        .unwrap_or_else(|_| NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-/// Runs `f` with the span's data and its owner, when the owner should see it.
-fn with_owned(ctx: &Context<'_, Registry>, id: &Id, f: impl FnOnce(&Session)) {
+/// Runs `f` with the span's owner and whether the owner's filter lets the
+/// span through, when the owner is open.
+fn with_owned(ctx: &Context<'_, Registry>, id: &Id, f: impl FnOnce(&Session, bool)) {
     let Some(span) = ctx.span(id) else { return };
-    let owner = match span.extensions().get::<SpanData>() {
-        Some(SpanData {
-            owner: Some(owner), ..
-        }) if owner.is_open() => owner.clone(),
+    let (owner, visible) = match span.extensions().get::<SpanData>() {
+        Some(data) if data.owner != 0 => (data.owner, data.visible),
         _ => return,
     };
     // The extensions lock is released here: layers may call into JavaScript,
     // which may create spans and so need the registry again.
-    f(&owner);
+    let open = session::open_now();
+    if let Some(owner) = find(&open, owner).filter(|o| o.is_open()) {
+        f(owner, visible);
+    }
 }
 
 /// The router: the only layer on this addon's registry.
@@ -182,18 +217,16 @@ impl Layer<Registry> for Router {
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
-        static NEXT_UID: AtomicU64 = AtomicU64::new(1);
         let Some(span) = ctx.span(id) else { return };
         let parent = contextual_parent(attrs.parent(), attrs.is_contextual(), &ctx);
         let (parent_owner, parent_uid) = parent_claim(parent);
-        let owner = resolve_owner(parent_owner);
-        let visible = owner
-            .as_ref()
-            .is_some_and(|o| o.filter.enabled(attrs.metadata(), ctx.clone()));
+        let open = session::open_now();
+        let owner = resolve_owner(&open, parent_owner);
+        let visible = owner.is_some_and(|o| o.filter.enabled(attrs.metadata(), ctx.clone()));
         span.extensions_mut().insert(SpanData {
-            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            uid: next_uid(),
             parent_uid,
-            owner: owner.clone(),
+            owner: owner.map_or(0, |o| o.id),
             visible,
             lost: AtomicBool::new(false),
         });
@@ -211,20 +244,24 @@ impl Layer<Registry> for Router {
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
-        with_owned(&ctx, id, |owner| {
+        with_owned(&ctx, id, |owner, visible| {
             if owner.filter_tracks_spans {
                 owner.filter.on_record(id, values, ctx.clone());
             }
-            for layer in &owner.layers {
-                layer.on_record(id, values, ctx.clone());
+            if visible {
+                for layer in &owner.layers {
+                    layer.on_record(id, values, ctx.clone());
+                }
             }
         });
     }
 
     fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, Registry>) {
-        with_owned(&ctx, id, |owner| {
-            for layer in &owner.layers {
-                layer.on_follows_from(id, follows, ctx.clone());
+        with_owned(&ctx, id, |owner, visible| {
+            if visible {
+                for layer in &owner.layers {
+                    layer.on_follows_from(id, follows, ctx.clone());
+                }
             }
         });
     }
@@ -232,7 +269,8 @@ impl Layer<Registry> for Router {
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
         let parent = contextual_parent(event.parent(), event.is_contextual(), &ctx);
         let (parent_owner, _) = parent_claim(parent);
-        let Some(owner) = resolve_owner(parent_owner) else {
+        let open = session::open_now();
+        let Some(owner) = resolve_owner(&open, parent_owner) else {
             return;
         };
         if !owner.filter.enabled(event.metadata(), ctx.clone()) {
@@ -244,34 +282,40 @@ impl Layer<Registry> for Router {
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
-        with_owned(&ctx, id, |owner| {
+        with_owned(&ctx, id, |owner, visible| {
             if owner.filter_tracks_spans {
                 owner.filter.on_enter(id, ctx.clone());
             }
-            for layer in &owner.layers {
-                layer.on_enter(id, ctx.clone());
+            if visible {
+                for layer in &owner.layers {
+                    layer.on_enter(id, ctx.clone());
+                }
             }
         });
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
-        with_owned(&ctx, id, |owner| {
+        with_owned(&ctx, id, |owner, visible| {
             if owner.filter_tracks_spans {
                 owner.filter.on_exit(id, ctx.clone());
             }
-            for layer in &owner.layers {
-                layer.on_exit(id, ctx.clone());
+            if visible {
+                for layer in &owner.layers {
+                    layer.on_exit(id, ctx.clone());
+                }
             }
         });
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        with_owned(&ctx, &id, |owner| {
+        with_owned(&ctx, &id, |owner, visible| {
             if owner.filter_tracks_spans {
                 owner.filter.on_close(id.clone(), ctx.clone());
             }
-            for layer in &owner.layers {
-                layer.on_close(id.clone(), ctx.clone());
+            if visible {
+                for layer in &owner.layers {
+                    layer.on_close(id.clone(), ctx.clone());
+                }
             }
         });
     }

@@ -55,6 +55,18 @@ pub(crate) fn current_session() -> Option<Arc<Session>> {
         .flatten()
 }
 
+/// The id of the session started on this thread, if any.
+pub(crate) fn current_session_id() -> Option<u64> {
+    CURRENT
+        .try_with(|c| {
+            c.try_borrow()
+                .ok()
+                .and_then(|c| c.as_ref().map(|js| js.session.id))
+        })
+        .ok()
+        .flatten()
+}
+
 pub(crate) fn has_session() -> bool {
     CURRENT
         .try_with(|c| c.try_borrow().map(|c| c.is_some()).unwrap_or(true))

@@ -1,12 +1,14 @@
 //! A session: one `Tracing.start()` on one JavaScript thread, and the layers
 //! it asked for. Every span belongs to at most one session, which alone sees it.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::layers::callback::Outbox;
-use crate::layers::collect::SpanSums;
+use crate::layers::collect::Collection;
 use crate::layers::{Closed, Output};
 
 /// A layer stack that receives only its session's spans.
@@ -24,8 +26,8 @@ pub(crate) struct Session {
     pub(crate) outbox: Option<Arc<Outbox>>,
     /// Files and exporters to flush and close with the session.
     pub(crate) outputs: Vec<Box<dyn Output>>,
-    /// The collect layer's sums and open spans, when there is one.
-    pub(crate) sums: Option<Arc<SpanSums>>,
+    /// The collect layer's sums, open spans and trace, when there is one.
+    pub(crate) collection: Option<Arc<Collection>>,
     closed: AtomicBool,
 }
 
@@ -51,7 +53,7 @@ impl Session {
             layers,
             outbox,
             outputs,
-            sums: None,
+            collection: None,
             closed: AtomicBool::new(false),
         }
     }
@@ -90,35 +92,66 @@ fn registry() -> &'static RwLock<Vec<Arc<Session>>> {
     OPEN.get_or_init(Default::default)
 }
 
+/// Bumped (under the registry's write lock) whenever a session opens or
+/// closes: tells threads their copy of the open sessions is out of date.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+type Snapshot = Rc<[Arc<Session>]>;
+
+thread_local! {
+    /// This thread's copy of the open sessions and the generation it is of.
+    /// Every span and event asks who is open; a copy per thread answers
+    /// with one shared read of `GENERATION` instead of a lock (and so no
+    /// cache line written by every thread, per span). A copy may keep an
+    /// ended session's memory until its thread next traces.
+    static SNAPSHOT: RefCell<(u64, Snapshot)> = RefCell::new((0, Rc::from([])));
+}
+
+/// The open sessions of this addon.
+pub(crate) fn open_now() -> Snapshot {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let fresh = || -> Snapshot {
+        Rc::from(
+            registry()
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_slice(),
+        )
+    };
+    SNAPSHOT
+        .try_with(|cell| {
+            let Ok(mut snapshot) = cell.try_borrow_mut() else {
+                return fresh();
+            };
+            if snapshot.0 != generation {
+                *snapshot = (generation, fresh());
+            }
+            snapshot.1.clone()
+        })
+        .unwrap_or_else(|_| fresh())
+}
+
 /// Runs `f` over the open sessions of this addon.
 pub(crate) fn with_open<R>(f: impl FnOnce(&[Arc<Session>]) -> R) -> R {
-    f(&registry().read().unwrap_or_else(|e| e.into_inner()))
+    f(&open_now())
 }
 
 pub(crate) fn register(session: Arc<Session>) {
-    registry()
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(session);
+    {
+        let mut open = registry().write().unwrap_or_else(|e| e.into_inner());
+        open.push(session);
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+    }
     // Callsites that were switched off while nothing listened must be asked again.
     tracing_core::callsite::rebuild_interest_cache();
 }
 
 pub(crate) fn unregister(session: &Session) {
     session.close();
-    registry()
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .retain(|s| s.id != session.id);
+    {
+        let mut open = registry().write().unwrap_or_else(|e| e.into_inner());
+        open.retain(|s| s.id != session.id);
+        GENERATION.fetch_add(1, Ordering::AcqRel);
+    }
     tracing_core::callsite::rebuild_interest_cache();
-}
-
-/// The session that owns spans with no other claim: the only open one.
-/// With several (worker_threads), such spans cannot be attributed and are not
-/// delivered to anyone rather than to the wrong one.
-pub(crate) fn sole_open() -> Option<Arc<Session>> {
-    with_open(|open| match open {
-        [only] => Some(only.clone()),
-        _ => None,
-    })
 }

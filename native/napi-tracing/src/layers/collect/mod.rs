@@ -17,23 +17,24 @@
 //! does), so an epoch never straddles a test's start or end and the epoch's
 //! time places its spans exactly as their own start times would.
 
-use rustc_hash::{FxHashMap, FxHashSet};
+mod collection;
+mod trace_json;
+
 use std::cell::Cell;
-use std::fs::File;
-use std::io::Write as _;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::{Arc, Mutex};
 
 use serde::Deserialize;
-use tracing_core::field::{Field, Visit};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Metadata};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
 use super::callback::Outbox;
-use super::{create_file, Closed, Output};
-use crate::record::{Kind, Put};
+use super::create_file;
 use crate::{clock, js_thread, thread_info};
+pub(crate) use collection::{Collection, TraceOutput};
+use collection::{Local, LIFETIME_TRACK};
+use trace_json::JsonMembers;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -46,12 +47,6 @@ pub(crate) struct CollectConfig {
     /// Span fields as slice args.
     pub(crate) include_args: bool,
 }
-
-/// Tracks offset so lifetime slices of spans never entered get a track of
-/// their own beside their thread (see `src/collector.ts`).
-const LIFETIME_TRACK: u64 = 0x4000_0000;
-/// Trace bytes buffered before a write.
-const WRITE_AT: usize = 1 << 20;
 
 /// Where a span is attributed from: see the module docs.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -70,121 +65,38 @@ struct Timing {
     anchor: Anchor,
     /// `"a":1,"b":"x"`: JSON object members, without braces.
     args: Vec<u8>,
+    /// The `Local` of the thread that made the span: it counts the span as
+    /// open and sums it when it closes.
+    local: Arc<Mutex<Local>>,
 }
 
 pub(crate) struct CollectLayer {
-    trace: Arc<TraceFile>,
+    collection: Arc<Collection>,
     include_args: bool,
-    sums: Arc<SpanSums>,
 }
 
-/// The statistics summed since the last flush, and the spans still open,
-/// shared by every thread of one session.
-pub(crate) struct SpanSums {
-    state: Mutex<SumsState>,
-    outbox: Arc<Outbox>,
-}
-
-struct SumsState {
-    /// When the current epoch began (the last flush): the anchor time of
-    /// spans made now. See the module docs.
-    epoch: u64,
-    /// Finished spans since the last flush, by callsite and anchor.
-    done: FxHashMap<(usize, Anchor), Totals>,
-    /// Spans not closed yet, by anchor: what JavaScript asks at a test's end.
-    open: FxHashMap<Anchor, u64>,
-}
-
-/// The sums of one callsite's spans with one anchor.
-struct Totals {
-    meta: &'static Metadata<'static>,
-    calls: u64,
-    busy: u64,
-    self_ns: u64,
-    min: u64,
-    max: u64,
-}
-
-impl SpanSums {
-    fn lock(&self) -> MutexGuard<'_, SumsState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// (anchor time, caller tag, how many) of the open spans.
-    pub(crate) fn open(&self) -> Vec<(u64, u32, u64)> {
-        let state = self.lock();
-        state
-            .open
-            .iter()
-            .map(|(a, n)| (a.ts, a.caller, *n))
-            .collect()
-    }
-
-    /// Ends the epoch: hands the sums so far to the outbox, one record per
-    /// (callsite, anchor), for the JavaScript thread to take next. Returns
-    /// when the new epoch began: spans made from now on are anchored there.
-    pub(crate) fn seal(&self) -> u64 {
-        let (epoch, done) = {
-            let mut state = self.lock();
-            state.epoch = clock::now_ns();
-            (state.epoch, std::mem::take(&mut state.done))
-        };
-        for ((_, anchor), t) in done {
-            self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
-                buf.put_u8(Kind::SpanStats as u8);
-                buf.put_u32(callsite);
-                buf.put_u64(anchor.ts);
-                buf.put_u32(anchor.caller);
-                buf.put_u64(t.calls);
-                buf.put_u64(t.busy);
-                buf.put_u64(t.self_ns);
-                buf.put_u64(t.min);
-                buf.put_u64(t.max);
-            });
-        }
-        epoch
-    }
+fn lock(local: &Mutex<Local>) -> std::sync::MutexGuard<'_, Local> {
+    local.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl CollectLayer {
     pub(crate) fn build(
         config: &CollectConfig,
         capacity: usize,
-    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput, Arc<SpanSums>), String> {
+    ) -> Result<(CollectLayer, Arc<Outbox>, TraceOutput, Arc<Collection>), String> {
         let file = create_file("collectLayer", &config.path)?;
-        let trace = Arc::new(TraceFile {
-            pid: config.pid,
-            state: Mutex::new(TraceState {
-                file: Some(file),
-                buf: Vec::with_capacity(WRITE_AT),
-                named_threads: FxHashSet::default(),
-                error: None,
-            }),
-        });
         // Records are made only when JavaScript flushes, and taken right after.
         let outbox = Arc::new(Outbox::new(capacity, false));
-        let sums = Arc::new(SpanSums {
-            state: Mutex::new(SumsState {
-                epoch: clock::now_ns(),
-                done: FxHashMap::default(),
-                open: FxHashMap::default(),
-            }),
-            outbox: outbox.clone(),
-        });
+        let collection = Arc::new(Collection::new(file, config.pid, outbox.clone()));
         let layer = CollectLayer {
-            trace: trace.clone(),
+            collection: collection.clone(),
             include_args: config.include_args,
-            sums: sums.clone(),
         };
-        Ok((
-            layer,
-            outbox,
-            TraceOutput {
-                trace,
-                path: config.path.clone(),
-            },
-            sums,
-        ))
+        let output = TraceOutput {
+            collection: collection.clone(),
+            path: config.path.clone(),
+        };
+        Ok((layer, outbox, output, collection))
     }
 }
 
@@ -212,15 +124,12 @@ impl Layer<Registry> for CollectLayer {
             };
             parent.and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
         };
-        let anchor = {
-            let mut sums = self.sums.lock();
-            let anchor = inherited.unwrap_or(Anchor {
-                ts: sums.epoch,
-                caller: if on_js_thread { js_thread::caller() } else { 0 },
-            });
-            *sums.open.entry(anchor).or_insert(0) += 1;
-            anchor
-        };
+        let anchor = inherited.unwrap_or_else(|| Anchor {
+            ts: self.collection.epoch(),
+            caller: if on_js_thread { js_thread::caller() } else { 0 },
+        });
+        let local = self.collection.local();
+        lock(&local).opened(anchor);
         span.extensions_mut().insert(Timing {
             busy: 0,
             child: 0,
@@ -229,6 +138,7 @@ impl Layer<Registry> for CollectLayer {
             created_on: tid,
             anchor,
             args,
+            local,
         });
     }
 
@@ -243,13 +153,9 @@ impl Layer<Registry> for CollectLayer {
         }
     }
 
-    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
-        if let Some(span) = ctx.span(id) {
-            if let Some(timing) = span.extensions_mut().get_mut::<Timing>() {
-                timing.entered = true;
-                entered::push(id, clock::now_ns());
-            }
-        }
+    fn on_enter(&self, id: &Id, _ctx: Context<'_, Registry>) {
+        // The router passes only spans this layer saw made: no lookup here.
+        entered::push(id, clock::now_ns());
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
@@ -265,65 +171,37 @@ impl Layer<Registry> for CollectLayer {
             return;
         };
         let dur = now.saturating_sub(start);
+        timing.entered = true;
         timing.busy += dur;
         timing.child += child;
         let tid = thread_info::with_current(|t| t.tid);
-        self.trace.slice(tid, meta, start, dur, &timing.args);
+        lock(&timing.local).trace(&self.collection, meta, tid, |buf, names, pid| {
+            trace_json::slice(buf, names, start, dur, &timing.args, pid, tid)
+        });
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
         let Some(span) = ctx.span(&id) else { return };
         let meta: &'static Metadata<'static> = span.metadata();
-        let (busy, child, anchor) = {
-            let mut ext = span.extensions_mut();
-            let Some(timing) = ext.get_mut::<Timing>() else {
-                return;
-            };
-            if !timing.entered {
-                // Never entered: its lifetime is its time.
-                timing.busy = clock::now_ns().saturating_sub(timing.created_at);
-                self.trace.slice(
-                    LIFETIME_TRACK + timing.created_on,
-                    meta,
-                    timing.created_at,
-                    timing.busy,
-                    &timing.args,
-                );
-            }
-            (timing.busy, timing.child, timing.anchor)
+        let Some(timing) = span.extensions_mut().remove::<Timing>() else {
+            return;
         };
         drop(span);
-        let mut sums = self.sums.lock();
-        if let Some(open) = sums.open.get_mut(&anchor) {
-            *open -= 1;
-            if *open == 0 {
-                sums.open.remove(&anchor);
-            }
+        // Never entered: its lifetime is its time.
+        let busy = if timing.entered {
+            timing.busy
+        } else {
+            clock::now_ns().saturating_sub(timing.created_at)
+        };
+        let mut local = lock(&timing.local);
+        if !timing.entered {
+            let track = LIFETIME_TRACK + timing.created_on;
+            local.trace(&self.collection, meta, track, |buf, names, pid| {
+                let start = timing.created_at;
+                trace_json::slice(buf, names, start, busy, &timing.args, pid, track)
+            });
         }
-        let key = (meta as *const Metadata<'static> as usize, anchor);
-        let self_ns = busy.saturating_sub(child);
-        match sums.done.get_mut(&key) {
-            Some(t) => {
-                t.calls += 1;
-                t.busy += busy;
-                t.self_ns += self_ns;
-                t.min = t.min.min(busy);
-                t.max = t.max.max(busy);
-            }
-            None => {
-                sums.done.insert(
-                    key,
-                    Totals {
-                        meta,
-                        calls: 1,
-                        busy,
-                        self_ns,
-                        min: busy,
-                        max: busy,
-                    },
-                );
-            }
-        }
+        local.closed(meta, timing.anchor, busy, timing.child);
     }
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
@@ -333,8 +211,8 @@ impl Layer<Registry> for CollectLayer {
         let ts = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
         let meta = event.metadata();
-        // Fields are formatted before the trace is locked: a field's Debug
-        // code may itself trace (and so write to this trace).
+        // Fields are formatted before anything is locked: a field's Debug
+        // code may itself trace (and so write to this collection).
         let mut args = ARGS.try_with(Cell::take).unwrap_or_default();
         args.clear();
         args.extend_from_slice(b"\"level\":\"");
@@ -343,12 +221,8 @@ impl Layer<Registry> for CollectLayer {
         if self.include_args {
             event.record(&mut JsonMembers(&mut args));
         }
-        self.trace.line(tid, |buf| {
-            buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
-            buf.extend_from_slice(names_of(meta));
-            buf.extend_from_slice(b",\"ts\":");
-            put_micros(buf, ts);
-            close_args(buf, &args);
+        lock(&self.collection.local()).trace(&self.collection, meta, tid, |buf, names, pid| {
+            trace_json::instant(buf, names, ts, &args, pid, tid)
         });
         let _ = ARGS.try_with(|c| c.set(args));
     }
@@ -400,211 +274,6 @@ mod entered {
             })
             .ok()
             .flatten()
-    }
-}
-
-/// The trace file of one session, written from any thread.
-pub(crate) struct TraceFile {
-    pid: u64,
-    state: Mutex<TraceState>,
-}
-
-struct TraceState {
-    file: Option<File>,
-    buf: Vec<u8>,
-    named_threads: FxHashSet<u64>,
-    error: Option<String>,
-}
-
-impl TraceFile {
-    fn slice(
-        &self,
-        tid: u64,
-        meta: &'static Metadata<'static>,
-        start_ns: u64,
-        dur_ns: u64,
-        args: &[u8],
-    ) {
-        self.line(tid, |buf| {
-            buf.extend_from_slice(b"{\"ph\":\"X\",");
-            buf.extend_from_slice(names_of(meta));
-            buf.extend_from_slice(b",\"ts\":");
-            put_micros(buf, start_ns);
-            buf.extend_from_slice(b",\"dur\":");
-            put_micros(buf, dur_ns);
-            close_args(buf, args);
-        });
-    }
-
-    /// Writes one entry straight into the buffer; `body` writes it up to its
-    /// args, pid and tid are added here. Names the thread on its first entry.
-    fn line(&self, tid: u64, body: impl FnOnce(&mut Vec<u8>)) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.named_threads.insert(tid) {
-            let name = if tid >= LIFETIME_TRACK {
-                format!("spans never entered (thread {})", tid - LIFETIME_TRACK)
-            } else {
-                thread_info::with_current(|t| t.name.clone())
-            };
-            let buf = &mut state.buf;
-            buf.extend_from_slice(b"{\"ph\":\"M\",\"name\":\"thread_name\",\"args\":{\"name\":");
-            let _ =
-                serde_json::to_writer(&mut *buf, if name.is_empty() { "thread" } else { &name });
-            let _ = writeln!(buf, "}},\"pid\":{},\"tid\":{tid}}},", self.pid);
-        }
-        body(&mut state.buf);
-        state.buf.extend_from_slice(b",\"pid\":");
-        put_int(&mut state.buf, self.pid);
-        state.buf.extend_from_slice(b",\"tid\":");
-        put_int(&mut state.buf, tid);
-        // Each entry ends with a comma: the merged trace is the files' bytes
-        // (src/trace/merge.ts).
-        state.buf.extend_from_slice(b"},\n");
-        if state.buf.len() >= WRITE_AT {
-            write_out(&mut state);
-        }
-    }
-
-    fn flush(&self) {
-        write_out(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()));
-    }
-}
-
-fn close_args(buf: &mut Vec<u8>, args: &[u8]) {
-    buf.extend_from_slice(b",\"args\":{");
-    buf.extend_from_slice(args);
-    buf.push(b'}');
-}
-
-/// `"name":…,"cat":…` of a callsite, made once: callsites are few and live forever.
-fn names_of(meta: &'static Metadata<'static>) -> &'static [u8] {
-    static NAMES: OnceLock<RwLock<FxHashMap<usize, &'static [u8]>>> = OnceLock::new();
-    let table = NAMES.get_or_init(Default::default);
-    let key = meta as *const Metadata<'static> as usize;
-    if let Some(names) = table.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-        return names;
-    }
-    let mut names = b"\"name\":".to_vec();
-    let _ = serde_json::to_writer(&mut names, meta.name());
-    names.extend_from_slice(b",\"cat\":");
-    let _ = serde_json::to_writer(&mut names, meta.target());
-    let names: &'static [u8] = Box::leak(names.into_boxed_slice());
-    table
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_insert(names)
-}
-
-fn write_out(state: &mut TraceState) {
-    let TraceState {
-        file, buf, error, ..
-    } = state;
-    if let Some(file) = file {
-        if let Err(e) = file.write_all(buf) {
-            error.get_or_insert_with(|| e.to_string());
-        }
-    }
-    buf.clear();
-}
-
-/// Flush and close for the session.
-pub(crate) struct TraceOutput {
-    trace: Arc<TraceFile>,
-    path: String,
-}
-
-impl Output for TraceOutput {
-    fn flush(&self) {
-        self.trace.flush();
-    }
-
-    fn close(&self) -> Closed {
-        let mut state = self.trace.state.lock().unwrap_or_else(|e| e.into_inner());
-        write_out(&mut state);
-        state.file = None;
-        let mut closed = Closed::default();
-        if let Some(error) = state.error.take() {
-            closed.warnings.push(format!(
-                "collectLayer: writing {:?} failed: {error}",
-                self.path
-            ));
-        }
-        closed
-    }
-}
-
-/// Appends nanoseconds as microseconds with three decimals (`1234.567`).
-fn put_micros(buf: &mut Vec<u8>, ns: u64) {
-    let mut digits = itoa::Buffer::new();
-    buf.extend_from_slice(digits.format(ns / 1000).as_bytes());
-    let frac = ns % 1000;
-    buf.extend_from_slice(&[
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ]);
-}
-
-fn put_int(buf: &mut Vec<u8>, n: u64) {
-    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
-}
-
-/// Field values as JSON object members (`"a":1,"b":"x"`), appended.
-struct JsonMembers<'a>(&'a mut Vec<u8>);
-
-impl JsonMembers<'_> {
-    fn key(&mut self, field: &Field) {
-        if !self.0.is_empty() {
-            self.0.push(b',');
-        }
-        let name = field.name();
-        // Field names are nearly always Rust identifiers: nothing to escape.
-        if name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-        {
-            self.0.push(b'"');
-            self.0.extend_from_slice(name.as_bytes());
-            self.0.extend_from_slice(b"\":");
-        } else {
-            let _ = serde_json::to_writer(&mut *self.0, name);
-            self.0.push(b':');
-        }
-    }
-}
-
-impl Visit for JsonMembers<'_> {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field);
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field);
-        put_int(self.0, value);
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.key(field);
-        if value.is_finite() {
-            let _ = write!(self.0, "{value}");
-        } else {
-            let _ = serde_json::to_writer(&mut *self.0, &value.to_string());
-        }
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.key(field);
-        let text: &[u8] = if value { b"true" } else { b"false" };
-        self.0.extend_from_slice(text);
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.key(field);
-        let _ = serde_json::to_writer(&mut *self.0, value);
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.key(field);
-        let _ = serde_json::to_writer(&mut *self.0, &format!("{value:?}"));
     }
 }
 

@@ -1,0 +1,327 @@
+//! What one session's collect layer gathers, kept per thread.
+//!
+//! Every thread that traces has its own [`Local`] in each collection: the
+//! trace entries it has not written yet and the sums of the spans it made.
+//! A span's hooks lock only the `Local` of the thread that made it, which no
+//! other thread touches except when a span crosses threads, and JavaScript
+//! when it flushes. So threads never wait for each other per span, and no
+//! lock's cache line moves between cores per span. A flush gathers the
+//! `Local`s: the sums go to JavaScript, the entries to the worker's file.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use tracing_core::Metadata;
+
+use super::trace_json;
+use super::Anchor;
+use crate::layers::callback::Outbox;
+use crate::layers::{Closed, Output};
+use crate::record::{Kind, Put};
+use crate::{clock, thread_info};
+
+/// Trace bytes a thread buffers before it writes them itself. Per thread:
+/// small enough that many threads hold little, large enough that writes
+/// stay rare.
+const WRITE_AT: usize = 256 << 10;
+
+/// Tracks offset so lifetime slices of spans never entered get a track of
+/// their own beside their thread (see `src/collector.ts`).
+pub(super) const LIFETIME_TRACK: u64 = 0x4000_0000;
+
+/// One session's collection, shared by every thread that traces into it.
+pub(crate) struct Collection {
+    id: u64,
+    /// The pid written into trace entries.
+    pid: u64,
+    /// When the current epoch began (the last flush): the anchor time of
+    /// spans made now. See the module docs of `collect`.
+    epoch: AtomicU64,
+    /// Every thread's `Local`, for flushes to gather.
+    locals: Mutex<Vec<Arc<Mutex<Local>>>>,
+    /// For threads whose thread-locals are already gone (exiting threads).
+    fallback: Arc<Mutex<Local>>,
+    file: Mutex<TraceFile>,
+    outbox: Arc<Outbox>,
+}
+
+struct TraceFile {
+    file: Option<File>,
+    error: Option<String>,
+}
+
+/// What one thread gathered in one collection since the last flush.
+#[derive(Default)]
+pub(super) struct Local {
+    /// Trace entries not written yet.
+    trace: Vec<u8>,
+    /// Thread tracks named in the trace by this `Local`.
+    named: FxHashSet<u64>,
+    /// `"name":…,"cat":…` per callsite, in front of the process-wide table.
+    names: FxHashMap<usize, &'static [u8]>,
+    /// Finished spans by callsite and anchor.
+    done: FxHashMap<(usize, Anchor), Totals>,
+    /// Spans made here and not closed yet, by anchor.
+    open: FxHashMap<Anchor, u64>,
+}
+
+/// The sums of one callsite's spans with one anchor.
+struct Totals {
+    meta: &'static Metadata<'static>,
+    calls: u64,
+    busy: u64,
+    self_ns: u64,
+    min: u64,
+    max: u64,
+}
+
+impl Totals {
+    fn add(&mut self, other: &Totals) {
+        self.calls += other.calls;
+        self.busy += other.busy;
+        self.self_ns += other.self_ns;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// This thread's `Local` in one collection.
+struct Mine {
+    collection_id: u64,
+    collection: Weak<Collection>,
+    local: Arc<Mutex<Local>>,
+}
+
+thread_local! {
+    /// This thread's `Local` in each collection it traced into.
+    static MINE: RefCell<Vec<Mine>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Collection {
+    pub(super) fn new(file: File, pid: u64, outbox: Arc<Outbox>) -> Collection {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let fallback = Arc::new(Mutex::new(Local::default()));
+        Collection {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            pid,
+            epoch: AtomicU64::new(clock::now_ns()),
+            locals: Mutex::new(vec![fallback.clone()]),
+            fallback,
+            file: Mutex::new(TraceFile {
+                file: Some(file),
+                error: None,
+            }),
+            outbox,
+        }
+    }
+
+    pub(super) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// The calling thread's `Local`, made on its first span.
+    pub(super) fn local(self: &Arc<Self>) -> Arc<Mutex<Local>> {
+        MINE.try_with(|mine| {
+            if let Some(m) = mine.borrow().iter().find(|m| m.collection_id == self.id) {
+                return m.local.clone();
+            }
+            let local = Arc::new(Mutex::new(Local::default()));
+            lock(&self.locals).push(local.clone());
+            let mut mine = mine.borrow_mut();
+            // Collections of sessions that ended are let go here.
+            mine.retain(|m| m.collection.strong_count() > 0);
+            mine.push(Mine {
+                collection_id: self.id,
+                collection: Arc::downgrade(self),
+                local: local.clone(),
+            });
+            local
+        })
+        .unwrap_or_else(|_| self.fallback.clone())
+    }
+
+    /// (anchor time, caller tag, how many) of the spans not closed yet.
+    pub(crate) fn open(&self) -> Vec<(u64, u32, u64)> {
+        let mut open: FxHashMap<Anchor, u64> = FxHashMap::default();
+        for local in lock(&self.locals).iter() {
+            for (anchor, n) in &lock(local).open {
+                *open.entry(*anchor).or_insert(0) += n;
+            }
+        }
+        open.into_iter().map(|(a, n)| (a.ts, a.caller, n)).collect()
+    }
+
+    /// Ends the epoch: hands the sums so far to the outbox, one record per
+    /// (callsite, anchor), for the JavaScript thread to take next. Returns
+    /// when the new epoch began: spans made from now on are anchored there.
+    pub(crate) fn seal(&self) -> u64 {
+        let epoch = clock::now_ns();
+        self.epoch.store(epoch, Ordering::Release);
+        let mut done: FxHashMap<(usize, Anchor), Totals> = FxHashMap::default();
+        for local in lock(&self.locals).iter() {
+            let taken = std::mem::take(&mut lock(local).done);
+            for (key, totals) in taken {
+                match done.get_mut(&key) {
+                    Some(sum) => sum.add(&totals),
+                    None => {
+                        done.insert(key, totals);
+                    }
+                }
+            }
+        }
+        for ((_, anchor), t) in done {
+            self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
+                buf.put_u8(Kind::SpanStats as u8);
+                buf.put_u32(callsite);
+                buf.put_u64(anchor.ts);
+                buf.put_u32(anchor.caller);
+                buf.put_u64(t.calls);
+                buf.put_u64(t.busy);
+                buf.put_u64(t.self_ns);
+                buf.put_u64(t.min);
+                buf.put_u64(t.max);
+            });
+        }
+        epoch
+    }
+
+    /// Writes every thread's entries so far, and lets go of the `Local`s of
+    /// threads that ended with nothing left in them.
+    fn write_all(&self) {
+        let mut out = Vec::new();
+        {
+            let mut locals = lock(&self.locals);
+            for local in locals.iter() {
+                let mut local = lock(local);
+                out.extend_from_slice(&local.trace);
+                local.trace.clear();
+            }
+            let fallback = Arc::as_ptr(&self.fallback);
+            locals.retain(|local| {
+                // Held elsewhere: by its thread, or by spans it made.
+                Arc::strong_count(local) > 1 || Arc::as_ptr(local) == fallback || {
+                    let local = lock(local);
+                    !local.done.is_empty() || !local.open.is_empty()
+                }
+            });
+        }
+        self.write(&out);
+    }
+
+    fn write(&self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let mut file = lock(&self.file);
+        let TraceFile { file, error } = &mut *file;
+        if let Some(f) = file {
+            if let Err(e) = f.write_all(bytes) {
+                error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+}
+
+impl Local {
+    /// Counts a span made with `anchor` as open.
+    pub(super) fn opened(&mut self, anchor: Anchor) {
+        *self.open.entry(anchor).or_insert(0) += 1;
+    }
+
+    /// A span this `Local` counted as open closed: adds it to the sums.
+    pub(super) fn closed(
+        &mut self,
+        meta: &'static Metadata<'static>,
+        anchor: Anchor,
+        busy: u64,
+        child: u64,
+    ) {
+        if let Some(open) = self.open.get_mut(&anchor) {
+            *open -= 1;
+            if *open == 0 {
+                self.open.remove(&anchor);
+            }
+        }
+        let totals = Totals {
+            meta,
+            calls: 1,
+            busy,
+            self_ns: busy.saturating_sub(child),
+            min: busy,
+            max: busy,
+        };
+        match self.done.get_mut(&(trace_json::callsite_key(meta), anchor)) {
+            Some(sum) => sum.add(&totals),
+            None => {
+                self.done
+                    .insert((trace_json::callsite_key(meta), anchor), totals);
+            }
+        }
+    }
+
+    /// Appends one trace entry on track `tid`, naming the track on its first
+    /// entry here; `entry` writes it given the callsite's names. Writes the
+    /// buffer out when it is full.
+    pub(super) fn trace(
+        &mut self,
+        collection: &Collection,
+        meta: &'static Metadata<'static>,
+        tid: u64,
+        entry: impl FnOnce(&mut Vec<u8>, &[u8], u64),
+    ) {
+        let pid = collection.pid;
+        if self.named.insert(tid) {
+            if tid >= LIFETIME_TRACK {
+                let name = format!("spans never entered (thread {})", tid - LIFETIME_TRACK);
+                trace_json::thread_name(&mut self.trace, &name, pid, tid);
+            } else {
+                thread_info::with_current(|t| {
+                    trace_json::thread_name(&mut self.trace, &t.name, pid, tid)
+                });
+            }
+        }
+        let names = *self
+            .names
+            .entry(trace_json::callsite_key(meta))
+            .or_insert_with(|| trace_json::names_of(meta));
+        entry(&mut self.trace, names, pid);
+        if self.trace.len() >= WRITE_AT {
+            collection.write(&self.trace);
+            self.trace.clear();
+        }
+    }
+}
+
+/// Flush and close for the session.
+pub(crate) struct TraceOutput {
+    pub(super) collection: Arc<Collection>,
+    pub(super) path: String,
+}
+
+impl Output for TraceOutput {
+    fn flush(&self) {
+        self.collection.write_all();
+    }
+
+    fn close(&self) -> Closed {
+        self.collection.write_all();
+        let mut file = lock(&self.collection.file);
+        file.file = None;
+        let mut closed = Closed::default();
+        if let Some(error) = file.error.take() {
+            closed.warnings.push(format!(
+                "collectLayer: writing {:?} failed: {error}",
+                self.path
+            ));
+        }
+        closed
+    }
+}
