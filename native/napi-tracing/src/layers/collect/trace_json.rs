@@ -21,10 +21,7 @@ pub(super) fn slice(
     pid: u64,
     tid: u64,
 ) {
-    buf.extend_from_slice(b"{\"ph\":\"X\",");
-    buf.extend_from_slice(names);
-    buf.extend_from_slice(b",\"ts\":");
-    put_micros(buf, start_ns);
+    open_entry(buf, b"{\"ph\":\"X\",", names, start_ns);
     buf.extend_from_slice(b",\"dur\":");
     put_micros(buf, dur_ns);
     close_entry(buf, args, pid, tid);
@@ -39,11 +36,15 @@ pub(super) fn instant(
     pid: u64,
     tid: u64,
 ) {
-    buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",");
+    open_entry(buf, b"{\"ph\":\"I\",\"s\":\"t\",", names, ts_ns);
+    close_entry(buf, args, pid, tid);
+}
+
+fn open_entry(buf: &mut Vec<u8>, head: &[u8], names: &[u8], ts_ns: u64) {
+    buf.extend_from_slice(head);
     buf.extend_from_slice(names);
     buf.extend_from_slice(b",\"ts\":");
     put_micros(buf, ts_ns);
-    close_entry(buf, args, pid, tid);
 }
 
 /// The metadata entry that names a thread track.
