@@ -246,10 +246,16 @@ pub fn flush(_env: &Env) -> Result<u64> {
 
 /// The counters of this thread's session (zeros when none is open).
 pub fn stats(_env: &Env) -> Stats {
-    let outbox = js_thread::current_session().and_then(|s| s.outbox.clone());
+    let session = js_thread::current_session();
+    let outbox = session.as_ref().and_then(|s| s.outbox.clone());
+    // Trace entries the collect layer's writer could not keep up with count too.
+    let lost_entries = session
+        .as_ref()
+        .and_then(|s| s.collection.as_ref())
+        .map_or(0, |c| c.dropped());
     Stats {
         delivered: outbox.as_ref().map_or(0, |o| o.delivered()),
-        dropped: outbox.as_ref().map_or(0, |o| o.dropped()),
+        dropped: outbox.as_ref().map_or(0, |o| o.dropped()) + lost_entries,
         unattributed: dispatch::unattributed(),
         warnings: Vec::new(),
         thread_id: crate::thread_info::with_current(|t| t.tid),

@@ -58,9 +58,8 @@ thread_local! {
 }
 
 /// Ignores every span and event of the calling thread from now on. For the
-/// threads our own outputs run on (an exporter's): what their libraries trace
+/// threads our own outputs run on (a writer's, an exporter's): what their libraries trace
 /// must not feed back into the layers they serve.
-#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
 pub(crate) fn mute_this_thread() {
     let _ = MUTED.try_with(|m| m.set(true));
 }

@@ -10,7 +10,6 @@
 
 use std::cell::RefCell;
 use std::fs::File;
-use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
@@ -18,15 +17,16 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
 
 use super::trace_json;
+use super::writer::Writer;
 use super::Anchor;
 use crate::layers::callback::Outbox;
 use crate::layers::{Closed, Output};
 use crate::record::{Kind, Put};
 use crate::{clock, thread_info};
 
-/// Trace bytes a thread buffers before it writes them itself. Per thread:
-/// small enough that many threads hold little, large enough that writes
-/// stay rare.
+/// Trace bytes a thread buffers before it hands them to the writer. Per
+/// thread: small enough that many threads hold little, large enough that
+/// hand-overs stay rare.
 const WRITE_AT: usize = 256 << 10;
 
 /// Tracks offset so lifetime slices of spans never entered get a track of
@@ -45,13 +45,8 @@ pub(crate) struct Collection {
     locals: Mutex<Vec<Arc<Mutex<Local>>>>,
     /// For threads whose thread-locals are already gone (exiting threads).
     fallback: Arc<Mutex<Local>>,
-    file: Mutex<TraceFile>,
+    writer: Writer,
     outbox: Arc<Outbox>,
-}
-
-struct TraceFile {
-    file: Option<File>,
-    error: Option<String>,
 }
 
 /// What one thread gathered in one collection since the last flush.
@@ -106,21 +101,18 @@ thread_local! {
 }
 
 impl Collection {
-    pub(super) fn new(file: File, pid: u64, outbox: Arc<Outbox>) -> Collection {
+    pub(super) fn new(file: File, pid: u64, outbox: Arc<Outbox>) -> Result<Collection, String> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let fallback = Arc::new(Mutex::new(Local::default()));
-        Collection {
+        Ok(Collection {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             pid,
             epoch: AtomicU64::new(clock::now_ns()),
             locals: Mutex::new(vec![fallback.clone()]),
             fallback,
-            file: Mutex::new(TraceFile {
-                file: Some(file),
-                error: None,
-            }),
+            writer: Writer::start(file)?,
             outbox,
-        }
+        })
     }
 
     pub(super) fn epoch(&self) -> u64 {
@@ -193,10 +185,11 @@ impl Collection {
         epoch
     }
 
-    /// Writes every thread's entries so far, and lets go of the `Local`s of
-    /// threads that ended with nothing left in them.
+    /// Writes every thread's entries so far and returns once they are
+    /// written; lets go of the `Local`s of threads that ended with nothing
+    /// left in them.
     fn write_all(&self) {
-        let mut out = Vec::new();
+        let mut out = self.writer.buffer();
         {
             let mut locals = lock(&self.locals);
             for local in locals.iter() {
@@ -213,20 +206,13 @@ impl Collection {
                 }
             });
         }
-        self.write(&out);
+        self.writer.send(out);
+        self.writer.flush();
     }
 
-    fn write(&self, bytes: &[u8]) {
-        if bytes.is_empty() {
-            return;
-        }
-        let mut file = lock(&self.file);
-        let TraceFile { file, error } = &mut *file;
-        if let Some(f) = file {
-            if let Err(e) = f.write_all(bytes) {
-                error.get_or_insert_with(|| e.to_string());
-            }
-        }
+    /// Trace entries lost because the writer could not keep up.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.writer.dropped()
     }
 }
 
@@ -294,8 +280,8 @@ impl Local {
             .or_insert_with(|| trace_json::names_of(meta));
         entry(&mut self.trace, names, pid);
         if self.trace.len() >= WRITE_AT {
-            collection.write(&self.trace);
-            self.trace.clear();
+            let full = std::mem::replace(&mut self.trace, collection.writer.buffer());
+            collection.writer.hand_over(full);
         }
     }
 }
@@ -313,10 +299,12 @@ impl Output for TraceOutput {
 
     fn close(&self) -> Closed {
         self.collection.write_all();
-        let mut file = lock(&self.collection.file);
-        file.file = None;
+        let writer = &self.collection.writer;
+        writer.close();
+        // Entries the writer dropped are counted by the session's stats
+        // (`Collection::dropped`), not again here.
         let mut closed = Closed::default();
-        if let Some(error) = file.error.take() {
+        if let Some(error) = writer.take_error() {
             closed.warnings.push(format!(
                 "collectLayer: writing {:?} failed: {error}",
                 self.path

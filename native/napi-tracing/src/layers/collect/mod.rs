@@ -19,6 +19,7 @@
 
 mod collection;
 mod trace_json;
+mod writer;
 
 use std::cell::Cell;
 use std::sync::{Arc, Mutex};
@@ -87,7 +88,7 @@ impl CollectLayer {
         let file = create_file("collectLayer", &config.path)?;
         // Records are made only when JavaScript flushes, and taken right after.
         let outbox = Arc::new(Outbox::new(capacity, false));
-        let collection = Arc::new(Collection::new(file, config.pid, outbox.clone()));
+        let collection = Arc::new(Collection::new(file, config.pid, outbox.clone())?);
         let layer = CollectLayer {
             collection: collection.clone(),
             include_args: config.include_args,
