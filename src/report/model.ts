@@ -47,7 +47,7 @@ export interface SpanReport {
   version: 1
   tests: ReportTest[]
   files: ReportFile[]
-  /** Records lost because a worker's buffer was full. */
+  /** Records or trace entries lost because a worker could not keep up (a full buffer, a stalled disk). */
   droppedRecords: number
   /** Things that went wrong while tracing, each a sentence naming the fix. */
   problems: string[]

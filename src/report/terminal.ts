@@ -61,7 +61,7 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
     }
   }
   if (report.droppedRecords > 0) {
-    out.push('', c.yellow(` ${report.droppedRecords.toLocaleString('en-US')} records were dropped because a worker's buffer was full; the figures above undercount.`))
+    out.push('', c.yellow(` ${report.droppedRecords.toLocaleString('en-US')} records or trace entries were dropped because a worker could not keep up (a full buffer, a stalled disk); the figures above or the trace undercount.`))
   }
   for (const problem of report.problems) out.push(c.yellow(` ! ${problem}`))
   if (options.reportPath || options.tracePath) out.push('')

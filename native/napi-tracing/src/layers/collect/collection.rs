@@ -302,8 +302,16 @@ impl Output for TraceOutput {
         let writer = &self.collection.writer;
         writer.close();
         // Entries the writer dropped are counted by the session's stats
-        // (`Collection::dropped`), not again here.
+        // (`Collection::dropped`), not again here; the warning says where.
         let mut closed = Closed::default();
+        let dropped = writer.dropped();
+        if dropped > 0 {
+            closed.warnings.push(format!(
+                "collectLayer: {dropped} trace entries were dropped because writing {:?} could not \
+                 keep up (the disk stalled); the trace misses them, the statistics do not",
+                self.path
+            ));
+        }
         if let Some(error) = writer.take_error() {
             closed.warnings.push(format!(
                 "collectLayer: writing {:?} failed: {error}",
