@@ -265,7 +265,9 @@ pub fn stats(_env: &Env) -> Stats {
 /// Delivers what is queued, then ends this thread's session. Spans still
 /// open stop being reported. Stopping when nothing is open is a no-op.
 pub fn stop(env: &Env) -> Result<Stats> {
-    // Closed first: nothing is summed after the last seal and then lost.
+    // Closed first: no hook for this session starts from here on. One that
+    // already runs on another thread may still add to the sums or the trace
+    // after the last seal; that much is lost.
     if let Some(session) = js_thread::current_session() {
         session.close();
     }

@@ -102,8 +102,10 @@ thread_local! {
     /// This thread's copy of the open sessions and the generation it is of.
     /// Every span and event asks who is open; a copy per thread answers
     /// with one shared read of `GENERATION` instead of a lock (and so no
-    /// cache line written by every thread, per span). A copy may keep an
-    /// ended session's memory until its thread next traces.
+    /// cache line written by every thread, per span). A copy keeps the
+    /// sessions in it alive until its thread traces again while a session
+    /// is open: at most one stale copy per thread, and a closed session
+    /// holds little (its outputs are closed and their buffers let go).
     static SNAPSHOT: RefCell<(u64, Snapshot)> = RefCell::new((0, Rc::from([])));
 }
 

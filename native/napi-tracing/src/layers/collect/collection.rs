@@ -45,6 +45,9 @@ pub(crate) struct Collection {
     locals: Mutex<Vec<Arc<Mutex<Local>>>>,
     /// For threads whose thread-locals are already gone (exiting threads).
     fallback: Arc<Mutex<Local>>,
+    /// Sums anchored in an epoch that had begun when they were gathered:
+    /// for the next seal.
+    later: Mutex<FxHashMap<(usize, Anchor), Totals>>,
     writer: Writer,
     outbox: Arc<Outbox>,
 }
@@ -110,13 +113,21 @@ impl Collection {
             epoch: AtomicU64::new(clock::now_ns()),
             locals: Mutex::new(vec![fallback.clone()]),
             fallback,
+            later: Mutex::new(FxHashMap::default()),
             writer: Writer::start(file)?,
             outbox,
         })
     }
 
-    pub(super) fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+    /// The anchor of a span made now with no parent to inherit one from.
+    /// Read under the lock of the `Local` that counts the span as open:
+    /// `seal` locks every `Local` after it starts an epoch, so a span counted
+    /// under the old epoch is seen by whoever asks for open spans after it.
+    pub(super) fn anchor_now(&self, _counted_in: &Local, caller: u32) -> Anchor {
+        Anchor {
+            ts: self.epoch.load(Ordering::Acquire),
+            caller,
+        }
     }
 
     /// The calling thread's `Local`, made on its first span.
@@ -157,19 +168,25 @@ impl Collection {
     pub(crate) fn seal(&self) -> u64 {
         let epoch = clock::now_ns();
         self.epoch.store(epoch, Ordering::Release);
-        let mut done: FxHashMap<(usize, Anchor), Totals> = FxHashMap::default();
+        // Spans anchored in the new epoch (made on another thread while this
+        // runs) wait for the next seal: JavaScript places this seal's sums
+        // before the new epoch.
+        let mut later = lock(&self.later);
+        let mut done = std::mem::take(&mut *later);
         for local in lock(&self.locals).iter() {
             let taken = std::mem::take(&mut lock(local).done);
             for (key, totals) in taken {
-                match done.get_mut(&key) {
-                    Some(sum) => sum.add(&totals),
-                    None => {
-                        done.insert(key, totals);
-                    }
-                }
+                add_to(&mut done, key, totals);
             }
         }
-        for ((_, anchor), t) in done {
+        let (now, next): (Vec<_>, Vec<_>) = done
+            .into_iter()
+            .partition(|((_, anchor), _)| anchor.ts < epoch);
+        for (key, totals) in next {
+            add_to(&mut later, key, totals);
+        }
+        drop(later);
+        for ((_, anchor), t) in now {
             self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
                 buf.put_u8(Kind::SpanStats as u8);
                 buf.put_u32(callsite);
@@ -216,6 +233,15 @@ impl Collection {
     }
 }
 
+fn add_to(sums: &mut FxHashMap<(usize, Anchor), Totals>, key: (usize, Anchor), totals: Totals) {
+    match sums.get_mut(&key) {
+        Some(sum) => sum.add(&totals),
+        None => {
+            sums.insert(key, totals);
+        }
+    }
+}
+
 impl Local {
     /// Counts a span made with `anchor` as open.
     pub(super) fn opened(&mut self, anchor: Anchor) {
@@ -244,13 +270,11 @@ impl Local {
             min: busy,
             max: busy,
         };
-        match self.done.get_mut(&(trace_json::callsite_key(meta), anchor)) {
-            Some(sum) => sum.add(&totals),
-            None => {
-                self.done
-                    .insert((trace_json::callsite_key(meta), anchor), totals);
-            }
-        }
+        add_to(
+            &mut self.done,
+            (trace_json::callsite_key(meta), anchor),
+            totals,
+        );
     }
 
     /// Appends one trace entry on track `tid`, naming the track on its first
@@ -281,7 +305,10 @@ impl Local {
         entry(&mut self.trace, names, pid);
         if self.trace.len() >= WRITE_AT {
             let full = std::mem::replace(&mut self.trace, collection.writer.buffer());
-            collection.writer.hand_over(full);
+            if !collection.writer.hand_over(full) {
+                // Track names may have been in what was dropped: name them again.
+                self.named.clear();
+            }
         }
     }
 }
@@ -301,6 +328,11 @@ impl Output for TraceOutput {
         self.collection.write_all();
         let writer = &self.collection.writer;
         writer.close();
+        // Threads may hold on to this collection a while (their copy of the
+        // open sessions): its buffers go now.
+        for local in lock(&self.collection.locals).iter() {
+            lock(local).trace = Vec::new();
+        }
         // Entries the writer dropped are counted by the session's stats
         // (`Collection::dropped`), not again here; the warning says where.
         let mut closed = Closed::default();

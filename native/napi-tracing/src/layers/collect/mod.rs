@@ -125,12 +125,16 @@ impl Layer<Registry> for CollectLayer {
             };
             parent.and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
         };
-        let anchor = inherited.unwrap_or_else(|| Anchor {
-            ts: self.collection.epoch(),
-            caller: if on_js_thread { js_thread::caller() } else { 0 },
-        });
         let local = self.collection.local();
-        lock(&local).opened(anchor);
+        let anchor = {
+            let mut counted_in = lock(&local);
+            let anchor = inherited.unwrap_or_else(|| {
+                let caller = if on_js_thread { js_thread::caller() } else { 0 };
+                self.collection.anchor_now(&counted_in, caller)
+            });
+            counted_in.opened(anchor);
+            anchor
+        };
         span.extensions_mut().insert(Timing {
             busy: 0,
             child: 0,
