@@ -28,7 +28,7 @@ use tracing_core::Event;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
-use super::{create_file, Closed, Output};
+use super::{create_file, lock, Closed, Output};
 use crate::clock;
 use crate::session::BoxedLayer;
 
@@ -123,10 +123,6 @@ fn claim(shared: &Shared, session: u64, path: &str) -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Forwards a session's spans to the process's one ChromeLayer.

@@ -10,6 +10,13 @@ pub(crate) mod otlp;
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+/// Locks `mutex`, also after a panic elsewhere poisoned it: what it guards
+/// (buffers, counters) stays usable, and tracing must not panic in turn.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// A layer's destination that must be flushed and closed (a file, an
 /// exporter). `flush` returns once everything received so far is written.

@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::fs::File;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
@@ -20,7 +20,7 @@ use super::trace_json;
 use super::writer::Writer;
 use super::Anchor;
 use crate::layers::callback::Outbox;
-use crate::layers::{Closed, Output};
+use crate::layers::{lock, Closed, Output};
 use crate::record::{Kind, Put};
 use crate::{clock, thread_info};
 
@@ -35,7 +35,6 @@ pub(super) const LIFETIME_TRACK: u64 = 0x4000_0000;
 
 /// One session's collection, shared by every thread that traces into it.
 pub(crate) struct Collection {
-    id: u64,
     /// The pid written into trace entries.
     pid: u64,
     /// When the current epoch began (the last flush): the anchor time of
@@ -87,13 +86,10 @@ impl Totals {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// This thread's `Local` in one collection.
+/// This thread's `Local` in one collection. The `Weak` both tells whether
+/// the collection still lives and names it: it keeps the allocation, so
+/// its address is not reused by another collection while this entry lasts.
 struct Mine {
-    collection_id: u64,
     collection: Weak<Collection>,
     local: Arc<Mutex<Local>>,
 }
@@ -105,10 +101,8 @@ thread_local! {
 
 impl Collection {
     pub(super) fn new(file: File, pid: u64, outbox: Arc<Outbox>) -> Result<Collection, String> {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let fallback = Arc::new(Mutex::new(Local::default()));
         Ok(Collection {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             pid,
             epoch: AtomicU64::new(clock::now_ns()),
             locals: Mutex::new(vec![fallback.clone()]),
@@ -133,7 +127,8 @@ impl Collection {
     /// The calling thread's `Local`, made on its first span.
     pub(super) fn local(self: &Arc<Self>) -> Arc<Mutex<Local>> {
         MINE.try_with(|mine| {
-            if let Some(m) = mine.borrow().iter().find(|m| m.collection_id == self.id) {
+            let this = Arc::as_ptr(self);
+            if let Some(m) = mine.borrow().iter().find(|m| m.collection.as_ptr() == this) {
                 return m.local.clone();
             }
             let local = Arc::new(Mutex::new(Local::default()));
@@ -142,7 +137,6 @@ impl Collection {
             // Collections of sessions that ended are let go here.
             mine.retain(|m| m.collection.strong_count() > 0);
             mine.push(Mine {
-                collection_id: self.id,
                 collection: Arc::downgrade(self),
                 local: local.clone(),
             });
@@ -214,10 +208,10 @@ impl Collection {
                 out.extend_from_slice(&local.trace);
                 local.trace.clear();
             }
-            let fallback = Arc::as_ptr(&self.fallback);
             locals.retain(|local| {
-                // Held elsewhere: by its thread, or by spans it made.
-                Arc::strong_count(local) > 1 || Arc::as_ptr(local) == fallback || {
+                // Held elsewhere: by its thread, by spans it made, or (the
+                // fallback) by the collection itself.
+                Arc::strong_count(local) > 1 || {
                     let local = lock(local);
                     !local.done.is_empty() || !local.open.is_empty()
                 }

@@ -31,7 +31,7 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
 use super::callback::Outbox;
-use super::create_file;
+use super::{create_file, lock};
 use crate::{clock, js_thread, thread_info};
 pub(crate) use collection::{Collection, TraceOutput};
 use collection::{Local, LIFETIME_TRACK};
@@ -74,10 +74,6 @@ struct Timing {
 pub(crate) struct CollectLayer {
     collection: Arc<Collection>,
     include_args: bool,
-}
-
-fn lock(local: &Mutex<Local>) -> std::sync::MutexGuard<'_, Local> {
-    local.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl CollectLayer {

@@ -12,8 +12,10 @@ use std::fs::File;
 use std::io::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+
+use crate::layers::lock;
 
 /// Buffers waiting for the writer, at most: with buffers of 256 KiB, 8 MiB.
 const QUEUE: usize = 32;
@@ -41,10 +43,6 @@ struct Shared {
     dropped: AtomicU64,
     /// The first error writing the file.
     error: Mutex<Option<String>>,
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Writer {
