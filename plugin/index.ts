@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { Plugin } from 'vite'
 import type { TestProject, Vitest } from 'vitest/node'
+import { resolveFilter } from '../src/tracing.js'
 import { checkOptions, isDisabled, outputDirOf, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
 import { NapiTracingReporter } from './reporter.js'
 import './provided.js'
@@ -16,56 +17,79 @@ export type { NapiTracingOptions } from './options.js'
 export { NapiTracingReporter } from './reporter.js'
 
 const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
+const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/')
 /**
  * What the setup file loads (this package's compiled modules, the setup file
  * itself aside): run by Node as they are, not transformed by Vite in every
  * worker. Under node_modules Vitest does this by itself; a linked package,
  * a workspace or a checkout would otherwise pay for the transform in each
- * worker (about 0.2 s of the suite per worker here). The setup file stays
- * inlined: Vitest runs setup files through its module runner.
+ * worker (about 0.2 s of the suite per worker here).
  */
-const OWN_MODULES = new RegExp(
-  `^${escapeRegExp(fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/'))}(?:src/|plugin/(?!setup\\.js$))`,
-)
+const OWN_MODULES = new RegExp(`^${escapeRegExp(PACKAGE_ROOT)}(?:src/|plugin/(?!setup\\.js$))`)
+/**
+ * The setup file itself, always run through Vitest's module runner. Vitest
+ * re-runs a setup file before each test file by re-evaluating it, which only
+ * works for an inlined module: externalized (Vitest's default under
+ * node_modules), Node evaluates it once per worker, and its hooks would
+ * miss every later file of that worker (isolation off, the vm pools).
+ */
+const SETUP_MODULE = new RegExp(`^${escapeRegExp(SETUP_FILE.replaceAll('\\', '/'))}$`)
 /** Marks a Vitest instance that has our reporter; survives config re-bundling per project. */
 const REPORTER_ADDED = Symbol.for('vitest-napi-tracing.reporter')
 
+/**
+ * The plugin. Throws a TypeError for options it does not know or cannot use
+ * (an unknown key, a blank filter), naming the option and what it accepts.
+ */
 export function napiTracing(options: NapiTracingOptions): Plugin {
   checkOptions(options)
+  const filter = resolveFilter(options.filter)
   return {
     name: 'vitest:napi-tracing',
     config() {
       if (isDisabled()) return
-      return { test: { server: { deps: { external: [OWN_MODULES] } } } }
+      return { test: { server: { deps: { external: [OWN_MODULES], inline: [SETUP_MODULE] } } } }
     },
     configureVitest({ vitest, project }: { vitest: Vitest; project: TestProject }) {
-      if (isDisabled()) return
       const root = vitest.config.root
       const outputDir = outputDirOf(options, root)
+      const marked = vitest as unknown as Record<symbol, NapiTracingReporter | undefined>
+      if (isDisabled()) {
+        // Says so once, and leaves earlier output alone.
+        if (!marked[REPORTER_ADDED]) {
+          marked[REPORTER_ADDED] = new NapiTracingReporter({ ...options, outputDir, rawDir: join(outputDir, '.workers'), problems: [], filter, off: 'VITEST_NAPI_TRACING=0' })
+          vitest.config.reporters.push(marked[REPORTER_ADDED] as never)
+        }
+        return
+      }
       const addons = resolveAddons(options.addons, root)
       const config: WorkerConfig = {
         addons: addons.flatMap((a) => (a.path ? [{ label: a.label, path: a.path }] : [])),
-        filter: options.filter,
+        filter: filter.directives,
         rawDir: join(outputDir, '.workers'),
         root,
         queueCapacity: options.queueCapacity,
       }
       const problems = addons.flatMap((a) => (a.problem ? [a.problem] : []))
       const unwritable = checkWritable(config.rawDir)
+      let traced = false
       if (unwritable) {
         // The tests run untraced rather than not at all.
         problems.push(`tracing is off: ${unwritable}; set napiTracing({ outputDir }) to a folder you can write to`)
-      } else if (!project.config.setupFiles.includes(SETUP_FILE)) {
+      } else {
+        traced = true
         // Called once per project: add the setup file once to each.
-        project.config.setupFiles.push(SETUP_FILE)
+        if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.push(SETUP_FILE)
       }
       project.provide(PROVIDE_KEY, config)
-      const marked = vitest as unknown as Record<symbol, boolean>
-      if (!marked[REPORTER_ADDED]) {
-        marked[REPORTER_ADDED] = true
+      let reporter = marked[REPORTER_ADDED]
+      if (!reporter) {
+        reporter = new NapiTracingReporter({ ...options, outputDir, rawDir: config.rawDir, problems, filter })
+        marked[REPORTER_ADDED] = reporter
         // Added here, not in test.reporters, so that --reporter flags keep it.
-        vitest.config.reporters.push(new NapiTracingReporter({ ...options, outputDir, rawDir: config.rawDir, problems }) as never)
+        vitest.config.reporters.push(reporter as never)
       }
+      if (traced) reporter.traces(project.name)
     },
   } as Plugin
 }

@@ -1,17 +1,19 @@
 /**
  * The plugin's options, their defaults, and what workers receive.
  */
-import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
+import { knownKeys, oneOf } from '../src/options.js'
 
 export interface NapiTracingOptions {
   /**
-   * The addons to trace: module specifiers or paths (to the napi-rs loader,
-   * e.g. `./native/index.js`), resolved from the Vitest root.
+   * The addons to trace: their napi-rs loaders (`napi build` writes
+   * `index.js` at the package root), as paths relative to the Vitest root or
+   * package names, resolved as Node's `require.resolve` does (`./index`
+   * finds `./index.js`, a folder its `main`).
    */
   addons: string[]
-  /** EnvFilter directives. @default process.env.RUST_LOG, else 'info' */
+  /** EnvFilter directives. @default process.env.RUST_LOG when set and not blank, else 'info' */
   filter?: string
   /** Where report.json and trace.json go. @default '<root>/.vitest/napi-tracing' */
   outputDir?: string
@@ -27,10 +29,13 @@ export interface NapiTracingOptions {
   queueCapacity?: number
 }
 
+const OPTION_KEYS = ['addons', 'filter', 'outputDir', 'report', 'top', 'queueCapacity'] as const
+
 /** What every worker needs, through Vitest's provide/inject (structured-cloneable). */
 export interface WorkerConfig {
   addons: Array<{ label: string; path: string }>
-  filter: string | undefined
+  /** The filter's directives, resolved once in the main process. */
+  filter: string
   rawDir: string
   root: string
   queueCapacity: number | undefined
@@ -48,15 +53,15 @@ export function outputDirOf(options: NapiTracingOptions, root: string): string {
   return resolve(root, options.outputDir ?? join('.vitest', 'napi-tracing'))
 }
 
+/** Throws a TypeError naming the first option that is wrong, and what it accepts. */
 export function checkOptions(options: NapiTracingOptions): void {
   if (!options || !Array.isArray(options.addons) || options.addons.some((a) => typeof a !== 'string')) {
     throw new TypeError(
-      `vitest-napi-tracing: napiTracing() needs { addons: ['./path/to/addon/index.js', ...] }: the napi-rs addons to trace, resolved from the Vitest root`,
+      `vitest-napi-tracing: napiTracing() needs { addons: ['./index.js', ...] }: the napi-rs addons' loaders to trace, resolved from the Vitest root`,
     )
   }
-  if (options.report !== undefined && !['compact', 'full', 'none'].includes(options.report)) {
-    throw new TypeError(`vitest-napi-tracing: report must be 'compact', 'full' or 'none', got ${JSON.stringify(options.report)}`)
-  }
+  knownKeys('napiTracing()', options, OPTION_KEYS)
+  if (options.report !== undefined) oneOf('napiTracing()', 'report', options.report, ['compact', 'full', 'none'])
 }
 
 export interface ResolvedAddon {
@@ -65,20 +70,20 @@ export interface ResolvedAddon {
   problem?: string
 }
 
-/** Resolves each addon from the root; a missing one becomes a problem, not an exception. */
+/** Resolves each addon from the root as Node would; a missing one becomes a problem, not an exception. */
 export function resolveAddons(addons: readonly string[], root: string): ResolvedAddon[] {
   const require = createRequire(join(root, 'package.json'))
   return addons.map((label) => {
     try {
-      const path = label.startsWith('.') || isAbsolute(label) ? resolve(root, label) : require.resolve(label)
-      if (!existsSync(path)) throw new Error(`${path} does not exist`)
-      return { label, path }
+      // Relative to the root, not to where this package is installed.
+      const request = label.startsWith('.') && !isAbsolute(label) ? resolve(root, label) : label
+      return { label, path: require.resolve(request) }
     } catch (error) {
       return {
         label,
         problem:
           `addon ${JSON.stringify(label)} could not be found from ${root} (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); ` +
-          `it is not traced. Fix the path in napiTracing({ addons }) or build the addon.`,
+          `it is not traced. Fix the path in napiTracing({ addons }) (napi build writes the loader as index.js at the addon's package root), or build the addon.`,
       }
     }
   })

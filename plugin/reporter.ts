@@ -2,33 +2,48 @@
  * The reporter the plugin adds: at the end of each run it reads the workers'
  * files, prints the span report through Vitest's logger, and writes
  * report.json and trace.json. It never changes the run's outcome: anything
- * that goes wrong here is printed and the run goes on.
+ * that goes wrong here is printed and the run goes on. A run that collected
+ * nothing (tracing off, `--merge-reports`, no worker traced) leaves the
+ * files of an earlier run as they are and says why in one line.
  */
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
-import { computeSpanReport, type TestResult, type TestState } from '../src/report/model.js'
+import { filterEnabledNothing, untracedFiles, type RanFile } from '../src/report/checks.js'
+import { computeSpanReport, spanCount, type TestResult, type TestState } from '../src/report/model.js'
 import { writeReport } from '../src/report/json.js'
 import { formatSpanReport } from '../src/report/terminal.js'
 import { mergeTraces } from '../src/trace/merge.js'
 import { ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
+import type { ResolvedFilter } from '../src/tracing.js'
 import type { NapiTracingOptions } from './options.js'
 
-export interface ReporterOptions extends NapiTracingOptions {
+export interface ReporterOptions extends Omit<NapiTracingOptions, 'filter'> {
   outputDir: string
   rawDir: string
   /** Problems found in the main process (addons not found). */
   problems: string[]
+  /** The filter the workers trace with. */
+  filter: ResolvedFilter
+  /** Why the plugin is off this run, when it is: nothing is traced or written. */
+  off?: string
 }
 
 export class NapiTracingReporter implements Reporter {
   readonly #options: ReporterOptions
   #vitest: Vitest | undefined
   #run = ''
+  /** Projects whose workers run the setup file. */
+  readonly #tracedProjects = new Set<string>()
 
   constructor(options: ReporterOptions) {
     this.#options = options
+  }
+
+  /** Called by the plugin for each project whose workers it traces. */
+  traces(project: string): void {
+    this.#tracedProjects.add(project)
   }
 
   onInit(vitest: Vitest): void {
@@ -36,6 +51,7 @@ export class NapiTracingReporter implements Reporter {
   }
 
   onTestRunStart(): void {
+    if (this.#options.off || this.#vitest?.config.mergeReports) return
     // Each run (and watch-mode rerun) has worker files of its own; workers
     // that outlive a run follow the run file to the next one.
     this.#run = String(Date.now())
@@ -54,8 +70,18 @@ export class NapiTracingReporter implements Reporter {
     const reportPath = join(this.#options.outputDir, 'report.json')
     const tracePath = join(this.#options.outputDir, 'trace.json')
     const problems = [...this.#options.problems]
-    const lines = readStatsLines(this.#options.rawDir, this.#run, problems)
+    const lines = this.#options.off || vitest.config.mergeReports ? [] : readStatsLines(this.#options.rawDir, this.#run, problems)
+    if (lines.length === 0) {
+      for (const problem of problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
+      vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, modules)}; ${kept(reportPath, tracePath)}`))
+      return
+    }
+    const begun = new Set(lines.flatMap((l) => (l.kind === 'begin' ? [l.path] : [])))
+    problems.push(...untracedFiles(modules.filter((m) => this.#tracedProjects.has(m.project.name)).map(ranFile), begun))
     const report = computeSpanReport(modules.flatMap(testResults), lines, problems)
+    report.filter = this.#options.filter
+    const spans = spanCount([...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)])
+    report.problems.push(...filterEnabledNothing(this.#options.filter, spans, lines.some((l) => l.kind === 'worker')))
     let wroteReport = false
     let wroteTrace = false
     try {
@@ -88,6 +114,25 @@ export class NapiTracingReporter implements Reporter {
     })
     vitest.logger.log(`\n${text}\n`)
   }
+
+  /** Why this run has no span data, in a few words. */
+  #nothingCollected(vitest: Vitest, modules: ReadonlyArray<TestModule>): string {
+    if (this.#options.off) return `off (${this.#options.off}), nothing traced`
+    if (vitest.config.mergeReports) return '--merge-reports replays results without running workers, so there are no spans to report'
+    const ran = modules.filter((m) => ranFile(m).ran).length
+    return ran === 0 ? 'no test ran, nothing traced' : `no worker traced anything (${ran} test file${ran === 1 ? '' : 's'} ran)`
+  }
+}
+
+/** The files an earlier run left, now kept. */
+function kept(...paths: string[]): string {
+  const existing = paths.filter((p) => existsSync(p)).map((p) => relative(process.cwd(), p))
+  return existing.length > 0 ? `${existing.join(' and ')} left as they were` : 'no report written'
+}
+
+function ranFile(module: TestModule): RanFile {
+  const ran = [...module.children.allTests()].some((t) => ['passed', 'failed'].includes(t.result().state))
+  return { path: module.moduleId, file: module.relativeModuleId ?? module.moduleId, ran }
 }
 
 function testResults(module: TestModule): TestResult[] {

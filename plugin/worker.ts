@@ -113,10 +113,11 @@ export class WorkerTracer {
   #start(label: string, path: string, index: number): void {
     try {
       const module = createRequire(path)(path) as Record<string, unknown>
+      // Checked here for a message that points at the config's `addons`.
+      const api = asTracingAddon(module, 'it', 'napiTracing({ addons })')
       const { tracing, collector } = this.#session(module, index)
       this.#jsTid = tracing.stats().threadId
       this.#files.thread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
-      const api = asTracingAddon(module)
       tagCalls(module, api, () => this.#tests.size > 1)
       this.#addons.push({ label, module, api, index, tracing, collector, reportedDrops: 0 })
       this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
@@ -129,7 +130,7 @@ export class WorkerTracer {
   #session(module: Record<string, unknown>, index: number): { tracing: Tracing; collector: SpanCollector } {
     const collector = new SpanCollector()
     const tracing = Tracing.start(module, {
-      ...(this.#config.filter !== undefined ? { filter: this.#config.filter } : {}),
+      filter: this.#config.filter,
       layers: [collectLayer(collector, { trace: this.#files.nativeTrace(index), pid: this.#files.pid })],
       ...(this.#config.queueCapacity !== undefined ? { queueCapacity: this.#config.queueCapacity } : {}),
     })
@@ -171,6 +172,8 @@ export class WorkerTracer {
     const file = relative(this.#config.root, filepath)
     this.#file = { start, file }
     this.#filesRun.push(file)
+    // The reporter checks that every file that ran was seen here.
+    this.#files.stats({ kind: 'begin', path: filepath })
   }
 
   #beginTest(task: TaskLike): number {

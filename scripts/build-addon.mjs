@@ -1,5 +1,8 @@
-// Builds one fixture addon with the napi CLI: `node scripts/build-addon.mjs <name>`.
-// Debug builds: the tests measure behaviour, not speed (see bench/ for speed).
+// Builds one addon of test-fixtures/addons in the repository's workspace,
+// against the checkout's crate, with the napi CLI:
+// `node scripts/build-addon.mjs <name> [napi build flags]`. The benchmark's
+// addon is built this way; the test fixtures are built as installed, by
+// scripts/install-packed.mjs.
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 

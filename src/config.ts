@@ -5,6 +5,7 @@
 import { resolve } from 'node:path'
 import type { SpanCollector } from './collector.js'
 import type { Layer } from './layer.js'
+import { knownKeys, oneOf } from './options.js'
 
 const SPEC = Symbol.for('vitest-napi-tracing.layer')
 
@@ -97,9 +98,6 @@ export interface OtlpLayerSpec extends Spec<'otlp'> {
 /** Any layer `Tracing.start()` accepts. */
 export type LayerSpec = CallbackLayerSpec | CollectLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
 
-/** The layers the addon builds (all but callback layers). */
-export type NativeLayerSpec = CollectLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
-
 /**
  * Sends spans and events to a TypeScript `Layer`: the TypeScript counterpart
  * of a `tracing_subscriber::Layer`. Several callback layers may be given;
@@ -121,6 +119,7 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
  * per span.
  */
 export function collectLayer(collector: SpanCollector, options: CollectLayerOptions): CollectLayerSpec {
+  knownKeys('collectLayer()', options, ['trace', 'pid', 'includeArgs'])
   return {
     [SPEC]: true,
     kind: 'collect',
@@ -135,6 +134,7 @@ export function collectLayer(collector: SpanCollector, options: CollectLayerOpti
 
 /** tracing-subscriber's fmt layer: human-readable or JSON lines. */
 export function fmtLayer(options: FmtLayerOptions = {}): FmtLayerSpec {
+  knownKeys('fmtLayer()', options, ['writer', 'format', 'ansi', 'spanEvents'])
   const writer = options.writer ?? 'stderr'
   const format = options.format ?? 'full'
   oneOf('fmtLayer', 'format', format, ['full', 'pretty', 'compact', 'json'])
@@ -158,6 +158,7 @@ export function chromeLayer(options: ChromeLayerOptions): ChromeLayerSpec {
   if (typeof options?.file !== 'string' || options.file === '') {
     throw new TypeError(`vitest-napi-tracing: chromeLayer() needs a file, e.g. chromeLayer({ file: 'trace.json' })`)
   }
+  knownKeys('chromeLayer()', options, ['file', 'includeArgs', 'includeLocations', 'processName'])
   return {
     [SPEC]: true,
     kind: 'chrome',
@@ -176,6 +177,7 @@ export function chromeLayer(options: ChromeLayerOptions): ChromeLayerSpec {
  * napi-tracing's `otlp` feature.
  */
 export function otlpLayer(options: OtlpLayerOptions = {}): OtlpLayerSpec {
+  knownKeys('otlpLayer()', options, ['endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'])
   const protocol = options.protocol ?? 'binary'
   oneOf('otlpLayer', 'protocol', protocol, ['binary', 'json'])
   const timeoutMs = options.timeoutMs ?? 5000
@@ -207,14 +209,6 @@ export function checkLayers(layers: readonly unknown[]): LayerSpec[] {
         `fmtLayer(), chromeLayer(), otlpLayer() or callbackLayer() from 'vitest-napi-tracing'.`,
     )
   })
-}
-
-function oneOf(fn: string, option: string, value: unknown, allowed: readonly string[]): void {
-  if (!allowed.includes(value as string)) {
-    throw new TypeError(
-      `vitest-napi-tracing: ${fn} ${option} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(value)}`,
-    )
-  }
 }
 
 function describe(value: unknown): string {

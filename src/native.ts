@@ -38,8 +38,10 @@ const ENTRY_POINTS = [
 /**
  * Returns `addon` as a TracingAddon, or throws an error that says what is
  * missing and how to fix it. Accepts the module namespace or its default.
+ * `label` names the addon in messages; `given` says where it was passed
+ * (the plugin's `napiTracing({ addons })`, or `Tracing.start()`).
  */
-export function asTracingAddon(addon: unknown, label = 'the addon'): TracingAddon {
+export function asTracingAddon(addon: unknown, label = 'the addon', given = 'Tracing.start()'): TracingAddon {
   const candidates = [addon, (addon as { default?: unknown } | null)?.default]
   const found = candidates.find(
     (c): c is Record<string, unknown> =>
@@ -50,8 +52,9 @@ export function asTracingAddon(addon: unknown, label = 'the addon'): TracingAddo
     throw new TypeError(
       `vitest-napi-tracing: ${label} does not export the tracing entry points (got ${kind}` +
         `${kind === 'object' ? ` with keys ${describeKeys(addon as object)}` : ''}). ` +
-        `Add \`napi_tracing::export_tracing_api!();\` to the addon's lib.rs, rebuild it, and pass the ` +
-        `loaded addon module (e.g. \`import * as addon from './index.js'\`).`,
+        `If it is your napi-rs addon, add \`napi_tracing::export_tracing_api!();\` to its lib.rs and rebuild it ` +
+        `(with the crate's feature on, if you made it optional); otherwise give ${given} the addon's loader, ` +
+        `the index.js that napi build writes.`,
     )
   }
   const missing = ENTRY_POINTS.filter((name) => typeof found[name] !== 'function')
@@ -61,7 +64,8 @@ export function asTracingAddon(addon: unknown, label = 'the addon'): TracingAddo
       `vitest-napi-tracing: ${label} was built with napi-tracing protocol ${String(version ?? 'unknown')}, ` +
         `but this package speaks protocol ${PROTOCOL_VERSION}` +
         `${missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ''}. ` +
-        `Rebuild the addon against the napi-tracing crate that ships with this package version.`,
+        `Rebuild the addon against the napi-tracing crate that ships with this package version ` +
+        `(node_modules/vitest-napi-tracing/native/napi-tracing).`,
     )
   }
   return found as unknown as TracingAddon

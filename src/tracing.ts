@@ -6,14 +6,40 @@ import { checkLayers, type LayerSpec } from './config.js'
 import { Deliverer, type LayerError } from './deliver.js'
 import type { Layer } from './layer.js'
 import { asTracingAddon, type NativeStats, type TracingAddon } from './native.js'
+import { knownKeys } from './options.js'
 
 /** The filter used when neither `filter` nor `RUST_LOG` is set. */
 export const DEFAULT_FILTER = 'info'
 
+/** The EnvFilter directives in effect, and where they came from. */
+export interface ResolvedFilter {
+  directives: string
+  /** `option`: passed in; `RUST_LOG`: the environment; `default`: neither was set. */
+  source: 'option' | 'RUST_LOG' | 'default'
+}
+
+/**
+ * The filter a start uses: `filter` when given, else `RUST_LOG` unless it is
+ * unset or blank (an empty variable counts as absent), else DEFAULT_FILTER.
+ * Throws for a `filter` that is not a string or is blank.
+ */
+export function resolveFilter(filter: string | undefined, env: NodeJS.ProcessEnv = process.env): ResolvedFilter {
+  if (filter !== undefined) {
+    if (typeof filter !== 'string' || filter.trim() === '') {
+      throw new TypeError(
+        `vitest-napi-tracing: filter must be EnvFilter directives such as 'info' or 'warn,my_addon=trace', got ${JSON.stringify(filter)}; leave it out to use RUST_LOG or '${DEFAULT_FILTER}'`,
+      )
+    }
+    return { directives: filter, source: 'option' }
+  }
+  const fromEnv = env['RUST_LOG']?.trim()
+  return fromEnv ? { directives: fromEnv, source: 'RUST_LOG' } : { directives: DEFAULT_FILTER, source: 'default' }
+}
+
 export interface TracingOptions {
   /**
    * tracing-subscriber EnvFilter directives, e.g. `'info,my_addon=trace'`.
-   * @default process.env.RUST_LOG, else 'info'
+   * @default process.env.RUST_LOG when set and not blank, else 'info'
    */
   filter?: string
   layers?: readonly LayerSpec[]
@@ -59,6 +85,7 @@ export class Tracing implements Disposable, AsyncDisposable {
    * One Tracing per addon and thread may be open at a time.
    */
   static start(addon: unknown, options: TracingOptions = {}): Tracing {
+    knownKeys('Tracing.start()', options, ['filter', 'layers', 'queueCapacity', 'onLayerError'])
     const addonApi = asTracingAddon(addon)
     const specs = checkLayers(options.layers ?? [])
     const tsLayers: Layer[] = specs.flatMap((s) => (s.kind === 'callback' ? [s.layer] : []))
@@ -70,7 +97,7 @@ export class Tracing implements Disposable, AsyncDisposable {
     }
     const deliverer = tsLayers.length > 0 ? new Deliverer(tsLayers, options.onLayerError) : undefined
     const collect = collectors[0]
-    const filter = options.filter ?? process.env['RUST_LOG'] ?? DEFAULT_FILTER
+    const filter = resolveFilter(options.filter).directives
     const native = specs.flatMap((s) => ('native' in s ? [{ kind: s.kind, ...s.native }] : []))
     const config = {
       filter,

@@ -1,6 +1,7 @@
 import { expect, test } from 'vitest'
 import { Tracing, callbackLayer, otlpLayer } from '../src/index.js'
-import { classicCalls, fib, other } from './support/addons.js'
+import { fib, other } from './support/addons.js'
+import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
 
 test('two addons in one process are set up separately and never see each other’s spans', () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { Tracing, callbackLayer, PROTOCOL_VERSION, type LayerError } from '../src/index.js'
-import { classicCalls, fib } from './support/addons.js'
+import { fib } from './support/addons.js'
+import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
 
 let tracing: Tracing | undefined

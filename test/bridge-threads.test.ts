@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest'
 import { setImmediate as tick } from 'node:timers/promises'
 import { Tracing, callbackLayer } from '../src/index.js'
-import { classicCalls, fib } from './support/addons.js'
+import { fib } from './support/addons.js'
+import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
 
 let tracing: Tracing | undefined

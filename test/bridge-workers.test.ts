@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads'
 import { once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Tracing, callbackLayer } from '../src/index.js'
-import { classicCalls, fib } from './support/addons.js'
+import { fib } from './support/addons.js'
+import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
 
 const WORKER = new URL('./support/traced-worker.mjs', import.meta.url)

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
 import { SpanCollector, Tracing, collectLayer } from '../src/index.js'
-import { classicCalls, fib } from './support/addons.js'
+import { fib } from './support/addons.js'
+import { classicCalls } from './support/counts.js'
 
 let tracing: Tracing | undefined
 afterEach(() => {

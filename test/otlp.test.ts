@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest'
 import { Tracing, callbackLayer, otlpLayer } from '../src/index.js'
-import { FIB_ADDON_PATH, classicCalls, fib } from './support/addons.js'
+import { FIB_ADDON_PATH, fib } from './support/addons.js'
+import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
 
 const require = createRequire(import.meta.url)

@@ -1,8 +1,8 @@
 /**
  * What the plugin adds to the Vite config: its own modules run by Node as
  * they are in every worker (not transformed by Vite), wherever the package
- * lives (node_modules, a link, a workspace); its setup file stays inlined,
- * as Vitest runs setup files through its module runner.
+ * lives (node_modules, a link, a workspace); its setup file is always
+ * inlined, so that Vitest re-evaluates it before every test file.
  */
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
@@ -14,7 +14,7 @@ function configOf(plugin: unknown): unknown {
 }
 
 test('the plugin externalizes its own modules, not its setup file nor the userâ€™s', () => {
-  const config = configOf(napiTracing({ addons: [] })) as { test: { server: { deps: { external: RegExp[] } } } }
+  const config = configOf(napiTracing({ addons: [] })) as { test: { server: { deps: { external: RegExp[]; inline: RegExp[] } } } }
   const external = config.test.server.deps.external
   expect(external).toHaveLength(1)
   const pattern = external![0]!
@@ -25,6 +25,11 @@ test('the plugin externalizes its own modules, not its setup file nor the userâ€
   expect(pattern.test(`${root}plugin/setup.js`)).toBe(false)
   expect(pattern.test(`${root}test-fixtures/projects/basic/counts.test.ts`)).toBe(false)
   expect(pattern.test(`/elsewhere${root}plugin/worker.js`)).toBe(false)
+  // The setup file, and only it, is always inlined: Vitest re-evaluates it before each test file.
+  const [inline] = config.test.server.deps.inline
+  expect(inline!.test(`${root}plugin/setup.js`)).toBe(true)
+  expect(inline!.test(`${root}plugin/worker.js`)).toBe(false)
+  expect(inline!.test(`${root}plugin/setup.js.map`)).toBe(false)
 })
 
 test('VITEST_NAPI_TRACING=0 leaves the config alone', () => {

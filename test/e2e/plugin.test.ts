@@ -1,13 +1,15 @@
 /**
- * The plugin end to end: real Vitest child processes on the `basic` fixture
- * project, in every pool, checked through report.json and the trace as
- * Chrome DevTools' trace engine reads it.
+ * The plugin end to end, as installed: real Vitest child processes on the
+ * `basic` fixture project with the packed package in node_modules, in every
+ * pool, isolation on and off, Vitest 4 and 5, checked through report.json
+ * and the trace as Chrome DevTools' trace engine reads it.
  */
 import { describe, expect, test } from 'vitest'
-import type { ReportSpan, ReportTest, SpanReport } from '../src/report/model.js'
-import { classicCalls } from './support/addons.js'
+import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing'
+import { classicCalls } from '../support/counts.js'
+import type { Major } from './support/paths.js'
 import { runVitest, type Pool, type RunResult } from './support/run-vitest.js'
-import { loadTrace, slicePath, type Slice, type TraceView } from './support/trace-engine.js'
+import { loadTrace, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
 
 function testNamed(report: SpanReport, name: string): ReportTest {
   const found = report.tests.find((t) => t.name === name)
@@ -73,11 +75,11 @@ async function checkBasicRun(run: RunResult): Promise<void> {
   const total = report.tests.reduce((n, t) => n + t.spans.reduce((m, s) => m + s.calls, 0), 0)
   expect(total).toBe(classicCalls(10) + classicCalls(3) + 1 + 1 + 4 + 4 * classicCalls(6) + spanCalls(task) + 3)
 
-  // The printed report, after Vitest's summary.
+  // The printed report, after Vitest's summary, names the files it wrote.
   expect(run.stdout).toContain('NAPI TRACING')
   expect(run.stdout).toMatch(/✓ recursion > classic 177 spans/)
-  expect(run.stdout).toContain(`Report ${run.reportPath.startsWith('/') ? '' : ''}`)
-  expect(run.stdout).toMatch(/Trace\s+.*trace\.json\s+open it at https:\/\/ui\.perfetto\.dev/)
+  expect(run.stdout).toMatch(/Report\s+\S*report\.json\n/)
+  expect(run.stdout).toMatch(/Trace\s+\S*trace\.json\s+open it at https:\/\/ui\.perfetto\.dev/)
 
   await checkTrace(await loadTrace(run.tracePath), report)
 }
@@ -95,8 +97,14 @@ async function checkTrace(trace: TraceView, report: SpanReport): Promise<void> {
   // Every test that ran has a slice, with its state.
   expect(tests.map((t) => t.name).sort()).toEqual(['async task', 'checksum', 'classic', 'fails after 5 spans', 'fan out', 'no native calls'])
   expect(tests.find((t) => t.name === 'fails after 5 spans')?.args['state']).toBe('fail')
-  const files = trace.slices.filter((s) => s.cat === 'file').map((s) => s.name)
-  expect(files.sort()).toEqual(['counts.test.ts', 'other.test.ts', 'threads.test.ts'])
+  // Every file has its slice, holding the slices of its tests.
+  const files = trace.slices.filter((s) => s.cat === 'file')
+  const testsByFile = Object.fromEntries(files.map((f) => [f.name, f.children.filter((c) => c.cat === 'test').map((c) => c.name).sort()]))
+  expect(testsByFile).toEqual({
+    'counts.test.ts': ['classic', 'fails after 5 spans', 'no native calls'],
+    'other.test.ts': ['checksum'],
+    'threads.test.ts': ['async task', 'fan out'],
+  })
   // Native spans on the JavaScript thread nest inside their test's slice.
   const classic = tests.find((t) => t.name === 'classic')!
   const inside = classic.children.filter((c) => c.name === 'fibonacci')
@@ -126,13 +134,20 @@ function countNamed(slice: Slice, name: string): number {
   return (slice.name === name ? 1 : 0) + slice.children.reduce((n, c) => n + countNamed(c, name), 0)
 }
 
-describe('Vitest 4 on Node 20', () => {
-  test.each(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[])('pool %s', async (pool) => {
-    await checkBasicRun(runVitest({ project: 'basic', pool }))
-  })
+/** Both majors, every pool, isolation on and off: 16 runs, each of three files on one worker. */
+const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major) =>
+  (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
+)
 
-  test('forks with isolate off', async () => {
-    await checkBasicRun(runVitest({ project: 'basic', pool: 'forks', isolate: false }))
+describe.each(MATRIX)('Vitest %i, pool %s, isolate %s, one worker', (major, pool, isolate) => {
+  test('every file traced: exact span counts, test and file slices', async () => {
+    await checkBasicRun(runVitest({ project: 'basic', major, pool, isolate, args: ['--maxWorkers=1'] }))
+  })
+})
+
+describe('the plugin in the config', () => {
+  test('several workers at once', async () => {
+    await checkBasicRun(runVitest({ project: 'basic', args: ['--maxWorkers=3'] }))
   })
 
   test('the reporter survives --reporter flags', () => {
@@ -147,16 +162,6 @@ describe('Vitest 4 on Node 20', () => {
     expect(run.exitCode).toBe(1)
     expect(run.stdout).not.toContain('NAPI TRACING')
     expect(() => run.report()).toThrow(/no report\.json/)
-  })
-})
-
-describe('Vitest 5 on Node 24', () => {
-  test.each(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[])('pool %s', async (pool) => {
-    await checkBasicRun(runVitest({ project: 'basic', major: 5, pool }))
-  })
-
-  test('threads with isolate off', async () => {
-    await checkBasicRun(runVitest({ project: 'basic', major: 5, pool: 'threads', isolate: false }))
   })
 })
 

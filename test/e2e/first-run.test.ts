@@ -1,0 +1,116 @@
+/**
+ * What a new user meets on a first run, as installed: every state the
+ * plugin cannot trace is said, never silent, and a run that collected
+ * nothing never destroys the files of an earlier one.
+ */
+import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, test } from 'vitest'
+import type { ReportTest, SpanReport } from 'vitest-napi-tracing'
+import { classicCalls } from '../support/counts.js'
+import { loadTrace } from '../support/trace-engine.js'
+import { runVitest, type RunResult } from './support/run-vitest.js'
+
+function calls(t: ReportTest | undefined): Record<string, number> {
+  return Object.fromEntries((t?.spans ?? []).map((s) => [s.name, s.calls]))
+}
+
+function testNamed(report: SpanReport, name: string): ReportTest | undefined {
+  return report.tests.find((t) => t.name === name)
+}
+
+/** report.json and trace.json as bytes with their modification times, to show they were not touched. */
+function outputOf(run: RunResult): Array<[string, number]> {
+  return [run.reportPath, run.tracePath].map((p) => [readFileSync(p, 'utf8'), statSync(p).mtimeMs])
+}
+
+describe('a test file the tracer never saw is named, never silently empty', () => {
+  test('setup file evaluated once per worker (not inlined): the files it missed are listed with the fix', () => {
+    const run = runVitest({ project: 'untraced', isolate: false, args: ['--maxWorkers=1'] })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    const traced = report.tests.filter((t) => t.spans.length > 0)
+    expect(traced).toHaveLength(1)
+    const missed = report.tests.filter((t) => t.spans.length === 0).map((t) => t.file)
+    expect(missed).toHaveLength(2)
+    expect(report.problems).toEqual([
+      expect.stringMatching(new RegExp(`^2 test files ran without the tracer seeing them begin, .*: ${missed.join(', ').replace(/\./g, '\\.')}\\. .*test\\.server\\.deps\\.inline`)),
+    ])
+    expect(run.stdout).toContain('! 2 test files ran without the tracer seeing them begin')
+  })
+})
+
+describe('a run that collects nothing leaves the last report and trace as they are', () => {
+  test('--merge-reports after sharded runs: both shards keep their files', () => {
+    const blobs = mkdtempSync(join(tmpdir(), 'napi-tracing-blobs-'))
+    const shards = [1, 2].map((i) =>
+      runVitest({ project: 'basic', args: [`--shard=${i}/2`, '--reporter=blob', `--outputFile.blob=${join(blobs, `blob-${i}.json`)}`] }),
+    )
+    for (const shard of shards) expect(shard.report().tests.length).toBeGreaterThan(0)
+    // Between them, the shards ran every test once.
+    expect(shards.flatMap((s) => s.report().tests.map((t) => t.name)).sort()).toEqual(
+      ['async task', 'checksum', 'fan out', 'recursion > classic', 'recursion > fails after 5 spans', 'recursion > no native calls', 'recursion > skipped'].sort(),
+    )
+    const before = shards.map(outputOf)
+    const merge = runVitest({ project: 'basic', args: [`--merge-reports=${blobs}`], outputDir: shards[1]!.outputDir })
+    expect(merge.stdout).toMatch(/Tests\s+1 failed \| 5 passed \| 1 skipped/)
+    expect(merge.stdout).toMatch(/vitest-napi-tracing: --merge-reports replays results without running workers, so there are no spans to report; \S*report\.json and \S*trace\.json left as they were/)
+    expect(merge.stdout).not.toContain('NAPI TRACING')
+    expect(shards.map(outputOf)).toEqual(before)
+  })
+
+  test('tracing switched off (VITEST_NAPI_TRACING=0)', () => {
+    const traced = runVitest({ project: 'basic' })
+    const before = outputOf(traced)
+    const off = runVitest({ project: 'basic', outputDir: traced.outputDir, env: { VITEST_NAPI_TRACING: '0' } })
+    expect(off.exitCode).toBe(1)
+    expect(off.stdout).toMatch(/vitest-napi-tracing: off \(VITEST_NAPI_TRACING=0\), nothing traced; \S*report\.json and \S*trace\.json left as they were/)
+    expect(outputOf(traced)).toEqual(before)
+  })
+
+  test('no worker traced anything (no test file matched)', () => {
+    const traced = runVitest({ project: 'basic' })
+    const before = outputOf(traced)
+    const empty = runVitest({ project: 'basic', outputDir: traced.outputDir, args: ['no-such-file', '--passWithNoTests'] })
+    expect(empty.exitCode).toBe(0)
+    expect(empty.stdout).toMatch(/vitest-napi-tracing: no test ran, nothing traced; \S*report\.json and \S*trace\.json left as they were/)
+    expect(outputOf(traced)).toEqual(before)
+  })
+})
+
+describe('filters and addon paths as a new user writes them', () => {
+  test('RUST_LOG set but empty counts as absent: the default filter applies, and the report says so', async () => {
+    const run = runVitest({ project: 'first-run', env: { RUST_LOG: '' } })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    expect(report.filter).toEqual({ directives: 'info', source: 'default' })
+    // Addons named without an extension and by folder resolve as Node resolves them.
+    expect(calls(testNamed(report, 'info spans and a warn event'))).toEqual({ fibonacci: classicCalls(5), emit_events: 1 })
+    await loadTrace(run.tracePath)
+  })
+
+  test('#[tracing::instrument] below #[napi]: the report names the function and the fix', () => {
+    const report = runVitest({ project: 'first-run', env: { RUST_LOG: '' } }).report()
+    expect(calls(testNamed(report, '#[instrument] below #[napi]'))).toEqual({ misplaced_c_callback: 1, misplaced: 1 })
+    expect(report.problems).toEqual([
+      'span "misplaced_c_callback" (other_addon) is napi\'s generated callback, not misplaced: #[tracing::instrument] stands below #[napi] on misplaced. ' +
+        'Put it above #[napi] so that it wraps misplaced itself (its spans are then named "misplaced").',
+    ])
+  })
+
+  test.each([
+    ['warn', 'from RUST_LOG'],
+    ['off', 'from RUST_LOG'],
+  ])('RUST_LOG=%s lets no span through: the report says which filter enabled nothing', (directives, source) => {
+    const run = runVitest({ project: 'first-run', env: { RUST_LOG: directives } })
+    expect(run.exitCode).toBe(0)
+    const report = run.report()
+    expect(report.filter).toEqual({ directives, source: 'RUST_LOG' })
+    expect(report.tests.every((t) => t.spans.length === 0)).toBe(true)
+    expect(report.problems).toContain(
+      `filter '${directives}' (${source}) enabled no spans: the run has none. If the addon should have made some, widen it: napiTracing({ filter: 'trace' }) or RUST_LOG=trace.`,
+    )
+    expect(run.stdout).toContain(`! filter '${directives}' (${source}) enabled no spans`)
+  })
+})

@@ -1,0 +1,77 @@
+/**
+ * Options as users write them: unknown keys are errors naming the key and
+ * the valid ones, RUST_LOG set but blank counts as absent, and addon paths
+ * resolve as Node resolves them.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, test } from 'vitest'
+import { chromeLayer, collectLayer, fmtLayer, otlpLayer, SpanCollector, Tracing } from '../src/index.js'
+import { resolveFilter } from '../src/tracing.js'
+import { napiTracing } from '../plugin/index.js'
+import { resolveAddons } from '../plugin/options.js'
+import { fib } from './support/addons.js'
+
+describe('unknown option keys name the key and the valid ones', () => {
+  test.each([
+    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'filter', 'outputDir', 'report', 'top', 'queueCapacity'"],
+    ['fmtLayer()', () => fmtLayer({ fromat: 'json' } as never), "'fromat'", "'writer', 'format', 'ansi', 'spanEvents'"],
+    ['chromeLayer()', () => chromeLayer({ file: 't.json', args: false } as never), "'args'", "'file', 'includeArgs', 'includeLocations', 'processName'"],
+    ['otlpLayer()', () => otlpLayer({ url: 'http://x' } as never), "'url'", "'endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'"],
+    ['collectLayer()', () => collectLayer(new SpanCollector(), { trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs'"],
+    ['Tracing.start()', () => Tracing.start(fib, { filters: 'trace' } as never), "'filters'", "'filter', 'layers', 'queueCapacity', 'onLayerError'"],
+  ])('%s', (fn, call, key, valid) => {
+    expect(call).toThrow(new TypeError(`vitest-napi-tracing: ${fn} got unknown option ${key}; the options are ${valid}`))
+  })
+
+  test('several unknown keys are all named', () => {
+    expect(() => napiTracing({ addons: [], a: 1, b: 2 } as never)).toThrow(/got unknown options 'a', 'b';/)
+  })
+
+  test('a report mode it does not know', () => {
+    expect(() => napiTracing({ addons: [], report: 'tree' as never })).toThrow("napiTracing() report must be one of 'compact', 'full', 'none', got \"tree\"")
+  })
+})
+
+describe('the filter in effect', () => {
+  test.each([
+    [undefined, {}, { directives: 'info', source: 'default' }],
+    [undefined, { RUST_LOG: '' }, { directives: 'info', source: 'default' }],
+    [undefined, { RUST_LOG: '  ' }, { directives: 'info', source: 'default' }],
+    [undefined, { RUST_LOG: 'warn,fib_addon=trace' }, { directives: 'warn,fib_addon=trace', source: 'RUST_LOG' }],
+    ['trace', { RUST_LOG: 'warn' }, { directives: 'trace', source: 'option' }],
+  ])('filter %j with %j', (filter, env, expected) => {
+    expect(resolveFilter(filter, env)).toEqual(expected)
+  })
+
+  test('a blank filter option is refused, with what to write instead', () => {
+    expect(() => resolveFilter(' ', {})).toThrow(/filter must be EnvFilter directives such as 'info'.*got " "; leave it out to use RUST_LOG or 'info'/)
+  })
+})
+
+describe('addon paths resolve from the Vitest root as Node resolves them', () => {
+  const root = mkdtempSync(join(tmpdir(), 'napi-tracing-resolve-'))
+  afterAll(() => rmSync(root, { recursive: true, force: true }))
+  writeFileSync(join(root, 'index.js'), 'module.exports = {}\n')
+  mkdirSync(join(root, 'native'))
+  writeFileSync(join(root, 'native', 'package.json'), JSON.stringify({ main: 'loader.js' }))
+  writeFileSync(join(root, 'native', 'loader.js'), 'module.exports = {}\n')
+
+  test.each([
+    ['./index.js', 'index.js'],
+    ['./index', 'index.js'],
+    ['./native', 'native/loader.js'],
+    [join(root, 'index'), 'index.js'],
+  ])('%s', (label, file) => {
+    expect(resolveAddons([label], root)).toEqual([{ label, path: join(root, file) }])
+  })
+
+  test('a path that resolves to nothing is a problem naming where napi build writes the loader', () => {
+    const [missing] = resolveAddons(['./native/index.js'], root)
+    expect(missing?.path).toBeUndefined()
+    expect(missing?.problem).toMatch(
+      /^addon "\.\/native\/index\.js" could not be found from .* \(Cannot find module .*\); it is not traced\. Fix the path in napiTracing\(\{ addons \}\) \(napi build writes the loader as index\.js at the addon's package root\)/,
+    )
+  })
+})
