@@ -1,35 +1,43 @@
 /**
- * Knowing which test called: while `test.concurrent` tests overlap on a
- * worker, each call into a traced addon is tagged with its test (kept in an
+ * Knowing which test called: while tests overlap on a worker (concurrent
+ * tests), each call into a traced addon is tagged with its test (kept in an
  * AsyncLocalStorage across the test's awaits), so the spans it makes are
- * attributed to that test instead of shared. When tests do not overlap,
- * calls go straight through: the test's time window already decides.
+ * attributed to that test instead of shared, and drawn on the trace track
+ * of that test. When tests do not overlap, calls go straight through: the
+ * test's time window already decides.
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { TracingAddon } from '../src/native.js'
 
-export const callerStore = new AsyncLocalStorage<number>()
+/** The running test's caller tag, and the trace track its spans go on (0: the JavaScript thread's own). */
+export interface Caller {
+  tag: number
+  track: number
+}
+
+export const callerStore = new AsyncLocalStorage<Caller>()
 
 /**
  * Replaces each function the addon exports with one that tags the call
- * when `tagging()` says tests overlap. Constructors, statics and
- * `instanceof` keep working. Exports that cannot be replaced stay as they are.
+ * when the calling test has a track of its own, or when `overlapping()`
+ * says tests overlap. Constructors, statics and `instanceof` keep working.
+ * Exports that cannot be replaced stay as they are.
  */
-export function tagCalls(exports: Record<string, unknown>, api: TracingAddon, tagging: () => boolean): void {
+export function tagCalls(exports: Record<string, unknown>, api: TracingAddon, overlapping: () => boolean): void {
   for (const name of Object.keys(exports)) {
     const original = exports[name]
     if (typeof original !== 'function' || name.startsWith('napiTracing')) continue
     const target = original as (...args: unknown[]) => unknown
     const wrapper = function (this: unknown, ...args: unknown[]): unknown {
       const call = () => (new.target ? Reflect.construct(target, args, new.target) : target.apply(this, args))
-      const tag = tagging() ? (callerStore.getStore() ?? 0) : 0
-      if (tag === 0) return call()
-      api.napiTracingCaller(tag)
+      const caller = callerStore.getStore()
+      if (!caller || (caller.track === 0 && !overlapping())) return call()
+      api.napiTracingCaller(caller.tag, caller.track)
       try {
         return call()
       } finally {
         // Spans made later on this thread (callbacks from the event loop) are no one's call.
-        api.napiTracingCaller(0)
+        api.napiTracingCaller(0, 0)
       }
     }
     Object.setPrototypeOf(wrapper, target)

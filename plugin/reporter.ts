@@ -11,11 +11,11 @@ import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { filterEnabledNothing, untracedFiles, type RanFile } from '../src/report/checks.js'
-import { computeSpanReport, spanCount, type TestResult, type TestState } from '../src/report/model.js'
+import { computeSpanReport, spanCount, stateOf, type TestResult } from '../src/report/model.js'
 import { writeReport } from '../src/report/json.js'
 import { formatSpanReport } from '../src/report/terminal.js'
 import { mergeTraces } from '../src/trace/merge.js'
-import { ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
+import { nameEntries, ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
 import type { ResolvedFilter } from '../src/tracing.js'
 import type { NapiTracingOptions } from './options.js'
 
@@ -86,7 +86,7 @@ export class NapiTracingReporter implements Reporter {
     let wroteTrace = false
     try {
       const started = performance.now()
-      const merged = await mergeTraces(this.#options.rawDir, this.#run, tracePath, { root })
+      const merged = await mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
       wroteTrace = true
       report.trace = { path: tracePath, events: merged.events, bytes: statSync(tracePath).size, writeMs: Math.round(performance.now() - started) }
       if (merged.skipped > 0) {
@@ -141,7 +141,7 @@ function testResults(module: TestModule): TestResult[] {
     id: test.id,
     file,
     name: test.fullName,
-    state: test.result().state as TestState,
+    state: stateOf(test.result().state),
     durationMs: test.diagnostic()?.duration ?? 0,
   }))
 }

@@ -14,12 +14,21 @@ import { collectLayer } from '../src/config.js'
 import { Tracing } from '../src/tracing.js'
 import { WorkerFiles } from '../src/trace/worker-file.js'
 import { asTracingAddon, type TracingAddon } from '../src/native.js'
-import { callerStore, tagCalls } from './callers.js'
+import { stateOf } from '../src/report/model.js'
+import { callerStore, tagCalls, type Caller } from './callers.js'
 import type { WorkerConfig } from './options.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
 /** How often a worker writes what it has while tests run. */
 const CHECKPOINT_MS = 100
+/**
+ * Where the trace tracks of concurrent tests start: one per slot, below the
+ * JavaScript thread (`native/napi-tracing/src/layers/collect/tracks.rs`
+ * keeps these ids apart from its own).
+ */
+const CONCURRENT_TRACKS = 0x2000_0000
+/** Slots per JavaScript thread: more tests at once share the thread's own track. */
+const SLOTS = 31
 
 interface TracedAddon {
   label: string
@@ -37,8 +46,17 @@ interface TracedAddon {
 export interface TaskLike {
   id: string
   name: string
+  /** `test.concurrent`, or inside `describe.concurrent`: may overlap other tests. */
+  concurrent?: boolean | undefined
   suite?: { name: string; suite?: unknown } | undefined
   result?: { state?: string } | undefined
+}
+
+/** A test running now. */
+interface Running extends Caller {
+  start: bigint
+  /** Its slot among concurrent tests (0: none, it is on the JavaScript thread's track). */
+  slot: number
 }
 
 interface Window {
@@ -52,9 +70,10 @@ export class WorkerTracer {
   readonly #addons: TracedAddon[] = []
   readonly #label: string
   #jsTid = 0
+  #jsName = isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`
   #file: Window | undefined
-  /** Tests running now: start time and caller tag. */
-  readonly #tests = new Map<string, { start: bigint; tag: number }>()
+  /** Tests running now, by id. */
+  readonly #tests = new Map<string, Running>()
   #nextTag = 1
   readonly #filesRun: string[] = []
 
@@ -89,7 +108,10 @@ export class WorkerTracer {
 
   /** Drains the addons and writes what they finished, and the running tests' figures so far. */
   #checkpoint(): void {
-    this.#each((a) => a.tracing.flush())
+    this.#each((a) => {
+      a.tracing.flush()
+      this.#nameTracks(a)
+    })
     for (const id of this.#tests.keys()) {
       const spans = this.#addons.flatMap((a) => a.collector.stats(id))
       if (spans.length > 0) this.#files.stats({ kind: 'progress', id, spans })
@@ -117,7 +139,7 @@ export class WorkerTracer {
       const api = asTracingAddon(module, 'it', 'napiTracing({ addons })')
       const { tracing, collector } = this.#session(module, index)
       this.#jsTid = tracing.stats().threadId
-      this.#files.thread(this.#jsTid, isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`)
+      this.#files.thread(this.#jsTid, this.#jsName)
       tagCalls(module, api, () => this.#tests.size > 1)
       this.#addons.push({ label, module, api, index, tracing, collector, reportedDrops: 0 })
       this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
@@ -137,6 +159,13 @@ export class WorkerTracer {
     return { tracing, collector }
   }
 
+  /** Names the tracks the addon wrote on since it was last asked (the JavaScript thread is named here). */
+  #nameTracks(a: TracedAddon): void {
+    for (const { track, name } of a.collector.takeTracks()) {
+      if (track !== this.#jsTid) this.#files.thread(track, name)
+    }
+  }
+
   /** A worker that outlived its run (watch mode) starts the addons' files anew for the next. */
   #followRun(): void {
     if (!this.#files.followRun()) return
@@ -152,12 +181,12 @@ export class WorkerTracer {
 
   /** Runs a test (`runTest`) between its begin and end marks, tagging its calls. */
   async runTest(task: TaskLike, runTest: () => Promise<void>): Promise<void> {
-    let tag = 0
+    let caller: Caller = { tag: 0, track: 0 }
     this.#safely(() => {
-      tag = this.#beginTest(task)
+      caller = this.#beginTest(task)
     })
     try {
-      await callerStore.run(tag, runTest)
+      await callerStore.run(caller, runTest)
     } finally {
       this.#safely(() => this.#endTest(task))
     }
@@ -176,29 +205,47 @@ export class WorkerTracer {
     this.#files.stats({ kind: 'begin', path: filepath })
   }
 
-  #beginTest(task: TaskLike): number {
+  /**
+   * Opens a test's window. A test that may overlap others (concurrent, or
+   * begun while another runs) gets a trace track of its own for its slice
+   * and the spans its calls make on this thread, so that every slice nests
+   * on its track; others stay on the JavaScript thread's.
+   */
+  #beginTest(task: TaskLike): Caller {
     const now = process.hrtime.bigint()
     const tag = this.#nextTag++
-    this.#tests.set(task.id, { start: now, tag })
+    const slot = task.concurrent === true || this.#tests.size > 0 ? this.#freeSlot() : 0
+    const track = slot === 0 ? 0 : CONCURRENT_TRACKS + this.#jsTid * (SLOTS + 1) + slot
+    if (slot !== 0) this.#files.thread(track, `${this.#jsName} · concurrent ${slot}`)
+    this.#tests.set(task.id, { start: now, tag, track, slot })
     this.#each((a) => a.collector.beginTest(task.id, now, tag))
-    return tag
+    return { tag, track }
+  }
+
+  /** The lowest slot no running test holds, 0 when all are taken. */
+  #freeSlot(): number {
+    const taken = new Set([...this.#tests.values()].map((t) => t.slot))
+    for (let slot = 1; slot <= SLOTS; slot++) if (!taken.has(slot)) return slot
+    return 0
   }
 
   #endTest(task: TaskLike): void {
     const end = process.hrtime.bigint()
-    const start = this.#tests.get(task.id)?.start ?? end
+    const running = this.#tests.get(task.id)
+    const start = running?.start ?? end
     const spans: SpanStats[] = []
     let open = 0
     this.#each((a) => {
       spans.push(...a.collector.endTest(task.id, end))
       a.collector.forget(task.id)
       open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())
+      this.#nameTracks(a)
     })
-    const state = task.result?.state ?? 'unknown'
+    const state = stateOf(task.result?.state)
     const file = this.#file?.file ?? ''
     if (this.#addons.length > 0) {
       const args = { test: task.id, file, state, durationMs: Number(end - start) / 1e6 }
-      this.#files.slice(this.#jsTid, task.name, 'test', Number(start), Number(end - start), args)
+      this.#files.slice(running?.track || this.#jsTid, task.name, 'test', Number(start), Number(end - start), args)
     }
     this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, spans, open })
     this.#tests.delete(task.id)
@@ -209,6 +256,7 @@ export class WorkerTracer {
     const file = this.#file
     this.#each((a) => {
       a.tracing.flush()
+      this.#nameTracks(a)
       this.#writeRest(a, file?.file ?? '')
       a.collector.endFile()
       this.#reportDrops(a)
@@ -247,6 +295,7 @@ export class WorkerTracer {
         a.tracing.close()
         // Tracing's own 'exit' handler may have closed it first: either way
         // the last sums reached the collector.
+        this.#nameTracks(a)
         this.#writeRest(a, this.#file?.file ?? '')
         this.#reportDrops(a)
       } catch (error) {

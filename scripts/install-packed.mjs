@@ -12,7 +12,7 @@
 // changed takes seconds.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,7 +28,7 @@ const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 /** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
-const INPUTS = ['package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'Cargo.toml', 'Cargo.lock']
+const INPUTS = ['scripts/install-packed.mjs', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'Cargo.toml', 'Cargo.lock']
 
 function run(cmd, args, cwd, env = {}) {
   try {
@@ -161,13 +161,17 @@ function buildAddons(env) {
   writeFileSync(hashFile, hash)
 }
 
-/** The built loaders, types and binaries, copied where another project (or the checkout) loads them. */
+/**
+ * The built loaders, types and binaries, with the package.json that makes
+ * the loader CommonJS, copied where another project (or the checkout)
+ * loads them.
+ */
 function copyBuilt(fromAddons, toAddons) {
   for (const addon of ADDONS) {
     const src = join(fromAddons, addon)
-    for (const file of readdirSync(src).filter((f) => f.endsWith('.node') || f === 'index.js' || f === 'index.d.ts')) {
-      mkdirSync(join(toAddons, addon), { recursive: true })
-      copyFileSync(join(src, file), join(toAddons, addon, file))
+    for (const file of readdirSync(src).filter((f) => isGenerated(f) || f === 'package.json')) {
+      if (file.startsWith('.napi-rs-') || file.endsWith('.tmp')) continue
+      writeIfChanged(join(toAddons, addon, file), readFileSync(join(src, file)))
     }
   }
 }
@@ -178,7 +182,10 @@ export function installPacked() {
   const inputs = hashOf(REPO, INPUTS)
   if (existsSync(record)) {
     const installed = JSON.parse(readFileSync(record, 'utf8'))
-    if (installed.inputs === inputs && existsSync(installed.tarball)) {
+    const built = [...Object.values(installed.envs).map((env) => env.addons), join(REPO, 'test-fixtures/addons')].every((dir) =>
+      ADDONS.every((addon) => existsSync(join(dir, addon, 'index.js'))),
+    )
+    if (installed.inputs === inputs && existsSync(installed.tarball) && built) {
       // Projects may have changed (they are not inputs of the build).
       for (const env of Object.values(installed.envs)) syncTree(join(REPO, 'test-fixtures/projects'), env.projects)
       return installed

@@ -2,7 +2,7 @@
  * The collector: the TypeScript side of the collect layer, which the Vitest
  * plugin runs in every worker. The addon times each span, streams the trace
  * to disk and sums the spans by callsite and anchor itself
- * (`native/napi-tracing/src/layers/collect.rs`); here, at each flush, those
+ * (`native/napi-tracing/src/layers/collect/`); here, at each flush, those
  * sums are attributed to tests and added into per-test statistics. No
  * JavaScript runs per span.
  *
@@ -54,6 +54,8 @@ export class SpanCollector {
   readonly #buckets = new Map<string, Map<number, SpanStats>>()
   #spans = 0
   #flush: () => number | undefined = () => undefined
+  /** Tracks the addon wrote on for the first time since they were last taken. */
+  #tracks: Array<{ track: number; name: string }> = []
 
   /** Spans summed so far. */
   get spans(): number {
@@ -94,6 +96,13 @@ export class SpanCollector {
     return [...(this.#buckets.get(id)?.values() ?? [])].sort((a, b) => b.totalNs - a.totalNs)
   }
 
+  /** The trace tracks the addon met since the last call, with their names (see `RecordVisitor.track`). */
+  takeTracks(): Array<{ track: number; name: string }> {
+    const tracks = this.#tracks
+    this.#tracks = []
+    return tracks
+  }
+
   /** Forgets a test's statistics once they are written. */
   forget(id: string): void {
     this.#buckets.delete(id)
@@ -122,7 +131,10 @@ export class SpanCollector {
       this.#spans += calls
       this.#add(callsite, this.#owner(anchorTs, anchorCaller), { calls, totalNs: busy, selfNs: self, minNs: min, maxNs: max })
     },
-    // The collect layer sends its sums, nothing else.
+    track: (track, name) => {
+      this.#tracks.push({ track, name })
+    },
+    // The collect layer sends its sums and tracks, nothing else.
     newSpan: () => {},
     record: () => {},
     enter: () => {},

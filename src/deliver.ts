@@ -91,6 +91,7 @@ export class Deliverer {
     },
     // Only the collect layer sends these; callback layers get the full lifecycle.
     spanStats: () => {},
+    track: () => {},
   }
   /** The sink handed to the addon (declared after the visitor it feeds). */
   readonly receive = batchSink(this.#reader, this.#visitor)

@@ -17,7 +17,8 @@ export interface NativeStats {
 export interface TracingAddon {
   napiTracingProtocol(): number
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
-  napiTracingCaller(tag: number): void
+  /** Tags the spans this thread makes from now on (0: none) and draws them on trace track `track` (0: the thread's own). */
+  napiTracingCaller(tag: number, track: number): void
   napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
   /** Returns when the collect layer's new epoch began (hrtime ns), 0 without one. */
   napiTracingFlush(): number

@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 5
+export const PROTOCOL_VERSION = 6
 
 /** The first byte of each record. */
 export const Kind = {
@@ -20,6 +20,7 @@ export const Kind = {
   Close: 7,
   Event: 8,
   SpanStats: 9,
+  Track: 10,
 } as const
 
 export interface CallsiteInfo extends Callsite {
@@ -55,6 +56,11 @@ export interface RecordVisitor {
    * the longest.
    */
   spanStats(callsite: CallsiteInfo, anchorTs: number, anchorCaller: number, calls: number, busyNs: number, selfNs: number, minNs: number, maxNs: number): void
+  /**
+   * A trace track the collect layer wrote on for the first time (a thread,
+   * or one of its own tracks), and the name it should have in the trace.
+   */
+  track(track: number, name: string): void
 }
 
 const TWO_32 = 4294967296
@@ -138,6 +144,9 @@ export class RecordReader {
           visitor.event(callsite, parent, thread, ts, this.#fields(callsite))
           break
         }
+        case Kind.Track:
+          visitor.track(this.#u64n(), this.#str())
+          break
         case Kind.SpanStats:
           visitor.spanStats(
             this.#callsite(this.#u32()),

@@ -24,8 +24,11 @@ interface WorkerResult {
 
 async function runWorker(index: number): Promise<WorkerResult> {
   const worker = new Worker(WORKER, { workerData: { mode: 'work', index } })
+  // Listened for at once: a worker that posts and ends has its last message
+  // and its 'exit' emitted in one go, before an `await` could add a listener.
+  const exited = once(worker, 'exit')
   const [result] = (await once(worker, 'message')) as [WorkerResult]
-  await once(worker, 'exit')
+  await exited
   return result
 }
 
@@ -67,8 +70,12 @@ describe('worker_threads: one addon, one layer per thread', () => {
     const main = new RecordingLayer()
     using tracing = Tracing.start(fib, { filter: 'trace', layers: [callbackLayer(main)] })
     const worker = new Worker(WORKER, { workerData: { mode: 'busy' } })
-    await once(worker, 'message')
-    await sleep(100)
+    // The worker's own layer receives its background threads' spans...
+    let ticks = 0
+    worker.on('message', (m: { ticks: number }) => (ticks = m.ticks))
+    const end = Date.now() + 10_000
+    while (ticks === 0 && Date.now() < end) await sleep(10)
+    expect(ticks).toBeGreaterThan(0)
     await worker.terminate()
     // The worker's background threads keep making spans for seconds; none may reach us.
     for (let i = 0; i < 10; i++) {

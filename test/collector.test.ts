@@ -64,7 +64,10 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
       expect(s.ts).toBeGreaterThanOrEqual(rootSlice.ts)
       expect(s.ts + s.dur).toBeLessThanOrEqual(rootSlice.ts + rootSlice.dur + 0.001)
     }
-    expect(lines().some((l) => l.ph === 'M' && l.tid === rootSlice.tid)).toBe(true)
+    // The thread is named once, through the worker (which writes the trace's names), not in the file.
+    expect(lines().some((l) => l.ph === 'M')).toBe(false)
+    expect(collector.takeTracks()).toEqual([{ track: rootSlice.tid, name: expect.any(String) }])
+    expect(collector.takeTracks()).toEqual([])
   })
 
   test('spans outside any test window belong to the file', () => {
@@ -88,8 +91,8 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
     const [stats] = collector.endTest('big', process.hrtime.bigint())
     expect(stats?.calls).toBe(classicCalls(20))
     expect(collector.spans).toBe(classicCalls(20))
-    // One callsite, one anchor: one record.
-    expect(tracing!.stats()).toMatchObject({ delivered: 1, dropped: 0 })
+    // One callsite, one anchor: one record, and one naming the thread's track.
+    expect(tracing!.stats()).toMatchObject({ delivered: 2, dropped: 0 })
   })
 
   test('flushes during a test split its sums, not its statistics', () => {
@@ -102,7 +105,8 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
     fib.fibonacci(6, false)
     const [stats] = collector.endTest('t', process.hrtime.bigint())
     expect(stats?.calls).toBe(classicCalls(5) + classicCalls(7) + classicCalls(6))
-    expect(tracing!.stats().delivered).toBe(3)
+    // Three sums, and the thread's track named at the first.
+    expect(tracing!.stats().delivered).toBe(4)
     expect(collector.stats('')).toEqual([])
   })
 

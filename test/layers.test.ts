@@ -100,9 +100,9 @@ describe('chromeLayer', () => {
     expect(proc.name).toBe('chrome-layer-test')
     const fibs = trace.slices.filter((s) => s.name === 'fibonacci')
     expect(fibs).toHaveLength(classicCalls(5) + 2 * classicCalls(3))
-    // Fields arrive as args; the recursion nests.
+    // Fields arrive as args, values as values; the recursion nests.
     const root = fibs.find((s) => !s.parent)!
-    expect(root.args).toMatchObject({ index: '5', use_memoized: 'false' })
+    expect(root.args).toEqual({ index: 5, use_memoized: false })
     expect(Math.max(...fibs.map((s) => slicePath(s).split(' > ').length))).toBe(5)
     // Each worker's recursion sits under its worker slice, on its own named thread.
     const workers = trace.slices.filter((s) => s.name === 'worker')
@@ -111,14 +111,52 @@ describe('chromeLayer', () => {
     const names = [...proc.threads.values()].map((t) => t.name)
     expect(names).toEqual(expect.arrayContaining(['fib-worker-0', 'fib-worker-1']))
     expect([...proc.threads.values()].every((t) => t.unplaced === 0)).toBe(true)
-    // Events are instants inside their span.
+    // Events are instants inside their span, named by their message, file and line in args.
     const events = trace.slices.filter((s) => s.parent?.name === 'emit_events')
     expect(events.map((e) => e.ph)).toEqual(['I', 'I', 'I', 'I', 'I'])
+    expect(events.map((e) => e.name)).toEqual(['a trace event', 'a debug event', 'an info event', 'a warn event', 'an error event'])
+    expect(events[2]!.args).toEqual({ level: 'INFO', file: expect.stringMatching(/lib\.rs$/), line: expect.any(Number), ratio: 0.5, ok: true })
+    expect(events[3]!.args).toMatchObject({ name: 'fib', shape: 'Shape { sides: 3, label: "tri" }' })
     // Timestamps are on the process.hrtime clock (µs).
     for (const s of trace.slices) {
       expect(s.ts).toBeGreaterThanOrEqual(Number(before / 1000n) - 1)
       expect(s.ts + s.dur).toBeLessThanOrEqual(Number(after / 1000n) + 1)
     }
+  })
+
+  test('every slice placeable: out-of-order exits, re-entered spans, odd names, values as values', async () => {
+    const file = join(dir, 'chrome-fidelity.json')
+    const odd = 'quote " backslash \\ newline \n u2028 \u2028 nul \0'
+    tracing = Tracing.start(fib, { filter: 'trace', layers: [chromeLayer({ file })] })
+    fib.outOfOrderExits()
+    expect(await fib.polled(2)).toBe(2)
+    fib.closeElsewhere()
+    fib.unnamedThread()
+    fib.oddNames(odd)
+    fib.recordLater(21)
+    tracing.close()
+    // loadTrace fails on an unplaced entry or a name given twice.
+    const trace = await loadTrace(file)
+    const proc = trace.processes.get(process.pid)!
+    const trackOf = (name: string) => [...proc.threads.values()].find((t) => t.slices.some((s) => s.name === name))!
+    const first = trace.slices.find((s) => s.name === 'first_entered')!
+    const second = trace.slices.find((s) => s.name === 'second_entered')!
+    expect(second.ts + second.dur).toBeGreaterThan(first.ts + first.dur)
+    expect(trackOf('second_entered').name).toMatch(/ \(out-of-order exits\)$/)
+    expect(second.children.map((c) => c.name)).toEqual(['inside_second'])
+    // Four stays (three polls and the drop), linked one to the next.
+    const polls = trace.slices.filter((s) => s.name === 'polled').sort((a, b) => a.ts - b.ts)
+    expect(polls).toHaveLength(4)
+    expect(trace.flows.filter((f) => f[0]?.name === 'polled').map((f) => f.map((step) => step.ts))).toEqual(
+      polls.slice(1).map((p, i) => [polls[i]!.ts, p.ts]),
+    )
+    expect(trace.slices.filter((s) => s.name === 'closed_elsewhere')).toHaveLength(1)
+    expect(trackOf('on_unnamed_thread').name).toMatch(/^thread \d+$/)
+    expect([...proc.threads.values()].map((t) => t.name)).not.toContain('node')
+    const oddSpan = trace.slices.find((s) => s.name === odd)!
+    expect(oddSpan.args).toEqual({ text: odd })
+    expect(oddSpan.children.map((c) => [c.name, c.args['text']])).toEqual([[`message: ${odd}`, odd]])
+    expect(trace.slices.find((s) => s.name === 'record_later')?.args).toEqual({ input: 21, result: 42, odd: true })
   })
 
   test('includeArgs and includeLocations are honoured', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { mergeTraces } from '../src/trace/merge.js'
-import { ENTRY_END, TRACE_SUFFIX, WorkerFiles, startRun } from '../src/trace/worker-file.js'
+import { ENTRY_END, nameEntries, STATS_SUFFIX, TRACE_SUFFIX, WorkerFiles, startRun, type StatsLine } from '../src/trace/worker-file.js'
 import { loadTrace } from './support/trace-engine.js'
 
 const RUN = 'r1'
@@ -16,7 +16,7 @@ function rawDir(): string {
 
 /** A worker's file as the addon writes it: `slices` X entries on one thread. */
 function nativeFile(dir: string, name: string, pid: number, slices: number, tail = ''): void {
-  const lines = [`{"ph":"M","name":"thread_name","args":{"name":"t"},"pid":${pid},"tid":7}`]
+  const lines: string[] = []
   for (let i = 0; i < slices; i++) {
     lines.push(`{"ph":"X","name":"s${i}","cat":"c","ts":${1000 + i * 10}.000,"dur":5.000,"args":{},"pid":${pid},"tid":7}`)
   }
@@ -28,25 +28,39 @@ function merged(out: string) {
 }
 
 describe('merging worker trace files', () => {
-  test("every worker's entries, once, in a file Chrome's trace engine loads", async () => {
+  test("every worker's entries, once, in a file Chrome's trace engine loads; one name per process and track", async () => {
     const dir = rawDir()
     const worker = new WorkerFiles(dir, '100-0', 100)
     worker.process('vitest worker 1 (pid 100)')
+    worker.thread(7, 'JavaScript (main)')
+    // The addon reports the same thread later; the worker's name stands.
+    worker.thread(7, 'node')
     worker.slice(7, 'a test', 'test', 500_000, 100_000, { test: 'id' })
+    worker.process('vitest worker 1 (pid 100): a.test.ts')
     worker.close()
     nativeFile(dir, '100-0.native-0', 100, 3)
     nativeFile(dir, '200-0.native-0', 200, 4)
     // Another run's file is left out.
-    writeFileSync(join(dir, `r0.300-0${TRACE_SUFFIX}`), `{"ph":"M","name":"thread_name","pid":300,"tid":1,"args":{"name":"x"}}${ENTRY_END}`)
+    writeFileSync(join(dir, `r0.300-0${TRACE_SUFFIX}`), `{"ph":"X","name":"old","cat":"c","ts":1.000,"dur":1.000,"pid":300,"tid":1,"args":{}}${ENTRY_END}`)
+    const lines = readFileSync(join(dir, `${RUN}.100-0${STATS_SUFFIX}`), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as StatsLine)
+    const names = nameEntries(lines)
+    expect(names).toEqual([
+      { ph: 'M', name: 'process_name', pid: 100, tid: 0, args: { name: 'vitest worker 1 (pid 100): a.test.ts' } },
+      { ph: 'M', name: 'thread_name', pid: 100, tid: 7, args: { name: 'JavaScript (main)' } },
+    ])
     const out = join(dir, 'trace.json')
-    const result = await mergeTraces(dir, RUN, out, { run: RUN })
-    expect(result).toEqual({ files: 3, events: 2 + 4 + 5, skipped: 0 })
+    const result = await mergeTraces(dir, RUN, out, names, { run: RUN })
+    expect(result).toEqual({ files: 3, events: 2 + 1 + 3 + 4, skipped: 0 })
     const trace = merged(out)
-    expect(trace.traceEvents).toHaveLength(11)
+    expect(trace.traceEvents).toHaveLength(10)
     expect(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name).sort()).toEqual(['a test', 's0', 's0', 's1', 's1', 's2', 's2', 's3'])
     expect(new Set(trace.traceEvents.map((e) => e.pid))).toEqual(new Set([100, 200]))
     const loaded = await loadTrace(out)
     expect([...loaded.processes.keys()].sort()).toEqual([100, 200])
+    expect(loaded.processes.get(100)?.threads.get(7)?.name).toBe('JavaScript (main)')
   })
 
   test("a worker killed mid-line: its finished lines are kept, the cut one is counted as skipped", async () => {
@@ -56,7 +70,7 @@ describe('merging worker trace files', () => {
     nativeFile(dir, '200-0.native-0', 200, 1, '{"ph":"X","name":"whole","cat":"c","ts":2.000,"dur":1.000,"args":{},"pid":200,"tid":7}')
     const out = join(dir, 'trace.json')
     const result = await mergeTraces(dir, RUN, out)
-    expect(result).toEqual({ files: 2, events: 6 + 2 + 1, skipped: 1 })
+    expect(result).toEqual({ files: 2, events: 5 + 1 + 1, skipped: 1 })
     const names = merged(out).traceEvents.map((e) => e.name)
     expect(names).toContain('whole')
     expect(names).not.toContain('cut')
@@ -72,9 +86,9 @@ describe('merging worker trace files', () => {
     )
     const out = join(dir, 'trace.json')
     const result = await mergeTraces(dir, RUN, out)
-    expect(result).toEqual({ files: 2, events: 30_001 + 1, skipped: 0 })
+    expect(result).toEqual({ files: 2, events: 30_000 + 1, skipped: 0 })
     const events = merged(out).traceEvents
-    expect(events).toHaveLength(30_002)
+    expect(events).toHaveLength(30_001)
     expect(events.at(-1)?.name).toBe('huge')
   })
 

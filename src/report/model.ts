@@ -27,6 +27,28 @@ export interface ReportSpan {
 
 export type TestState = 'passed' | 'failed' | 'skipped' | 'pending'
 
+/**
+ * A test's state in the report's words, from the runner's (a worker sees
+ * `pass`, `fail`, `skip`, `todo`, `run`; reporters get the report's words
+ * already, which pass through).
+ */
+export function stateOf(state: string | undefined): TestState {
+  switch (state) {
+    case 'pass':
+    case 'passed':
+      return 'passed'
+    case 'fail':
+    case 'failed':
+      return 'failed'
+    case 'skip':
+    case 'skipped':
+    case 'todo':
+      return 'skipped'
+    default:
+      return 'pending'
+  }
+}
+
 export interface ReportTest {
   /** Relative to the Vitest root. */
   file: string

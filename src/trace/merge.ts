@@ -7,6 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { TraceEvent } from './events.js'
 import { ENTRY_END, ofRun, TRACE_SUFFIX } from './worker-file.js'
 
 export interface MergeResult {
@@ -20,7 +21,17 @@ const CHUNK = 1 << 20
 const NEWLINE = 0x0a
 const SEPARATOR = Buffer.from(ENTRY_END)
 
-export async function mergeTraces(rawDir: string, run: string, out: string, otherData: Record<string, unknown> = {}): Promise<MergeResult> {
+/**
+ * Writes `out`: the entries of `head` (the process and track names), then
+ * every entry of the run's worker files, and `otherData`.
+ */
+export async function mergeTraces(
+  rawDir: string,
+  run: string,
+  out: string,
+  head: readonly TraceEvent[] = [],
+  otherData: Record<string, unknown> = {},
+): Promise<MergeResult> {
   const inputs = listFiles(rawDir, run)
   mkdirSync(dirname(out), { recursive: true })
   const fd = openSync(out, 'w')
@@ -44,6 +55,7 @@ export async function mergeTraces(rawDir: string, run: string, out: string, othe
   }
   try {
     write('{"traceEvents":[\n')
+    if (head.length > 0) writeEntries(Buffer.from(head.map((e) => JSON.stringify(e) + ENTRY_END).join('')))
     for (const input of inputs) {
       const src = openSync(input, 'r')
       // Read into one buffer; whole lines go out, the unfinished tail moves

@@ -1,16 +1,18 @@
 /**
- * One worker's output: its own trace events (process and thread names, test
- * and file slices; Chrome format, one per line, each followed by a comma,
- * like the addons' files: see merge.ts) and statistics lines,
- * appended to files in the raw folder, per run. The addons stream their
- * native spans to files of their own beside these (`nativeTrace`). Lines
- * are written whole, synchronously, so a worker that dies leaves every line
- * it finished; the reporter merges the run's files at its end.
+ * One worker's output: its own trace events (test and file slices; Chrome
+ * format, one per line, each followed by a comma, like the addons' files:
+ * see merge.ts) and statistics lines (the tests' figures, and the names of
+ * its process and tracks, which the reporter writes once each into the
+ * merged trace), appended to files in the raw folder, per run. The addons
+ * stream their native spans to files of their own beside these
+ * (`nativeTrace`). Lines are written whole, synchronously, so a worker that
+ * dies leaves every line it finished; the reporter merges the run's files
+ * at its end.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import type { SpanStats } from '../collector.js'
-import { nsToUs, type TraceEvent } from './events.js'
+import { nsToUs, type MetadataEvent, type TraceEvent } from './events.js'
 
 /** A line of a worker's stats file. */
 export type StatsLine =
@@ -24,6 +26,10 @@ export type StatsLine =
   | { kind: 'progress'; id: string; spans: SpanStats[] }
   | { kind: 'dropped'; addon: string; records: number }
   | { kind: 'problem'; text: string }
+  /** The name of a worker's process in the trace (the last one counts). */
+  | { kind: 'process'; pid: number; name: string }
+  /** The name of a track (a thread, or a track of its own) in the trace (the first one counts). */
+  | { kind: 'thread'; pid: number; tid: number; name: string }
 
 export const TRACE_SUFFIX = '.trace.jsonl'
 /** What ends every entry of a trace file: the merged trace is the files' bytes. */
@@ -31,6 +37,27 @@ export const ENTRY_END = ',\n'
 export const STATS_SUFFIX = '.stats.jsonl'
 /** The file in the raw folder naming the current run; worker files start with it. */
 const RUN_FILE = 'run'
+
+/**
+ * The trace's name entries from the workers' stats lines: one
+ * `process_name` per process (its last name: the files it ran) and one
+ * `thread_name` per track (its first name: the worker names its JavaScript
+ * thread before the addon reports it).
+ */
+export function nameEntries(lines: readonly StatsLine[]): MetadataEvent[] {
+  const processes = new Map<number, string>()
+  const threads = new Map<string, MetadataEvent>()
+  for (const line of lines) {
+    if (line.kind === 'process') processes.set(line.pid, line.name)
+    else if (line.kind === 'thread' && !threads.has(`${line.pid} ${line.tid}`)) {
+      threads.set(`${line.pid} ${line.tid}`, { ph: 'M', name: 'thread_name', pid: line.pid, tid: line.tid, args: { name: line.name } })
+    }
+  }
+  return [
+    ...[...processes].map(([pid, name]): MetadataEvent => ({ ph: 'M', name: 'process_name', pid, tid: 0, args: { name } })),
+    ...threads.values(),
+  ]
+}
 
 /** Starts a run: called by the reporter before any worker writes. */
 export function startRun(dir: string, run: string): void {
@@ -63,8 +90,8 @@ export class WorkerFiles {
   /** Trace lines waiting for the next flush (a few per test). */
   #buffer: string[] = []
   #closed = false
-  /** Process and thread names, written again at the top of each run's file. */
-  readonly #names = new Map<string, TraceEvent>()
+  /** Process and track names, written again into each run's stats file. */
+  readonly #names = new Map<string, StatsLine>()
 
   /**
    * @param dir the raw folder
@@ -106,30 +133,30 @@ export class WorkerFiles {
     this.#run = run
     mkdirSync(this.#dir, { recursive: true })
     ;[this.#trace, this.#stats] = this.#open()
-    for (const event of this.#names.values()) this.#line(event)
+    for (const line of this.#names.values()) this.stats(line)
     return true
-  }
-
-  event(event: TraceEvent): void {
-    if (event.ph === 'M') this.#names.set(`${event.name}\u0000${event.tid}`, event)
-    this.#line(event)
-  }
-
-  #line(event: TraceEvent): void {
-    this.#buffer.push(JSON.stringify(event) + ENTRY_END)
   }
 
   /** A slice the worker itself knows (a test, a file); native spans are the addon's to write. */
   slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void {
-    this.event({ ph: 'X', name, cat, pid: this.pid, tid, ts: nsToUs(startNs), dur: nsToUs(durNs), args })
+    const event: TraceEvent = { ph: 'X', name, cat, pid: this.pid, tid, ts: nsToUs(startNs), dur: nsToUs(durNs), args }
+    this.#buffer.push(JSON.stringify(event) + ENTRY_END)
   }
 
+  /** Names a track of this worker's process (once per track; later names of the same track are ignored). */
   thread(tid: number, name: string): void {
-    this.event({ ph: 'M', name: 'thread_name', pid: this.pid, tid, args: { name: name || `thread ${tid}` } })
+    const key = `thread ${tid}`
+    if (this.#names.has(key)) return
+    const line: StatsLine = { kind: 'thread', pid: this.pid, tid, name }
+    this.#names.set(key, line)
+    this.stats(line)
   }
 
-  process(label: string): void {
-    this.event({ ph: 'M', name: 'process_name', pid: this.pid, tid: 0, args: { name: label } })
+  /** Names this worker's process (the last name counts). */
+  process(name: string): void {
+    const line: StatsLine = { kind: 'process', pid: this.pid, name }
+    this.#names.set('process', line)
+    this.stats(line)
   }
 
   stats(line: StatsLine): void {

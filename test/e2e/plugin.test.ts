@@ -96,7 +96,7 @@ async function checkTrace(trace: TraceView, report: SpanReport): Promise<void> {
   const tests = trace.slices.filter((s) => s.cat === 'test')
   // Every test that ran has a slice, with its state.
   expect(tests.map((t) => t.name).sort()).toEqual(['async task', 'checksum', 'classic', 'fails after 5 spans', 'fan out', 'no native calls'])
-  expect(tests.find((t) => t.name === 'fails after 5 spans')?.args['state']).toBe('fail')
+  expect(tests.find((t) => t.name === 'fails after 5 spans')?.args['state']).toBe('failed')
   // Every file has its slice, holding the slices of its tests.
   const files = trace.slices.filter((s) => s.cat === 'file')
   const testsByFile = Object.fromEntries(files.map((f) => [f.name, f.children.filter((c) => c.cat === 'test').map((c) => c.name).sort()]))

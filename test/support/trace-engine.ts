@@ -1,8 +1,10 @@
 /**
  * Loads a Chrome trace through Chrome DevTools' own trace engine
  * (@paulirish/trace_engine) and returns what it understood: processes,
- * threads and slice trees. Assertions on traces go through here, so a trace
- * that a real client cannot read fails the tests.
+ * threads, slice trees and flows. Every trace a test loads goes through
+ * here, so a trace that a real client cannot read, or in which the engine
+ * leaves an entry unplaced, or which names a process or a thread twice,
+ * fails the test that wrote it.
  */
 import { readFileSync } from 'node:fs'
 import * as Trace from '@paulirish/trace_engine'
@@ -34,10 +36,20 @@ export interface ProcessView {
   threads: Map<number, ThreadView>
 }
 
+/** One end of a flow, as the engine bound it to a slice. */
+export interface FlowStep {
+  name: string
+  ts: number
+  pid: number
+  tid: number
+}
+
 export interface TraceView {
   processes: Map<number, ProcessView>
   /** Every slice of every thread. */
   slices: Slice[]
+  /** Flows (arrows between slices), each the slices it links in time order. */
+  flows: FlowStep[][]
 }
 
 type TraceEvent = { name?: unknown; ph?: unknown; args?: unknown; pid?: number; tid?: number }
@@ -53,10 +65,25 @@ export function readTraceEvents(path: string): TraceEvent[] {
 // The engine keeps handler state at module level: parses must not overlap.
 let queue: Promise<unknown> = Promise.resolve()
 
+/**
+ * Loads `path` and checks what every trace must be: well-formed entries, one
+ * name entry per process and per thread, and no entry the engine leaves
+ * unplaced (slices on a track that overlap without nesting). Throws naming
+ * what is wrong.
+ */
 export async function loadTrace(path: string): Promise<TraceView> {
   const events = readTraceEvents(path)
   const bad = events.findIndex((e) => typeof e?.name !== 'string' || (e.ph === 'M' && !e.args))
   if (bad !== -1) throw new Error(`${path}: event #${bad} is malformed: ${JSON.stringify(events[bad])}`)
+  const names = new Map<string, number>()
+  for (const e of events) {
+    if (e.ph === 'M' && (e.name === 'process_name' || e.name === 'thread_name')) {
+      const key = e.name === 'process_name' ? `process ${e.pid}` : `thread ${e.pid}/${e.tid}`
+      names.set(key, (names.get(key) ?? 0) + 1)
+    }
+  }
+  const twice = [...names].filter(([, n]) => n > 1).map(([key]) => key)
+  if (twice.length > 0) throw new Error(`${path}: named more than once: ${twice.slice(0, 5).join(', ')}`)
   const run = async () => {
     const model = Trace.TraceModel.Model.createWithAllHandlers()
     await model.parse(events as never)
@@ -66,11 +93,16 @@ export async function loadTrace(path: string): Promise<TraceView> {
   }
   const parsing = queue.then(run, run)
   queue = parsing.catch(() => undefined)
-  return view((await parsing).data)
+  const trace = view((await parsing).data)
+  const unplaced = [...trace.processes.values()].flatMap((p) =>
+    [...p.threads.values()].filter((t) => t.unplaced > 0).map((t) => `${t.unplaced} on ${p.pid}/${t.tid} (${t.name ?? 'unnamed'})`),
+  )
+  if (unplaced.length > 0) throw new Error(`${path}: entries the trace engine could not place: ${unplaced.join(', ')}`)
+  return trace
 }
 
 function view(data: any): TraceView {
-  const { Meta, Renderer } = data
+  const { Meta, Renderer, Flows } = data
   const processes = new Map<number, ProcessView>()
   const slices: Slice[] = []
   const process = (pid: number): ProcessView => {
@@ -114,7 +146,10 @@ function view(data: any): TraceView {
       t.unplaced = rt.entries.filter((e: unknown) => !placed.has(e)).length
     }
   }
-  return { processes, slices }
+  const flows: FlowStep[][] = (Flows?.flows ?? []).map((flow: any[]) =>
+    flow.map((e: any) => ({ name: e.name, ts: e.ts, pid: e.pid, tid: e.tid })).sort((a: FlowStep, b: FlowStep) => a.ts - b.ts),
+  )
+  return { processes, slices, flows }
 }
 
 /** `a > b > c`: a slice's ancestry, for readable assertions. */

@@ -12,13 +12,14 @@ const tracing = Tracing.start(fib, {
 })
 
 if (workerData.mode === 'busy') {
-  // Leave background threads making spans, and tell the parent we are busy.
+  // Leave background threads making spans, and tell the parent how many of
+  // their `tick` spans this worker's own layer has received so far.
   fib.spawnBackground(4, 5_000)
   const loop = () => {
     fib.fibonacci(3, false)
     setImmediate(loop)
   }
-  parentPort.postMessage({ threadId, busy: true })
+  setInterval(() => parentPort.postMessage({ threadId, ticks: spans.filter((s) => s.name === 'tick').length }), 10)
   loop()
 } else {
   fib.fibonacci(workerData.index, false)

@@ -37,6 +37,9 @@ fn invalid(message: String) -> Error {
 
 /// Starts a session on the calling JavaScript thread.
 pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>>) -> Result<()> {
+    // Named as the JavaScript thread; threads it spawns inherit its OS name
+    // and must not pass for it.
+    crate::thread_info::note_js_thread();
     if js_thread::has_session() {
         return Err(invalid(
             "tracing is already started for this addon on this thread; close the open \
@@ -212,9 +215,11 @@ fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
 }
 
 /// Tags the spans this JavaScript thread creates from now on, so that spans
-/// of concurrent tests can be told apart (0: no tag).
-pub fn set_caller(tag: u32) {
-    js_thread::set_caller(tag);
+/// of concurrent tests can be told apart (0: no tag), and names the trace
+/// track they are drawn on (0: the thread's own; the plugin gives each
+/// concurrent test a track of its own).
+pub fn set_caller(tag: u32, track: u32) {
+    js_thread::set_caller(tag, track);
 }
 
 /// (anchor time, caller tag, count) of the spans of this thread's collect
@@ -234,7 +239,7 @@ fn seal_sums() -> Option<u64> {
 }
 
 /// Delivers everything queued for this thread's session, now. Returns when
-/// the collect layer's new epoch began (see `layers/collect.rs`), else 0.
+/// the collect layer's new epoch began (see `layers/collect/`), else 0.
 pub fn flush(_env: &Env) -> Result<u64> {
     let epoch = seal_sums();
     js_thread::drain();

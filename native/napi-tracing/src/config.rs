@@ -28,7 +28,7 @@ pub(crate) struct StartConfig {
 pub(crate) enum LayerConfig {
     /// Records for the TypeScript layers behind the sink, each at once.
     Callback {},
-    /// The Vitest plugin's per-worker collection (`layers/collect.rs`).
+    /// The Vitest plugin's per-worker collection (`layers/collect/`).
     Collect(crate::layers::collect::CollectConfig),
     Fmt(crate::layers::fmt::FmtConfig),
     Chrome(crate::layers::chrome::ChromeConfig),

@@ -29,18 +29,26 @@ thread_local! {
     /// Set while a batch is in JavaScript: records made meanwhile (a layer
     /// calling back into the addon) join the queue and go out after it.
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
-    /// The caller tag JavaScript set on this thread; see `record.rs`.
-    static CALLER: Cell<u32> = const { Cell::new(0) };
+    /// The caller tag JavaScript set on this thread (see `record.rs`), and
+    /// the trace track its spans go on (0: the thread's own).
+    static CALLER: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
 }
 
-/// Tags the spans this thread creates from now on with `tag` (0: none).
-pub(crate) fn set_caller(tag: u32) {
-    let _ = CALLER.try_with(|c| c.set(tag));
+/// Tags the spans this thread creates from now on with `tag` (0: none),
+/// and draws them on trace track `track` (0: the thread's own).
+pub(crate) fn set_caller(tag: u32, track: u32) {
+    let _ = CALLER.try_with(|c| c.set((tag, track)));
 }
 
 /// The caller tag of the calling thread.
 pub(crate) fn caller() -> u32 {
-    CALLER.try_with(Cell::get).unwrap_or(0)
+    CALLER.try_with(Cell::get).map_or(0, |(tag, _)| tag)
+}
+
+/// The trace track JavaScript chose for the calling thread's spans, 0 for
+/// the thread's own (always 0 off the JavaScript thread).
+pub(crate) fn caller_track() -> u32 {
+    CALLER.try_with(Cell::get).map_or(0, |(_, track)| track)
 }
 
 /// The session started on this thread, if any.

@@ -6,8 +6,9 @@
 /// - `napiTracingProtocol(): number`: the protocol version, checked by the
 ///   TypeScript package before anything else;
 /// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
-/// - `napiTracingCaller(tag: number): void`: tags the spans this thread
-///   creates from now on (which concurrent test called);
+/// - `napiTracingCaller(tag: number, track: number): void`: tags the spans
+///   this thread creates from now on (which concurrent test called) and
+///   names the trace track they are drawn on (0: the thread's own);
 /// - `napiTracingOpenSpans(): NapiTracingAnchor[]`: the collect layer's open
 ///   spans by anchor (for the plugin's "still open at test end");
 /// - `napiTracingFlush(): number`: delivers what is queued; returns when the
@@ -88,10 +89,11 @@ macro_rules! export_tracing_api {
             $crate::api::start(&env, &config, sink)
         }
 
-        /// Tags the spans this thread creates from now on (0: none).
+        /// Tags the spans this thread creates from now on (0: none) and
+        /// draws them on trace track `track` (0: the thread's own).
         #[napi_derive::napi(js_name = "napiTracingCaller")]
-        pub fn napi_tracing_caller(tag: u32) {
-            $crate::api::set_caller(tag)
+        pub fn napi_tracing_caller(tag: u32, track: u32) {
+            $crate::api::set_caller(tag, track)
         }
 
         /// Delivers every queued record to this thread's layers now; returns

@@ -18,6 +18,8 @@
 //! SPAN_STATS u32 callsite, u64 anchor ts, u32 anchor caller, u64 calls,
 //!           u64 busy ns, u64 self ns (busy less children on their thread),
 //!           u64 min busy ns, u64 max busy ns
+//! TRACK     u64 track, str name: a track the collect layer wrote trace entries
+//!           on for the first time (a thread, or a track of its own), to be named
 //! fields    u16 n, n × (u16 field index, u8 value tag, value)
 //! ```
 //!
@@ -33,7 +35,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,8 +50,11 @@ pub(crate) enum Kind {
     Close = 7,
     Event = 8,
     /// The collect layer's sums of one callsite's spans with one anchor,
-    /// made when JavaScript flushes (`layers/collect.rs`).
+    /// made when JavaScript flushes (`layers/collect/`).
     SpanStats = 9,
+    /// A track the collect layer's trace entries are on, and its name; sent
+    /// once per session, at the flush after its first entry.
+    Track = 10,
 }
 
 /// The tag in front of each field value.
@@ -140,6 +145,13 @@ pub(crate) fn put_new_span(
     buf.put_u64(tid);
     buf.put_u64(ts);
     buf.put_u32(caller);
+}
+
+/// Encodes a track description record.
+pub(crate) fn put_track(buf: &mut Vec<u8>, track: u64, name: &str) {
+    buf.put_u8(Kind::Track as u8);
+    buf.put_u64(track);
+    buf.put_str(name);
 }
 
 /// Encodes a thread description record.

@@ -3,6 +3,14 @@
 //! This describes the thread itself, not any subscriber, so one process-wide
 //! cache is right: every session sees the same id for the same thread, which
 //! is also the id Chrome traces and `top -H` show.
+//!
+//! A thread nobody named (a `std::thread` without a name, a rayon worker)
+//! inherits its creator's name from the OS: the process's ("node") or a
+//! JavaScript worker thread's ("WorkerThread"). Such a thread is called
+//! `thread <tid>` instead, so that no track pretends to be the process or a
+//! JavaScript thread.
+
+use std::sync::RwLock;
 
 pub(crate) struct ThreadInfo {
     pub(crate) tid: u64,
@@ -27,12 +35,72 @@ pub(crate) fn with_current<R, F: FnOnce(&ThreadInfo) -> R>(f: F) -> R {
 impl ThreadInfo {
     fn read() -> ThreadInfo {
         let tid = os_tid();
-        let name = match std::thread::current().name() {
-            Some(name) => name.to_owned(),
-            None => os_name().unwrap_or_default(),
+        let name = if is_js_thread(tid) {
+            // Its OS name is the process's ("node") or Node's for workers.
+            let main = u64::from(std::process::id()) == tid;
+            (if main {
+                "JavaScript (main)"
+            } else {
+                "JavaScript (worker)"
+            })
+            .to_owned()
+        } else {
+            std::thread::current()
+                .name()
+                .map(str::to_owned)
+                .or_else(|| os_name().filter(|name| !inherited(tid, name)))
+                .unwrap_or_else(|| format!("thread {tid}"))
         };
         ThreadInfo { tid, name }
     }
+}
+
+/// The JavaScript threads that started tracing: their ids and OS names.
+static JS_THREADS: RwLock<Vec<(u64, String)>> = RwLock::new(Vec::new());
+
+/// Notes the calling thread as a JavaScript thread (so named), whose OS
+/// name the threads it spawns inherit. Called when a session starts, before
+/// anything asks for this thread's info.
+pub(crate) fn note_js_thread() {
+    let tid = os_tid();
+    if let Some(name) = os_name() {
+        let mut js = JS_THREADS.write().unwrap_or_else(|e| e.into_inner());
+        if !js.iter().any(|(t, _)| *t == tid) {
+            js.push((tid, name));
+        }
+    }
+}
+
+fn is_js_thread(tid: u64) -> bool {
+    JS_THREADS
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|(js, _)| *js == tid)
+}
+
+/// Whether `name` is only inherited: the process's name on a thread other
+/// than the main one, or a JavaScript thread's name on another thread.
+fn inherited(tid: u64, name: &str) -> bool {
+    let process = u64::from(std::process::id()) != tid
+        && process_name().is_some_and(|process| process == name);
+    process
+        || JS_THREADS
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(js, js_name)| *js != tid && js_name == name)
+}
+
+/// The process's name as the OS gives it to its threads (Linux: `comm`).
+fn process_name() -> Option<&'static str> {
+    static NAME: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/comm")
+            .ok()
+            .map(|comm| comm.trim_end().to_owned())
+    })
+    .as_deref()
 }
 
 #[cfg(target_os = "linux")]
@@ -66,4 +134,45 @@ fn os_name() -> Option<String> {
 #[cfg(not(target_os = "linux"))]
 fn os_name() -> Option<String> {
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_process_name_on_another_thread_counts_as_inherited() {
+        let process = process_name().expect("/proc/self/comm");
+        let pid = u64::from(std::process::id());
+        assert!(inherited(pid + 1, process));
+        // The main thread's name is its own; other names are their threads'.
+        assert!(!inherited(pid, process));
+        assert!(!inherited(pid + 1, "libuv-worker"));
+    }
+
+    #[test]
+    fn a_javascript_threads_name_on_another_thread_counts_as_inherited() {
+        let (js_tid, js_name) = std::thread::Builder::new()
+            .name("js-like".to_owned())
+            .spawn(|| {
+                note_js_thread();
+                (os_tid(), os_name().unwrap())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(inherited(js_tid + 1, &js_name));
+        assert!(!inherited(js_tid, &js_name));
+    }
+
+    #[test]
+    fn a_thread_named_in_rust_keeps_its_name() {
+        let named = std::thread::Builder::new()
+            .name("fib-worker-0".to_owned())
+            .spawn(|| with_current(|t| t.name.clone()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(named, "fib-worker-0");
+    }
 }

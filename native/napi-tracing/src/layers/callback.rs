@@ -7,7 +7,7 @@
 //! threadsafe function: the Rust thread never blocks and Node is never kept
 //! alive. One FIFO per session keeps every span's records in order.
 //!
-//! The outbox also serves the collect layer (`collect.rs`), whose records
+//! The outbox also serves the collect layer (`collect/`), whose records
 //! (sums, made when JavaScript flushes) never trigger a JavaScript call of
 //! their own: the flush takes them.
 

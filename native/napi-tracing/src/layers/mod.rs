@@ -4,9 +4,11 @@
 pub(crate) mod callback;
 pub(crate) mod chrome;
 pub(crate) mod collect;
+pub(crate) mod fields_json;
 pub(crate) mod fmt;
 #[cfg(feature = "otlp")]
 pub(crate) mod otlp;
+pub(crate) mod tracks;
 
 use std::fs::File;
 use std::path::Path;

@@ -178,23 +178,92 @@ pub async fn fibonacci_async(index: u32) -> f64 {
 
 /// Gives the runtime a chance to move the future, as real async work does.
 async fn tokio_yield() {
-    struct YieldOnce(bool);
-    impl std::future::Future for YieldOnce {
-        type Output = ();
-        fn poll(
-            mut self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<()> {
-            if self.0 {
-                std::task::Poll::Ready(())
-            } else {
-                self.0 = true;
-                cx.waker().wake_by_ref();
-                std::task::Poll::Pending
-            }
+    Yield(1).await
+}
+
+/// Pending `n` times (waking itself), then ready: each time the future is
+/// polled again, an instrumented future enters its span again.
+struct Yield(u32);
+
+impl std::future::Future for Yield {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 == 0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 -= 1;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
         }
     }
-    YieldOnce(false).await
+}
+
+/// One `polled` span entered `yields + 1` times on tokio: an async fn's polls.
+#[napi]
+pub async fn polled(yields: u32) -> u32 {
+    async move {
+        Yield(yields).await;
+        yields
+    }
+    .instrument(info_span!("polled", yields))
+    .await
+}
+
+/// `first_entered` exits while `second_entered`, entered inside it, is still
+/// entered (`tracing` allows guards to be dropped in any order); a span is
+/// then entered inside `second_entered`.
+#[napi]
+pub fn out_of_order_exits() {
+    let first = info_span!("first_entered");
+    let second = info_span!("second_entered");
+    let first_guard = first.enter();
+    let second_guard = second.enter();
+    thread::sleep(Duration::from_micros(200));
+    drop(first_guard);
+    info_span!("inside_second").in_scope(|| thread::sleep(Duration::from_micros(100)));
+    drop(second_guard);
+}
+
+/// A span entered on the calling thread and closed (its last handle
+/// dropped) on another.
+#[napi]
+pub fn close_elsewhere() {
+    let span = info_span!("closed_elsewhere");
+    span.in_scope(|| thread::sleep(Duration::from_micros(50)));
+    thread::Builder::new()
+        .name("closer".into())
+        .spawn(move || drop(span))
+        .expect("spawn the closer")
+        .join()
+        .unwrap_or(());
+}
+
+/// A span on a thread nobody named, under this call's span.
+#[instrument]
+#[napi]
+pub fn unnamed_thread() {
+    let parent = Span::current();
+    thread::spawn(move || info_span!(parent: &parent, "on_unnamed_thread").in_scope(|| {}))
+        .join()
+        .unwrap_or(());
+}
+
+/// A span and an event whose names and fields need escaping in JSON.
+#[napi]
+pub fn odd_names(text: String) {
+    info_span!(
+        "quote \" backslash \\ newline \n u2028 \u{2028} nul \0",
+        text = text.as_str()
+    )
+    .in_scope(|| {
+        tracing::info!(
+            text = text.as_str(),
+            "message: quote \" backslash \\ newline \n u2028 \u{2028} nul \0"
+        );
+    });
 }
 
 /// A span with one string field of `bytes` bytes.

@@ -19,19 +19,15 @@ use tracing_core::Metadata;
 use super::trace_json;
 use super::writer::Writer;
 use super::Anchor;
+use crate::clock;
 use crate::layers::callback::Outbox;
 use crate::layers::{lock, Closed, Output};
-use crate::record::{Kind, Put};
-use crate::{clock, thread_info};
+use crate::record::{put_track, Kind, Put};
 
 /// Trace bytes a thread buffers before it hands them to the writer. Per
 /// thread: small enough that many threads hold little, large enough that
 /// hand-overs stay rare.
 const WRITE_AT: usize = 256 << 10;
-
-/// Tracks offset so lifetime slices of spans never entered get a track of
-/// their own beside their thread (see `src/collector.ts`).
-pub(super) const LIFETIME_TRACK: u64 = 0x4000_0000;
 
 /// One session's collection, shared by every thread that traces into it.
 pub(crate) struct Collection {
@@ -47,6 +43,9 @@ pub(crate) struct Collection {
     /// Sums anchored in an epoch that had begun when they were gathered:
     /// for the next seal.
     later: Mutex<FxHashMap<(usize, Anchor), Totals>>,
+    /// Tracks whose names JavaScript has been sent (several threads' `Local`s
+    /// may meet the same track).
+    tracks_sent: Mutex<FxHashSet<u64>>,
     writer: Writer,
     outbox: Arc<Outbox>,
 }
@@ -56,8 +55,11 @@ pub(crate) struct Collection {
 pub(super) struct Local {
     /// Trace entries not written yet.
     trace: Vec<u8>,
-    /// Thread tracks named in the trace by this `Local`.
-    named: FxHashSet<u64>,
+    /// Tracks this `Local` has written on.
+    tracks: FxHashSet<u64>,
+    /// Tracks met since the last seal, with their names, for JavaScript to
+    /// name in the trace (one name entry per track, written by the worker).
+    new_tracks: Vec<(u64, String)>,
     /// `"name":…,"cat":…` per callsite, in front of the process-wide table.
     names: FxHashMap<usize, &'static [u8]>,
     /// Finished spans by callsite and anchor.
@@ -108,6 +110,7 @@ impl Collection {
             locals: Mutex::new(vec![fallback.clone()]),
             fallback,
             later: Mutex::new(FxHashMap::default()),
+            tracks_sent: Mutex::new(FxHashSet::default()),
             writer: Writer::start(file)?,
             outbox,
         })
@@ -167,11 +170,13 @@ impl Collection {
         // before the new epoch.
         let mut later = lock(&self.later);
         let mut done = std::mem::take(&mut *later);
+        let mut tracks = Vec::new();
         for local in lock(&self.locals).iter() {
-            let taken = std::mem::take(&mut lock(local).done);
-            for (key, totals) in taken {
+            let mut local = lock(local);
+            for (key, totals) in std::mem::take(&mut local.done) {
                 add_to(&mut done, key, totals);
             }
+            tracks.append(&mut local.new_tracks);
         }
         let (now, next): (Vec<_>, Vec<_>) = done
             .into_iter()
@@ -180,6 +185,14 @@ impl Collection {
             add_to(&mut later, key, totals);
         }
         drop(later);
+        let mut sent = lock(&self.tracks_sent);
+        for (track, name) in tracks {
+            if sent.insert(track) {
+                self.outbox
+                    .emit(None, |buf, _, _, _| put_track(buf, track, &name));
+            }
+        }
+        drop(sent);
         for ((_, anchor), t) in now {
             self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
                 buf.put_u8(Kind::SpanStats as u8);
@@ -213,7 +226,7 @@ impl Collection {
                 // fallback) by the collection itself.
                 Arc::strong_count(local) > 1 || {
                     let local = lock(local);
-                    !local.done.is_empty() || !local.open.is_empty()
+                    !local.done.is_empty() || !local.open.is_empty() || !local.new_tracks.is_empty()
                 }
             });
         }
@@ -271,38 +284,33 @@ impl Local {
         );
     }
 
-    /// Appends one trace entry on track `tid`, naming the track on its first
-    /// entry here; `entry` writes it given the callsite's names. Writes the
-    /// buffer out when it is full.
+    /// Appends trace entries on `track`, noting the track's name (from
+    /// `name`, `None` when JavaScript names it) the first time this `Local`
+    /// writes there; `entry` writes them given the callsite's names. Hands
+    /// the buffer to the writer when it is full.
     pub(super) fn trace(
         &mut self,
         collection: &Collection,
         meta: &'static Metadata<'static>,
-        tid: u64,
+        track: u64,
+        name: impl FnOnce() -> Option<String>,
         entry: impl FnOnce(&mut Vec<u8>, &[u8], u64),
     ) {
-        let pid = collection.pid;
-        if self.named.insert(tid) {
-            if tid >= LIFETIME_TRACK {
-                let name = format!("spans never entered (thread {})", tid - LIFETIME_TRACK);
-                trace_json::thread_name(&mut self.trace, &name, pid, tid);
-            } else {
-                thread_info::with_current(|t| {
-                    trace_json::thread_name(&mut self.trace, &t.name, pid, tid)
-                });
+        if self.tracks.insert(track) {
+            if let Some(name) = name() {
+                self.new_tracks.push((track, name));
             }
         }
         let names = *self
             .names
             .entry(trace_json::callsite_key(meta))
             .or_insert_with(|| trace_json::names_of(meta));
-        entry(&mut self.trace, names, pid);
+        entry(&mut self.trace, names, collection.pid);
         if self.trace.len() >= WRITE_AT {
             let full = std::mem::replace(&mut self.trace, collection.writer.buffer());
-            if !collection.writer.hand_over(full) {
-                // Track names may have been in what was dropped: name them again.
-                self.named.clear();
-            }
+            // A buffer dropped for lack of room is counted by the writer;
+            // track names travel apart from it and are not lost with it.
+            collection.writer.hand_over(full);
         }
     }
 }

@@ -16,6 +16,12 @@
 //! JavaScript side flushes when a test starts and ends (`SpanCollector`
 //! does), so an epoch never straddles a test's start or end and the epoch's
 //! time places its spans exactly as their own start times would.
+//!
+//! The trace keeps every slice placeable: a slice is written on the track
+//! of the thread it ran on, on the track JavaScript gave the concurrent
+//! test that called (`tracks.rs`), or, when spans exit out of order, on a
+//! displaced track of its own; the polls of a span entered several times
+//! are linked by flow events.
 
 mod collection;
 mod trace_json;
@@ -31,11 +37,12 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
 use super::callback::Outbox;
-use super::{create_file, lock};
+use super::fields_json::{event_args, EventMembers, JsonMembers};
+use super::{create_file, lock, tracks};
+use crate::dispatch::SpanData;
 use crate::{clock, js_thread, thread_info};
+use collection::Local;
 pub(crate) use collection::{Collection, TraceOutput};
-use collection::{Local, LIFETIME_TRACK};
-use trace_json::JsonMembers;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -60,15 +67,36 @@ struct Anchor {
 struct Timing {
     busy: u64,
     child: u64,
-    entered: bool,
+    /// Times entered so far: a span entered again (an async fn's polls)
+    /// has its slices linked by flow events.
+    polls: u32,
+    /// The last poll's start and track, for the flow to the next one.
+    last_poll: (u64, u64),
     created_at: u64,
     created_on: u64,
+    /// The track JavaScript chose for spans of the call that made this one
+    /// (a concurrent test's), for its slices on the thread that made it.
+    given_track: Option<u64>,
+    /// This crate's span id, for flow ids (tracing's ids are reused).
+    uid: u64,
     anchor: Anchor,
     /// `"a":1,"b":"x"`: JSON object members, without braces.
     args: Vec<u8>,
     /// The `Local` of the thread that made the span: it counts the span as
     /// open and sums it when it closes.
     local: Arc<Mutex<Local>>,
+}
+
+impl Timing {
+    /// The track of a slice of this span that ran on thread `tid`,
+    /// displaced `level` levels by out-of-order exits.
+    fn track(&self, tid: u64, level: u8) -> (u64, u64) {
+        let base = match self.given_track {
+            Some(given) if self.created_on == tid => given,
+            _ => tid,
+        };
+        (base, tracks::displaced(base, level))
+    }
 }
 
 pub(crate) struct CollectLayer {
@@ -131,12 +159,21 @@ impl Layer<Registry> for CollectLayer {
             counted_in.opened(anchor);
             anchor
         };
-        span.extensions_mut().insert(Timing {
+        let given_track = match js_thread::caller_track() {
+            0 => None,
+            track => Some(u64::from(track)),
+        };
+        let mut ext = span.extensions_mut();
+        let uid = ext.get_mut::<SpanData>().map_or(0, |data| data.uid);
+        ext.insert(Timing {
             busy: 0,
             child: 0,
-            entered: false,
+            polls: 0,
+            last_poll: (0, 0),
             created_at: now,
             created_on: tid,
+            given_track,
+            uid,
             anchor,
             args,
             local,
@@ -162,7 +199,7 @@ impl Layer<Registry> for CollectLayer {
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
         let now = clock::now_ns();
         // Entered before this session saw it: nothing to time.
-        let Some((start, child)) = entered::pop(id, now) else {
+        let Some(left) = entered::pop(id, now) else {
             return;
         };
         let Some(span) = ctx.span(id) else { return };
@@ -171,13 +208,22 @@ impl Layer<Registry> for CollectLayer {
         let Some(timing) = ext.get_mut::<Timing>() else {
             return;
         };
-        let dur = now.saturating_sub(start);
-        timing.entered = true;
+        let dur = now.saturating_sub(left.start);
         timing.busy += dur;
-        timing.child += child;
+        timing.child += left.child;
+        timing.polls += 1;
         let tid = thread_info::with_current(|t| t.tid);
-        lock(&timing.local).trace(&self.collection, meta, tid, |buf, names, pid| {
-            trace_json::slice(buf, names, start, dur, &timing.args, pid, tid)
+        let (base, track) = timing.track(tid, left.level);
+        let previous = std::mem::replace(&mut timing.last_poll, (left.start, track));
+        let name = || thread_info::with_current(|t| tracks::name(base, left.level, &t.name));
+        lock(&timing.local).trace(&self.collection, meta, track, name, |buf, names, pid| {
+            trace_json::slice(buf, names, left.start, dur, &timing.args, pid, track);
+            if timing.polls > 1 {
+                // One flow per pair of consecutive polls: no need to know which poll is the last.
+                let flow = (timing.uid, timing.polls);
+                trace_json::flow(buf, names, b's', flow, previous.0, pid, previous.1);
+                trace_json::flow(buf, names, b'f', flow, left.start, pid, track);
+            }
         });
     }
 
@@ -188,16 +234,18 @@ impl Layer<Registry> for CollectLayer {
             return;
         };
         drop(span);
+        let entered = timing.polls > 0;
         // Never entered: its lifetime is its time.
-        let busy = if timing.entered {
+        let busy = if entered {
             timing.busy
         } else {
             clock::now_ns().saturating_sub(timing.created_at)
         };
         let mut local = lock(&timing.local);
-        if !timing.entered {
-            let track = LIFETIME_TRACK + timing.created_on;
-            local.trace(&self.collection, meta, track, |buf, names, pid| {
+        if !entered {
+            let track = tracks::lifetime(timing.created_on);
+            let name = || Some(tracks::lifetime_name(timing.created_on));
+            local.trace(&self.collection, meta, track, name, |buf, names, pid| {
                 let start = timing.created_at;
                 trace_json::slice(buf, names, start, busy, &timing.args, pid, track)
             });
@@ -207,25 +255,36 @@ impl Layer<Registry> for CollectLayer {
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
         thread_local! {
-            static ARGS: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+            static ARGS: Cell<(Vec<u8>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
         }
         let ts = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
+        // On the JavaScript thread during a concurrent test: beside its spans.
+        let track = match js_thread::caller_track() {
+            0 => tid,
+            given => u64::from(given),
+        };
         let meta = event.metadata();
         // Fields are formatted before anything is locked: a field's Debug
         // code may itself trace (and so write to this collection).
-        let mut args = ARGS.try_with(Cell::take).unwrap_or_default();
+        let (mut args, mut message) = ARGS.try_with(Cell::take).unwrap_or_default();
         args.clear();
-        args.extend_from_slice(b"\"level\":\"");
-        args.extend_from_slice(meta.level().as_str().as_bytes());
-        args.push(b'"');
-        if self.include_args {
-            event.record(&mut JsonMembers(&mut args));
-        }
-        lock(&self.collection.local()).trace(&self.collection, meta, tid, |buf, names, pid| {
-            trace_json::instant(buf, names, ts, &args, pid, tid)
+        message.clear();
+        event_args(&mut args, meta, true);
+        event.record(&mut EventMembers {
+            members: JsonMembers(&mut args),
+            message: &mut message,
+            include_args: self.include_args,
         });
-        let _ = ARGS.try_with(|c| c.set(args));
+        let name = || thread_info::with_current(|t| tracks::name(track, 0, &t.name));
+        lock(&self.collection.local()).trace(
+            &self.collection,
+            meta,
+            track,
+            name,
+            |buf, names, pid| trace_json::instant(buf, names, &message, ts, &args, pid, track),
+        );
+        let _ = ARGS.try_with(|c| c.set((args, message)));
     }
 }
 
@@ -238,10 +297,22 @@ mod entered {
     use std::cell::RefCell;
     use tracing_core::span::Id;
 
+    use crate::layers::tracks::MAX_LEVEL;
+
     struct Entry {
         id: u64,
         start: u64,
         child: u64,
+        /// How many levels its slice is displaced by out-of-order exits.
+        level: u8,
+    }
+
+    /// One stay of a span on this thread, as it ended.
+    pub(super) struct Left {
+        pub(super) start: u64,
+        /// Time spent in spans entered inside it.
+        pub(super) child: u64,
+        pub(super) level: u8,
     }
 
     thread_local! {
@@ -250,28 +321,41 @@ mod entered {
 
     pub(super) fn push(id: &Id, start: u64) {
         let _ = STACK.try_with(|s| {
-            s.borrow_mut().push(Entry {
+            let mut stack = s.borrow_mut();
+            // Inside a displaced span, its children are displaced with it.
+            let level = stack.last().map_or(0, |top| top.level);
+            stack.push(Entry {
                 id: id.into_u64(),
                 start,
                 child: 0,
+                level,
             })
         });
     }
 
-    /// Leaves `id` at `now`: returns when it was entered and the time spent
-    /// in its children, and charges its time to the span it was entered in.
-    pub(super) fn pop(id: &Id, now: u64) -> Option<(u64, u64)> {
+    /// Leaves `id` at `now` and charges its time to the span it was
+    /// entered in. Spans may exit out of order (`tracing` allows it): those
+    /// entered after `id` and still inside outlive it, so their slices could
+    /// not nest with its slice on one track; they move one level off it,
+    /// keeping their real start and end.
+    pub(super) fn pop(id: &Id, now: u64) -> Option<Left> {
         STACK
             .try_with(|s| {
                 let mut stack = s.borrow_mut();
                 let id = id.into_u64();
-                // Normally the innermost; spans may be exited out of order.
                 let at = stack.iter().rposition(|entry| entry.id == id)?;
                 let entry = stack.remove(at);
+                for outliving in &mut stack[at..] {
+                    outliving.level = outliving.level.max((entry.level + 1).min(MAX_LEVEL));
+                }
                 if let Some(enclosing) = at.checked_sub(1).and_then(|i| stack.get_mut(i)) {
                     enclosing.child += now.saturating_sub(entry.start);
                 }
-                Some((entry.start, entry.child))
+                Some(Left {
+                    start: entry.start,
+                    child: entry.child,
+                    level: entry.level,
+                })
             })
             .ok()
             .flatten()
@@ -283,35 +367,56 @@ mod tests {
     use super::entered;
     use tracing_core::span::Id;
 
+    fn pop(id: &Id, now: u64) -> Option<(u64, u64, u8)> {
+        entered::pop(id, now).map(|l| (l.start, l.child, l.level))
+    }
+
     #[test]
     fn a_spans_children_are_charged_to_it_and_only_to_it() {
         let (outer, inner, sibling) = (Id::from_u64(1), Id::from_u64(2), Id::from_u64(3));
         entered::push(&outer, 100);
         entered::push(&inner, 110);
-        assert_eq!(entered::pop(&inner, 130), Some((110, 0)));
+        assert_eq!(pop(&inner, 130), Some((110, 0, 0)));
         entered::push(&sibling, 140);
-        assert_eq!(entered::pop(&sibling, 145), Some((140, 0)));
+        assert_eq!(pop(&sibling, 145), Some((140, 0, 0)));
         // 20 + 5 ns in children.
-        assert_eq!(entered::pop(&outer, 200), Some((100, 25)));
-        assert_eq!(entered::pop(&outer, 210), None);
+        assert_eq!(pop(&outer, 200), Some((100, 25, 0)));
+        assert_eq!(pop(&outer, 210), None);
     }
 
     #[test]
-    fn out_of_order_exits_and_one_span_entered_on_two_threads() {
-        let (a, b) = (Id::from_u64(11), Id::from_u64(12));
+    fn out_of_order_exits_displace_the_spans_that_outlive_and_their_children() {
+        let (a, b, c, d) = (
+            Id::from_u64(11),
+            Id::from_u64(12),
+            Id::from_u64(13),
+            Id::from_u64(14),
+        );
         entered::push(&a, 0);
         entered::push(&b, 10);
-        // `a` leaves first: `b` is then the innermost and is timed from its own entry.
-        assert_eq!(entered::pop(&a, 20), Some((0, 0)));
-        assert_eq!(entered::pop(&b, 30), Some((10, 0)));
-        // The same span entered on another thread at the same time has its own entry there.
+        entered::push(&c, 12);
+        // `a` leaves first: `b` and `c` outlive it and move one level off its track.
+        assert_eq!(pop(&a, 20), Some((0, 0, 0)));
+        // A child entered inside a displaced span goes with it.
+        entered::push(&d, 22);
+        assert_eq!(pop(&d, 24), Some((22, 0, 1)));
+        assert_eq!(pop(&c, 25), Some((12, 2, 1)));
+        assert_eq!(pop(&b, 30), Some((10, 13, 1)));
+        // Back to the thread's own track.
+        entered::push(&a, 40);
+        assert_eq!(pop(&a, 41), Some((40, 0, 0)));
+    }
+
+    #[test]
+    fn one_span_entered_on_two_threads_is_timed_on_each() {
+        let a = Id::from_u64(21);
         entered::push(&a, 40);
         let other = std::thread::spawn(|| {
-            let a = Id::from_u64(11);
+            let a = Id::from_u64(21);
             entered::push(&a, 45);
-            entered::pop(&a, 47)
+            pop(&a, 47)
         });
-        assert_eq!(other.join().unwrap(), Some((45, 0)));
-        assert_eq!(entered::pop(&a, 50), Some((40, 0)));
+        assert_eq!(other.join().unwrap(), Some((45, 0, 0)));
+        assert_eq!(pop(&a, 50), Some((40, 0, 0)));
     }
 }

@@ -3,11 +3,9 @@
 //! worker's file is a run of complete entries at any moment and the merged
 //! trace is the files' bytes (`src/trace/merge.ts`).
 
-use std::io::Write as _;
 use std::sync::{OnceLock, RwLock};
 
 use rustc_hash::FxHashMap;
-use tracing_core::field::{Field, Visit};
 use tracing_core::Metadata;
 
 /// A complete slice (`"ph":"X"`): a span entered at `start_ns` for `dur_ns`.
@@ -27,17 +25,68 @@ pub(super) fn slice(
     close_entry(buf, args, pid, tid);
 }
 
-/// An instant event on its thread (`"ph":"I"`): a `tracing` event.
+/// An instant event on its thread (`"ph":"I"`): a `tracing` event, named
+/// by its message (`message`, a JSON string; empty: the callsite's name).
 pub(super) fn instant(
     buf: &mut Vec<u8>,
     names: &[u8],
+    message: &[u8],
     ts_ns: u64,
     args: &[u8],
     pid: u64,
     tid: u64,
 ) {
-    open_entry(buf, b"{\"ph\":\"I\",\"s\":\"t\",", names, ts_ns);
+    if message.is_empty() {
+        open_entry(buf, b"{\"ph\":\"I\",\"s\":\"t\",", names, ts_ns);
+    } else {
+        buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",\"name\":");
+        buf.extend_from_slice(message);
+        // `names` is `"name":…,"cat":…`: the category is what follows the name.
+        let cat = names
+            .windows(7)
+            .rposition(|w| w == b",\"cat\":")
+            .map_or(&b""[..], |at| &names[at..]);
+        buf.extend_from_slice(cat);
+        buf.extend_from_slice(b",\"ts\":");
+        put_micros(buf, ts_ns);
+    }
     close_entry(buf, args, pid, tid);
+}
+
+/// One end of a flow (`"ph":"s"` or `"ph":"f"`) between two slices of the
+/// same span: bound to the slice of this name and category that starts at
+/// `ts_ns` on `tid`. `flow` is the span's uid and the later poll's number;
+/// with the pid, unique in a merged trace.
+pub(super) fn flow(
+    buf: &mut Vec<u8>,
+    names: &[u8],
+    phase: u8,
+    flow: (u64, u32),
+    ts_ns: u64,
+    pid: u64,
+    tid: u64,
+) {
+    buf.extend_from_slice(b"{\"ph\":\"");
+    buf.push(phase);
+    buf.extend_from_slice(b"\",\"id\":\"");
+    put_int(buf, pid);
+    buf.push(b'.');
+    put_int(buf, flow.0);
+    buf.push(b'.');
+    put_int(buf, u64::from(flow.1));
+    buf.extend_from_slice(b"\",");
+    if phase == b'f' {
+        // Bound to the enclosing slice, as the start is, not to the next one.
+        buf.extend_from_slice(b"\"bp\":\"e\",");
+    }
+    buf.extend_from_slice(names);
+    buf.extend_from_slice(b",\"ts\":");
+    put_micros(buf, ts_ns);
+    buf.extend_from_slice(b",\"pid\":");
+    put_int(buf, pid);
+    buf.extend_from_slice(b",\"tid\":");
+    put_int(buf, tid);
+    buf.extend_from_slice(b"},\n");
 }
 
 fn open_entry(buf: &mut Vec<u8>, head: &[u8], names: &[u8], ts_ns: u64) {
@@ -45,13 +94,6 @@ fn open_entry(buf: &mut Vec<u8>, head: &[u8], names: &[u8], ts_ns: u64) {
     buf.extend_from_slice(names);
     buf.extend_from_slice(b",\"ts\":");
     put_micros(buf, ts_ns);
-}
-
-/// The metadata entry that names a thread track.
-pub(super) fn thread_name(buf: &mut Vec<u8>, name: &str, pid: u64, tid: u64) {
-    buf.extend_from_slice(b"{\"ph\":\"M\",\"name\":\"thread_name\",\"args\":{\"name\":");
-    let _ = serde_json::to_writer(&mut *buf, if name.is_empty() { "thread" } else { name });
-    let _ = writeln!(buf, "}},\"pid\":{pid},\"tid\":{tid}}},");
 }
 
 fn close_entry(buf: &mut Vec<u8>, args: &[u8], pid: u64, tid: u64) {
@@ -108,63 +150,6 @@ fn put_int(buf: &mut Vec<u8>, n: u64) {
     buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
 
-/// Field values as JSON object members (`"a":1,"b":"x"`), appended.
-pub(super) struct JsonMembers<'a>(pub(super) &'a mut Vec<u8>);
-
-impl JsonMembers<'_> {
-    fn key(&mut self, field: &Field) {
-        if !self.0.is_empty() {
-            self.0.push(b',');
-        }
-        let name = field.name();
-        // Field names are nearly always Rust identifiers: nothing to escape.
-        if name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-        {
-            self.0.push(b'"');
-            self.0.extend_from_slice(name.as_bytes());
-            self.0.extend_from_slice(b"\":");
-        } else {
-            let _ = serde_json::to_writer(&mut *self.0, name);
-            self.0.push(b':');
-        }
-    }
-}
-
-impl Visit for JsonMembers<'_> {
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field);
-        self.0
-            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field);
-        put_int(self.0, value);
-    }
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.key(field);
-        if value.is_finite() {
-            let _ = write!(self.0, "{value}");
-        } else {
-            let _ = serde_json::to_writer(&mut *self.0, &value.to_string());
-        }
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.key(field);
-        let text: &[u8] = if value { b"true" } else { b"false" };
-        self.0.extend_from_slice(text);
-    }
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.key(field);
-        let _ = serde_json::to_writer(&mut *self.0, value);
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.key(field);
-        let _ = serde_json::to_writer(&mut *self.0, &format!("{value:?}"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,30 +157,34 @@ mod tests {
     #[test]
     fn entries_are_json_lines_ending_in_a_comma() {
         let mut buf = Vec::new();
-        slice(
+        let names = b"\"name\":\"a\",\"cat\":\"t\"";
+        slice(&mut buf, names, 1_234_567, 890, b"\"n\":1", 7, 8);
+        instant(&mut buf, names, b"", 5, b"", 7, 8);
+        instant(
             &mut buf,
-            b"\"name\":\"a\",\"cat\":\"t\"",
-            1_234_567,
-            890,
-            b"\"n\":1",
+            names,
+            b"\"said \\\"hi\\\"\"",
+            5,
+            b"\"level\":\"INFO\"",
             7,
             8,
         );
-        instant(&mut buf, b"\"name\":\"e\",\"cat\":\"t\"", 5, b"", 7, 8);
-        thread_name(&mut buf, "", 7, 8);
+        flow(&mut buf, names, b's', (42, 2), 1_000, 7, 8);
+        flow(&mut buf, names, b'f', (42, 2), 2_000, 7, 9);
         let text = String::from_utf8(buf).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
-            lines[0],
-            r#"{"ph":"X","name":"a","cat":"t","ts":1234.567,"dur":0.890,"args":{"n":1},"pid":7,"tid":8},"#
+            lines,
+            [
+                r#"{"ph":"X","name":"a","cat":"t","ts":1234.567,"dur":0.890,"args":{"n":1},"pid":7,"tid":8},"#,
+                r#"{"ph":"I","s":"t","name":"a","cat":"t","ts":0.005,"args":{},"pid":7,"tid":8},"#,
+                r#"{"ph":"I","s":"t","name":"said \"hi\"","cat":"t","ts":0.005,"args":{"level":"INFO"},"pid":7,"tid":8},"#,
+                r#"{"ph":"s","id":"7.42.2","name":"a","cat":"t","ts":1.000,"pid":7,"tid":8},"#,
+                r#"{"ph":"f","id":"7.42.2","bp":"e","name":"a","cat":"t","ts":2.000,"pid":7,"tid":9},"#,
+            ]
         );
-        assert_eq!(
-            lines[1],
-            r#"{"ph":"I","s":"t","name":"e","cat":"t","ts":0.005,"args":{},"pid":7,"tid":8},"#
-        );
-        assert_eq!(
-            lines[2],
-            r#"{"ph":"M","name":"thread_name","args":{"name":"thread"},"pid":7,"tid":8},"#
-        );
+        for line in lines {
+            serde_json::from_str::<serde_json::Value>(line.strip_suffix(',').unwrap()).unwrap();
+        }
     }
 }

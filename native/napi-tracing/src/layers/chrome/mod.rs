@@ -13,24 +13,32 @@
 //! `B`/`E` entries into one complete (`X`) slice: tracing-chrome interleaves
 //! the threads' entries in one stream, and Chrome DevTools' trace engine
 //! matches `B`/`E` with a single stack for all threads.
+//!
+//! tracing-chrome records every field through `Debug` (a string `"a"` becomes
+//! `"\"a\""`, a number a string) and names events after their callsite. So
+//! the forwarding layer hands it, through its `name_fn`, each entry's name
+//! followed by a payload (`name\0{json}`): the span's uid and poll, the
+//! thread's name, and the fields as values, recorded as the collect layer
+//! records them; an event's name is its message. [`TraceFile`] unpacks it.
 
-use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+mod trace_file;
+
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::Value;
-use tracing_chrome::{ChromeLayer, ChromeLayerBuilder, FlushGuard};
+use tracing_chrome::{ChromeLayer, ChromeLayerBuilder, EventOrSpan, FlushGuard};
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::Event;
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
+use super::fields_json::{event_args, EventMembers, JsonMembers};
 use super::{create_file, lock, Closed, Output};
-use crate::clock;
+use crate::dispatch::SpanData;
 use crate::session::BoxedLayer;
+use crate::{clock, thread_info};
+use trace_file::TraceFile;
 
 /// How long flush and close wait for tracing-chrome's writer thread.
 const WRITER_WAIT: Duration = Duration::from_secs(10);
@@ -72,11 +80,13 @@ pub(crate) fn build(
         None => {
             let mut first = Some(file);
             let shared = SHARED.get_or_init(|| {
-                // Arguments and locations are always collected; TraceFile drops
-                // them per session, since the one layer's options are fixed.
+                // Arguments and locations are always collected (arguments in
+                // the name's payload); TraceFile drops them per session, since
+                // the one layer's options are fixed.
                 let builder = ChromeLayerBuilder::new()
-                    .include_args(true)
-                    .include_locations(true);
+                    .include_args(false)
+                    .include_locations(true)
+                    .name_fn(Box::new(name_with_payload));
                 let origin_us = clock::now_ns() as f64 / 1000.0;
                 let file = first.take().expect("first file");
                 let (layer, guard) = builder
@@ -125,20 +135,43 @@ fn claim(shared: &Shared, session: u64, path: &str) -> Result<(), String> {
     }
 }
 
-/// Forwards a session's spans to the process's one ChromeLayer.
+/// A span's fields as JSON members and the times it was entered, kept by
+/// [`ChromeForward`] for the name payload.
+struct Fields {
+    members: Vec<u8>,
+    polls: u32,
+}
+
+/// Forwards a session's spans to the process's one ChromeLayer, recording
+/// their fields as values first.
 struct ChromeForward(&'static ChromeLayer<Registry>);
 
 impl Layer<Registry> for ChromeForward {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
+        if let Some(span) = ctx.span(id) {
+            let mut members = Vec::new();
+            attrs.record(&mut JsonMembers(&mut members));
+            span.extensions_mut().insert(Fields { members, polls: 0 });
+        }
         self.0.on_new_span(attrs, id, ctx);
     }
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(fields) = span.extensions_mut().get_mut::<Fields>() {
+                values.record(&mut JsonMembers(&mut fields.members));
+            }
+        }
         self.0.on_record(id, values, ctx);
     }
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
         self.0.on_event(event, ctx);
     }
     fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
+        if let Some(span) = ctx.span(id) {
+            if let Some(fields) = span.extensions_mut().get_mut::<Fields>() {
+                fields.polls += 1;
+            }
+        }
         self.0.on_enter(id, ctx);
     }
     fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
@@ -147,6 +180,57 @@ impl Layer<Registry> for ChromeForward {
     fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
         self.0.on_close(id, ctx);
     }
+}
+
+/// tracing-chrome's `name_fn`: the entry's name, a NUL, and a JSON payload
+/// that [`TraceFile`] takes off again (see the module docs): `u` the span's
+/// uid, `k` its poll (1 for the first stay), `t` the thread's name, `a` the
+/// fields as values (an event's with its level, file and line).
+fn name_with_payload(data: &EventOrSpan<'_, '_, Registry>) -> String {
+    let thread = thread_info::with_current(|t| t.name.clone());
+    let mut out = Vec::with_capacity(64);
+    match data {
+        EventOrSpan::Span(span) => {
+            out.extend_from_slice(span.metadata().name().as_bytes());
+            let ext = span.extensions();
+            let uid = ext.get::<SpanData>().map_or(0, |data| data.uid);
+            let (members, polls) = ext
+                .get::<Fields>()
+                .map_or((&[][..], 0), |f| (&f.members[..], f.polls));
+            out.extend_from_slice(b"\0{\"u\":");
+            out.extend_from_slice(itoa::Buffer::new().format(uid).as_bytes());
+            out.extend_from_slice(b",\"k\":");
+            out.extend_from_slice(itoa::Buffer::new().format(polls).as_bytes());
+            payload_rest(&mut out, &thread, members);
+        }
+        EventOrSpan::Event(event) => {
+            let meta = event.metadata();
+            let mut members = Vec::new();
+            let mut message = Vec::new();
+            event_args(&mut members, meta, true);
+            event.record(&mut EventMembers {
+                members: JsonMembers(&mut members),
+                message: &mut message,
+                include_args: true,
+            });
+            match serde_json::from_slice::<String>(&message) {
+                Ok(message) => out.extend_from_slice(message.as_bytes()),
+                Err(_) => out.extend_from_slice(meta.name().as_bytes()),
+            }
+            out.extend_from_slice(b"\0{\"u\":0,\"k\":0");
+            payload_rest(&mut out, &thread, &members);
+        }
+    }
+    // Names and payload are UTF-8: the payload is JSON, the rest came from &str.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn payload_rest(out: &mut Vec<u8>, thread: &str, members: &[u8]) {
+    out.extend_from_slice(b",\"t\":");
+    let _ = serde_json::to_writer(&mut *out, thread);
+    out.extend_from_slice(b",\"a\":{");
+    out.extend_from_slice(members);
+    out.extend_from_slice(b"}}");
 }
 
 /// What the writer thread has done with one file, for flush and close to wait on.
@@ -220,184 +304,5 @@ impl Output for ChromeOutput {
             ));
         }
         closed
-    }
-}
-
-/// The `Write` tracing-chrome writes one file through. tracing-chrome writes
-/// `[`, then one JSON entry per line, then `]`; each entry is rewritten here.
-/// Writes never fail towards tracing-chrome (its writer thread unwraps them):
-/// the first error is kept and reported at close.
-struct TraceFile {
-    out: BufWriter<File>,
-    line: Vec<u8>,
-    pid: u32,
-    origin_us: f64,
-    include_args: bool,
-    include_locations: bool,
-    process_name: String,
-    progress: Arc<Progress>,
-    finished: bool,
-    /// Per thread, the `B` entries whose `E` has not come yet.
-    open: HashMap<u64, Vec<Value>>,
-}
-
-impl TraceFile {
-    fn new(
-        file: File,
-        config: &ChromeConfig,
-        origin_us: f64,
-        progress: Arc<Progress>,
-    ) -> TraceFile {
-        TraceFile {
-            out: BufWriter::new(file),
-            line: Vec::new(),
-            pid: std::process::id(),
-            origin_us,
-            include_args: config.include_args,
-            include_locations: config.include_locations,
-            process_name: config.process_name.clone(),
-            progress,
-            finished: false,
-            open: HashMap::new(),
-        }
-    }
-
-    fn emit(&mut self, bytes: &[u8]) {
-        if let Err(e) = self.out.write_all(bytes) {
-            self.progress.update(|s| {
-                s.error.get_or_insert_with(|| e.to_string());
-            });
-        }
-    }
-
-    fn line(&mut self, line: &[u8]) {
-        let line = line.trim_ascii();
-        let line = line.strip_suffix(b",").unwrap_or(line);
-        match line {
-            b"" => {}
-            b"[" => {
-                let meta = serde_json::json!({
-                    "ph": "M", "name": "process_name", "pid": self.pid, "tid": 0,
-                    "args": { "name": self.process_name },
-                });
-                self.emit(format!("[\n{meta}").as_bytes());
-            }
-            b"]" => self.finish(),
-            entry => match serde_json::from_slice::<Value>(entry) {
-                Ok(mut value) => {
-                    self.rewrite(&mut value);
-                    if let Some(value) = self.pair(value) {
-                        self.emit(format!(",\n{value}").as_bytes());
-                    }
-                }
-                Err(e) => self.progress.update(|s| {
-                    s.error.get_or_insert_with(|| {
-                        format!("unreadable entry from tracing-chrome: {e}")
-                    });
-                }),
-            },
-        }
-    }
-
-    fn rewrite(&self, value: &mut Value) {
-        let Some(entry) = value.as_object_mut() else {
-            return;
-        };
-        entry.insert("pid".into(), self.pid.into());
-        if let Some(ts) = entry.get("ts").and_then(Value::as_f64) {
-            entry.insert("ts".into(), (self.origin_us + ts).into());
-        }
-        if !self.include_locations {
-            entry.remove(".file");
-            entry.remove(".line");
-        }
-        let metadata = entry.get("ph").and_then(Value::as_str) == Some("M");
-        if !self.include_args && !metadata {
-            entry.remove("args");
-        }
-    }
-
-    /// Holds `B` back until its `E`, and returns the entry to write, if any.
-    fn pair(&mut self, value: Value) -> Option<Value> {
-        let phase = value.get("ph").and_then(Value::as_str).unwrap_or_default();
-        let tid = value.get("tid").and_then(Value::as_u64).unwrap_or_default();
-        match phase {
-            "B" => {
-                self.open.entry(tid).or_default().push(value);
-                None
-            }
-            "E" => {
-                let Some(mut begin) = self.open.get_mut(&tid).and_then(Vec::pop) else {
-                    return Some(value);
-                };
-                let start = begin.get("ts").and_then(Value::as_f64).unwrap_or_default();
-                let end = value.get("ts").and_then(Value::as_f64).unwrap_or(start);
-                if let Some(entry) = begin.as_object_mut() {
-                    entry.insert("ph".into(), "X".into());
-                    entry.insert("dur".into(), (end - start).max(0.0).into());
-                }
-                Some(begin)
-            }
-            // DevTools' engine only knows the older spelling of thread-scoped instants.
-            "i" => {
-                let mut value = value;
-                if let Some(entry) = value.as_object_mut() {
-                    entry.insert("ph".into(), "I".into());
-                }
-                Some(value)
-            }
-            _ => Some(value),
-        }
-    }
-
-    fn finish(&mut self) {
-        if !self.finished {
-            self.finished = true;
-            // Spans still open when the file ends keep their `B`: viewers show
-            // them running to the end of the trace.
-            let open: Vec<Value> = self.open.drain().flat_map(|(_, v)| v).collect();
-            for entry in open {
-                self.emit(format!(",\n{entry}").as_bytes());
-            }
-            self.emit(b"\n]\n");
-        }
-    }
-}
-
-impl Write for TraceFile {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut rest = buf;
-        while let Some(at) = rest.iter().position(|&b| b == b'\n') {
-            let mut line = std::mem::take(&mut self.line);
-            line.extend_from_slice(&rest[..at]);
-            self.line(&line);
-            rest = &rest[at + 1..];
-        }
-        self.line.extend_from_slice(rest);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        // tracing-chrome writes the separator before each entry, so the last
-        // entry (or the closing `]`) has no newline yet; it is complete now.
-        let rest = std::mem::take(&mut self.line);
-        self.line(&rest);
-        if let Err(e) = self.out.flush() {
-            self.progress.update(|s| {
-                s.error.get_or_insert_with(|| e.to_string());
-            });
-        }
-        self.progress.update(|s| s.flushes += 1);
-        Ok(())
-    }
-}
-
-impl Drop for TraceFile {
-    fn drop(&mut self) {
-        let rest = std::mem::take(&mut self.line);
-        self.line(&rest);
-        self.finish();
-        let _ = Write::flush(&mut self.out);
-        self.progress.update(|s| s.finished = true);
     }
 }
