@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import type { Plugin } from 'vite'
 import type { TestProject, Vitest } from 'vitest/node'
+import { messageOf } from '../src/errors.js'
 import { resolveFilter } from '../src/tracing.js'
 import { checkOptions, isDisabled, outputDirOf, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
 import { NapiTracingReporter } from './reporter.js'
@@ -101,7 +102,7 @@ function checkWritable(dir: string): string | undefined {
     accessSync(dir, constants.W_OK)
     return undefined
   } catch (error) {
-    return `cannot write to ${dir} (${error instanceof Error ? error.message : String(error)})`
+    return `cannot write to ${dir} (${messageOf(error)})`
   }
 }
 

@@ -3,6 +3,7 @@
  */
 import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
+import { messageOf } from '../src/errors.js'
 import { knownKeys, oneOf } from '../src/options.js'
 
 export interface NapiTracingOptions {
@@ -82,7 +83,7 @@ export function resolveAddons(addons: readonly string[], root: string): Resolved
       return {
         label,
         problem:
-          `addon ${JSON.stringify(label)} could not be found from ${root} (${error instanceof Error ? error.message.split('\n')[0] : String(error)}); ` +
+          `addon ${JSON.stringify(label)} could not be found from ${root} (${messageOf(error).split('\n')[0]}); ` +
           `it is not traced. Fix the path in napiTracing({ addons }) (napi build writes the loader as index.js at the addon's package root), or build the addon.`,
       }
     }

@@ -10,12 +10,13 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs
 import { join, relative } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
-import { filterEnabledNothing, untracedFiles, type RanFile } from '../src/report/checks.js'
+import { filterEnabledNothing, misplacedInstrument, untracedFiles, type RanFile } from '../src/report/checks.js'
 import { computeSpanReport, spanCount, stateOf, type TestResult } from '../src/report/model.js'
 import { writeReport } from '../src/report/json.js'
 import { formatSpanReport } from '../src/report/terminal.js'
 import { mergeTraces } from '../src/trace/merge.js'
 import { nameEntries, ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
+import { messageOf } from '../src/errors.js'
 import type { ResolvedFilter } from '../src/tracing.js'
 import type { NapiTracingOptions } from './options.js'
 
@@ -80,8 +81,9 @@ export class NapiTracingReporter implements Reporter {
     problems.push(...untracedFiles(modules.filter((m) => this.#tracedProjects.has(m.project.name)).map(ranFile), begun))
     const report = computeSpanReport(modules.flatMap(testResults), lines, problems)
     report.filter = this.#options.filter
-    const spans = spanCount([...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)])
-    report.problems.push(...filterEnabledNothing(this.#options.filter, spans, lines.some((l) => l.kind === 'worker')))
+    const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
+    report.problems.push(...misplacedInstrument(allSpans))
+    report.problems.push(...filterEnabledNothing(this.#options.filter, spanCount(allSpans), lines.some((l) => l.kind === 'worker')))
     let wroteReport = false
     let wroteTrace = false
     try {
@@ -93,13 +95,13 @@ export class NapiTracingReporter implements Reporter {
         report.problems.push(`${merged.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
       }
     } catch (error) {
-      report.problems.push(`could not write ${tracePath}: ${message(error)}; set napiTracing({ outputDir }) to a writable folder`)
+      report.problems.push(`could not write ${tracePath}: ${messageOf(error)}; set napiTracing({ outputDir }) to a writable folder`)
     }
     try {
       writeReport(reportPath, report)
       wroteReport = true
     } catch (error) {
-      report.problems.push(`could not write ${reportPath}: ${message(error)}; set napiTracing({ outputDir }) to a writable folder`)
+      report.problems.push(`could not write ${reportPath}: ${messageOf(error)}; set napiTracing({ outputDir }) to a writable folder`)
     }
     if (this.#options.report === 'none') {
       for (const problem of report.problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
@@ -170,6 +172,3 @@ function readStatsLines(dir: string, run: string, problems: string[]): StatsLine
   return lines
 }
 
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}

@@ -1,21 +1,23 @@
 /**
- * What runs in each Vitest worker: the addons' tracing sessions, their
- * collectors and the worker's output files. One per worker thread, kept on
- * `process` so that it outlives module re-evaluation (isolate off, vm pools).
+ * What runs in each Vitest worker: a thin orchestrator over one
+ * `AddonSession` per traced addon. It keeps the worker's output files, the
+ * test files' and tests' marks on the hrtime clock (attribution itself is
+ * `src/attribution.ts`'s, through each session's collector), the trace
+ * tracks of concurrent tests, and the checkpoints that keep a killed
+ * worker's data. One per worker thread, kept on `process` so that it
+ * outlives module re-evaluation (isolate off, vm pools).
  *
  * Nothing here may fail a test: every problem is written down for the
  * reporter and tracing of that addon is switched off.
  */
-import { createRequire } from 'node:module'
 import { relative } from 'node:path'
 import { isMainThread, threadId } from 'node:worker_threads'
-import { SpanCollector, type SpanStats } from '../src/collector.js'
-import { collectLayer } from '../src/config.js'
-import { Tracing } from '../src/tracing.js'
-import { WorkerFiles } from '../src/trace/worker-file.js'
-import { asTracingAddon, type TracingAddon } from '../src/native.js'
+import { messageOf } from '../src/errors.js'
 import { stateOf } from '../src/report/model.js'
-import { callerStore, tagCalls, type Caller } from './callers.js'
+import type { SpanStats } from '../src/stats.js'
+import { WorkerFiles } from '../src/trace/worker-file.js'
+import { AddonSession } from './addon-session.js'
+import { callerStore, type Caller } from './callers.js'
 import type { WorkerConfig } from './options.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
@@ -23,24 +25,12 @@ const KEY = Symbol.for('vitest-napi-tracing.worker')
 const CHECKPOINT_MS = 100
 /**
  * Where the trace tracks of concurrent tests start: one per slot, below the
- * JavaScript thread (`native/napi-tracing/src/layers/collect/tracks.rs`
- * keeps these ids apart from its own).
+ * JavaScript thread (`native/napi-tracing/src/layers/tracks.rs` keeps these
+ * ids apart from its own).
  */
 const CONCURRENT_TRACKS = 0x2000_0000
 /** Slots per JavaScript thread: more tests at once share the thread's own track. */
 const SLOTS = 31
-
-interface TracedAddon {
-  label: string
-  /** The loaded addon module, and its tracing entry points. */
-  module: Record<string, unknown>
-  api: TracingAddon
-  /** Its position in the config: names its trace file. */
-  index: number
-  tracing: Tracing
-  collector: SpanCollector
-  reportedDrops: number
-}
 
 /** The parts of a Vitest task the worker reads (stable across 4.1 and 5). */
 export interface TaskLike {
@@ -59,7 +49,8 @@ interface Running extends Caller {
   slot: number
 }
 
-interface Window {
+/** The test file running now. */
+interface FileMark {
   start: bigint
   file: string
 }
@@ -67,11 +58,11 @@ interface Window {
 export class WorkerTracer {
   readonly #config: WorkerConfig
   readonly #files: WorkerFiles
-  readonly #addons: TracedAddon[] = []
+  readonly #addons: AddonSession[] = []
   readonly #label: string
   #jsTid = 0
-  #jsName = isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`
-  #file: Window | undefined
+  readonly #jsName = isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`
+  #file: FileMark | undefined
   /** Tests running now, by id. */
   readonly #tests = new Map<string, Running>()
   #nextTag = 1
@@ -85,7 +76,7 @@ export class WorkerTracer {
         holder[KEY] = new WorkerTracer(config)
       } catch (error) {
         holder[KEY] = null
-        console.error(`vitest-napi-tracing: tracing is off in this worker: ${message(error)}`)
+        console.error(`vitest-napi-tracing: tracing is off in this worker: ${messageOf(error)}`)
       }
     }
     return holder[KEY] ?? undefined
@@ -99,80 +90,37 @@ export class WorkerTracer {
     this.#label = `vitest worker ${pool} (pid ${process.pid}${isMainThread ? '' : `, thread ${threadId}`})`
     this.#files = new WorkerFiles(config.rawDir, `${process.pid}-${threadId}`, pid)
     this.#files.process(this.#label)
-    config.addons.forEach((addon, index) => this.#start(addon.label, addon.path, index))
+    config.addons.forEach((addon, index) => this.#open(addon.label, addon.path, index))
     process.once('exit', () => this.#shutdown())
     // Records and trace lines reach the disk while a test runs, so a worker
     // that is killed keeps what it finished before.
     setInterval(() => this.#safely(() => this.#checkpoint()), CHECKPOINT_MS).unref()
   }
 
+  #open(label: string, path: string, index: number): void {
+    try {
+      const options = { filter: this.#config.filter, queueCapacity: this.#config.queueCapacity }
+      const session = new AddonSession(label, path, index, this.#files, options, () => this.#tests.size > 1)
+      this.#jsTid = session.threadId
+      this.#files.thread(this.#jsTid, this.#jsName)
+      this.#addons.push(session)
+      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
+    } catch (error) {
+      this.#problem(`addon ${JSON.stringify(label)} could not be traced: ${messageOf(error)}`)
+    }
+  }
+
   /** Drains the addons and writes what they finished, and the running tests' figures so far. */
   #checkpoint(): void {
     this.#each((a) => {
-      a.tracing.flush()
-      this.#nameTracks(a)
+      a.flush()
+      a.nameTracks(this.#files, this.#jsTid)
     })
     for (const id of this.#tests.keys()) {
       const spans = this.#addons.flatMap((a) => a.collector.stats(id))
       if (spans.length > 0) this.#files.stats({ kind: 'progress', id, spans })
     }
     this.#files.flush()
-  }
-
-  /** Runs `f`; a failure is written down, never thrown into the test run. */
-  #safely(f: () => void): void {
-    try {
-      f()
-    } catch (error) {
-      try {
-        this.#problem(`tracing failed in a worker: ${message(error)}`)
-      } catch {
-        console.error(`vitest-napi-tracing: tracing failed in a worker: ${message(error)}`)
-      }
-    }
-  }
-
-  #start(label: string, path: string, index: number): void {
-    try {
-      const module = createRequire(path)(path) as Record<string, unknown>
-      // Checked here for a message that points at the config's `addons`.
-      const api = asTracingAddon(module, 'it', 'napiTracing({ addons })')
-      const { tracing, collector } = this.#session(module, index)
-      this.#jsTid = tracing.stats().threadId
-      this.#files.thread(this.#jsTid, this.#jsName)
-      tagCalls(module, api, () => this.#tests.size > 1)
-      this.#addons.push({ label, module, api, index, tracing, collector, reportedDrops: 0 })
-      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
-    } catch (error) {
-      this.#problem(`addon ${JSON.stringify(label)} could not be traced: ${message(error)}`)
-    }
-  }
-
-  /** A tracing session for one addon, streaming its spans to this run's file. */
-  #session(module: Record<string, unknown>, index: number): { tracing: Tracing; collector: SpanCollector } {
-    const collector = new SpanCollector()
-    const tracing = Tracing.start(module, {
-      filter: this.#config.filter,
-      layers: [collectLayer(collector, { trace: this.#files.nativeTrace(index), pid: this.#files.pid })],
-      ...(this.#config.queueCapacity !== undefined ? { queueCapacity: this.#config.queueCapacity } : {}),
-    })
-    return { tracing, collector }
-  }
-
-  /** Names the tracks the addon wrote on since it was last asked (the JavaScript thread is named here). */
-  #nameTracks(a: TracedAddon): void {
-    for (const { track, name } of a.collector.takeTracks()) {
-      if (track !== this.#jsTid) this.#files.thread(track, name)
-    }
-  }
-
-  /** A worker that outlived its run (watch mode) starts the addons' files anew for the next. */
-  #followRun(): void {
-    if (!this.#files.followRun()) return
-    this.#each((a) => {
-      a.tracing.close()
-      Object.assign(a, this.#session(a.module, a.index), { reportedDrops: 0 })
-    })
   }
 
   beginFile(filepath: string, start: bigint): void {
@@ -197,7 +145,8 @@ export class WorkerTracer {
   }
 
   #beginFile(filepath: string, start: bigint): void {
-    this.#followRun()
+    // A worker that outlived its run (watch mode) starts the addons' files anew for the next.
+    if (this.#files.followRun()) this.#each((a) => a.restart(this.#files))
     const file = relative(this.#config.root, filepath)
     this.#file = { start, file }
     this.#filesRun.push(file)
@@ -239,7 +188,7 @@ export class WorkerTracer {
       spans.push(...a.collector.endTest(task.id, end))
       a.collector.forget(task.id)
       open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())
-      this.#nameTracks(a)
+      a.nameTracks(this.#files, this.#jsTid)
     })
     const state = stateOf(task.result?.state)
     const file = this.#file?.file ?? ''
@@ -255,11 +204,11 @@ export class WorkerTracer {
     const end = process.hrtime.bigint()
     const file = this.#file
     this.#each((a) => {
-      a.tracing.flush()
-      this.#nameTracks(a)
-      this.#writeRest(a, file?.file ?? '')
+      a.flush()
+      a.nameTracks(this.#files, this.#jsTid)
+      a.writeRest(this.#files, file?.file ?? '')
       a.collector.endFile()
-      this.#reportDrops(a)
+      a.reportDrops(this.#files)
     })
     if (file && this.#addons.length > 0) {
       this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), { file: file.file })
@@ -270,49 +219,38 @@ export class WorkerTracer {
     this.#tests.clear()
   }
 
-  /** Writes the statistics not written with their test: the file's, and late spans of ended tests. */
-  #writeRest(a: TracedAddon, file: string): void {
-    for (const id of a.collector.owners()) {
-      const spans = a.collector.stats(id)
-      if (id === '') this.#files.stats({ kind: 'file', file, spans })
-      else this.#files.stats({ kind: 'late', id, spans })
-      a.collector.forget(id)
-    }
-  }
-
-  #reportDrops(a: TracedAddon): void {
-    const dropped = a.tracing.stats().dropped
-    if (dropped > a.reportedDrops) {
-      this.#files.stats({ kind: 'dropped', addon: a.label, records: dropped - a.reportedDrops })
-      a.reportedDrops = dropped
-    }
-  }
-
   #shutdown(): void {
     for (const a of this.#addons) {
       try {
-        a.tracing.flush()
-        a.tracing.close()
-        // Tracing's own 'exit' handler may have closed it first: either way
-        // the last sums reached the collector.
-        this.#nameTracks(a)
-        this.#writeRest(a, this.#file?.file ?? '')
-        this.#reportDrops(a)
+        a.close(this.#files, this.#file?.file ?? '', this.#jsTid)
       } catch (error) {
-        this.#problem(`closing tracing of ${JSON.stringify(a.label)} failed: ${message(error)}`)
+        this.#problem(`closing tracing of ${JSON.stringify(a.label)} failed: ${messageOf(error)}`)
       }
     }
     this.#files.close()
   }
 
+  /** Runs `f`; a failure is written down, never thrown into the test run. */
+  #safely(f: () => void): void {
+    try {
+      f()
+    } catch (error) {
+      try {
+        this.#problem(`tracing failed in a worker: ${messageOf(error)}`)
+      } catch {
+        console.error(`vitest-napi-tracing: tracing failed in a worker: ${messageOf(error)}`)
+      }
+    }
+  }
+
   /** Runs `f` for each traced addon; an addon that throws is switched off. */
-  #each(f: (a: TracedAddon) => void): void {
+  #each(f: (a: AddonSession) => void): void {
     for (const a of [...this.#addons]) {
       try {
         f(a)
       } catch (error) {
         this.#addons.splice(this.#addons.indexOf(a), 1)
-        this.#problem(`tracing of ${JSON.stringify(a.label)} stopped in a worker: ${message(error)}`)
+        this.#problem(`tracing of ${JSON.stringify(a.label)} stopped in a worker: ${messageOf(error)}`)
       }
     }
   }
@@ -320,9 +258,4 @@ export class WorkerTracer {
   #problem(text: string): void {
     this.#files.stats({ kind: 'problem', text })
   }
-}
-
-function message(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error)
-  return text.replace(/^vitest-napi-tracing: /, '')
 }

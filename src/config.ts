@@ -205,13 +205,13 @@ export function checkLayers(layers: readonly unknown[]): LayerSpec[] {
       return spec as LayerSpec
     }
     throw new TypeError(
-      `vitest-napi-tracing: unknown layer at layers[${i}] (${describe(spec)}). Build layers with ` +
+      `vitest-napi-tracing: unknown layer at layers[${i}] (${describeLayer(spec)}). Build layers with ` +
         `fmtLayer(), chromeLayer(), otlpLayer() or callbackLayer() from 'vitest-napi-tracing'.`,
     )
   })
 }
 
-function describe(value: unknown): string {
+function describeLayer(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value)
   const kind = (value as { kind?: unknown }).kind
   return typeof kind === 'string' ? `kind "${kind}"` : `an object with keys ${Object.keys(value).join(', ') || 'none'}`

@@ -45,7 +45,6 @@ export class Deliverer {
   readonly #onError: (e: LayerError) => void
   readonly #errorCounts = new Map<string, number>()
   #errors = 0
-  #records = 0
 
   constructor(layers: readonly Layer[], onError: (e: LayerError) => void = printLayerError) {
     this.#layers = layers
@@ -61,19 +60,12 @@ export class Deliverer {
     return this.#errors
   }
 
-  /** Records received from the addon so far. */
-  get records(): number {
-    return this.#records
-  }
-
   /** Layers see timestamps as bigints, on the clock of process.hrtime.bigint(). */
   readonly #visitor: RecordVisitor = {
     newSpan: (span, callsite, parent, thread, ts, _caller, fields) => {
-      this.#records++
       this.#newSpan(span, callsite, parent, thread, BigInt(ts), fields)
     },
     record: (id, thread, ts, fields) => {
-      this.#records++
       const span = this.#spans.get(id)
       if (!span) return
       const values = this.#reader.nameFields(fields, span.callsite)
@@ -86,7 +78,6 @@ export class Deliverer {
       this.#spans.delete(id)
     },
     event: (callsite, parent, thread, ts, fields) => {
-      this.#records++
       this.#event(callsite, parent, thread, BigInt(ts), fields)
     },
     // Only the collect layer sends these; callback layers get the full lifecycle.
@@ -98,14 +89,13 @@ export class Deliverer {
 
 
   #lifecycle(id: number, method: 'onEnter' | 'onExit' | 'onClose', thread: ThreadInfo, ts: number): void {
-    this.#records++
     const span = this.#spans.get(id)
     if (span) this.#each(span, method, thread, BigInt(ts), (layer, ref, state) => layer[method]?.(ref, state))
   }
 
   #newSpan(id: number, callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: bigint, fields: Fields): void {
     const info: SpanInfo = {
-      ...describe(callsite),
+      ...callsiteOf(callsite),
       id,
       threadId: thread.id,
       threadName: thread.name,
@@ -122,7 +112,7 @@ export class Deliverer {
   #event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: bigint, fields: Fields): void {
     const message = fields['message']
     const info: EventInfo = {
-      ...describe(callsite),
+      ...callsiteOf(callsite),
       fields,
       ...(typeof message === 'string' ? { message } : {}),
       ...(parent ? { parent } : {}),
@@ -147,7 +137,7 @@ export class Deliverer {
     let ref: SpanRef | undefined
     this.#layers.forEach((layer, i) => {
       if (!layer[method]) return
-      ref ??= { ...describe(span.callsite), id: span.id, threadId: thread.id, threadName: thread.name, timestamp: ts }
+      ref ??= { ...callsiteOf(span.callsite), id: span.id, threadId: thread.id, threadName: thread.name, timestamp: ts }
       const r = ref
       this.#guard(i, method, span.callsite.name, () => call(layer, r, span.states[i]))
     })
@@ -173,7 +163,7 @@ export class Deliverer {
   }
 }
 
-function describe(c: CallsiteInfo) {
+function callsiteOf(c: CallsiteInfo) {
   return {
     name: c.name,
     target: c.target,

@@ -1,3 +1,4 @@
+/** The package's public surface: `Tracing.start()`, the layer helpers, the `Layer` types and the report.json types. */
 export { Tracing, DEFAULT_FILTER, type TracingOptions, type TracingStats } from './tracing.js'
 export {
   callbackLayer,

@@ -25,7 +25,6 @@ export const Kind = {
 
 export interface CallsiteInfo extends Callsite {
   readonly id: number
-  readonly isSpan: boolean
   readonly fieldNames: readonly string[]
 }
 
@@ -180,7 +179,7 @@ export class RecordReader {
   #readCallsite(): void {
     const id = this.#u32()
     const level = LEVELS[this.#u8()] ?? 'TRACE'
-    const isSpan = this.#u8() === 1
+    this.#u8() // whether it is a span's: the record kinds tell
     const name = this.#str()
     const target = this.#str()
     const modulePath = this.#str()
@@ -192,7 +191,6 @@ export class RecordReader {
     this.#callsites.set(id, {
       id,
       level,
-      isSpan,
       name,
       target,
       ...(modulePath ? { modulePath } : {}),

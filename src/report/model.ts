@@ -2,10 +2,9 @@
  * The report model: every test with its native spans, computed from Vitest's
  * results and the workers' statistics lines. Pure: no I/O, no colours.
  */
-import type { SpanStats } from '../collector.js'
+import { addSums, type SpanStats } from '../stats.js'
 import type { StatsLine } from '../trace/worker-file.js'
 import type { ResolvedFilter } from '../tracing.js'
-import { misplacedInstrument } from './checks.js'
 
 export type Milliseconds = number
 
@@ -146,7 +145,6 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
     problems: [
       ...problems,
       ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text)),
-      ...misplacedInstrument([...tests, ...files].flatMap((t) => t.spans)),
     ],
   }
 }
@@ -163,14 +161,8 @@ function merge(stats: readonly SpanStats[]): ReportSpan[] {
   for (const s of stats) {
     const key = `${s.target}\u0000${s.name}\u0000${s.shared ? 1 : 0}`
     const m = merged.get(key)
-    if (!m) merged.set(key, { ...s })
-    else {
-      m.calls += s.calls
-      m.totalNs += s.totalNs
-      m.selfNs += s.selfNs
-      m.minNs = Math.min(m.minNs, s.minNs)
-      m.maxNs = Math.max(m.maxNs, s.maxNs)
-    }
+    if (m) addSums(m, s)
+    else merged.set(key, { ...s })
   }
   return [...merged.values()]
     .map(

@@ -11,7 +11,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SpanStats } from '../collector.js'
+import type { SpanStats } from '../stats.js'
 import { nsToUs, type MetadataEvent, type TraceEvent } from './events.js'
 
 /** A line of a worker's stats file. */

@@ -2,6 +2,7 @@
 //! these in a `#[napi]` function of the addon; errors come back to
 //! JavaScript as exceptions that say what to fix.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -10,11 +11,12 @@ use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Error, Result, Status};
 
 use crate::js_thread::{self, JsThread};
-use crate::layers::callback::{CallbackLayer, Outbox};
+use crate::layers::callback::CallbackLayer;
 use crate::layers::collect::Collection;
-use crate::layers::{self, Output};
-use crate::session::{self, BoxedLayer, Session};
-use crate::{clock, config, dispatch};
+use crate::layers::{self, BoxedLayer, Output};
+use crate::queue::{Outbox, Waker};
+use crate::session::Session;
+use crate::{caller, clock, config, record, router, sessions, thread_info};
 
 /// Counters a session reports when asked and when it stops.
 #[derive(Clone, Debug, Default)]
@@ -35,11 +37,32 @@ fn invalid(message: String) -> Error {
     Error::new(Status::InvalidArg, message)
 }
 
+/// Runs entry point `name`; a panic inside becomes a JavaScript error that
+/// names the entry point, never an abort of the process.
+pub fn guarded<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(Error::new(
+            Status::GenericFailure,
+            format!("{name} panicked in napi-tracing: {why}; tracing of this addon may be incomplete from here on (please report it)"),
+        ))
+    })
+}
+
+/// The protocol version this crate speaks (see `record.rs`).
+pub fn protocol() -> u32 {
+    record::PROTOCOL_VERSION
+}
+
 /// Starts a session on the calling JavaScript thread.
 pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>>) -> Result<()> {
     // Named as the JavaScript thread; threads it spawns inherit its OS name
     // and must not pass for it.
-    crate::thread_info::note_js_thread();
+    thread_info::note_js_thread();
     if js_thread::has_session() {
         return Err(invalid(
             "tracing is already started for this addon on this thread; close the open \
@@ -53,7 +76,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     if let Some(js_now) = config.clock_ns.as_deref().and_then(|s| s.parse().ok()) {
         clock::calibrate(js_now);
     }
-    dispatch::install().map_err(|m| Error::new(Status::GenericFailure, m))?;
+    router::install().map_err(|m| Error::new(Status::GenericFailure, m))?;
 
     let streams = config.layers.iter().any(|layer| {
         matches!(
@@ -86,18 +109,18 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         _ => None,
     };
 
-    let mut session = Session::new(
+    let session = Arc::new(Session::new(
         id,
         filter,
         filter_tracks_spans,
         layers,
         outbox.clone(),
         outputs,
-    );
-    session.collection = collection;
-    let session = Arc::new(session);
+        collection,
+    ));
     if let Some(outbox) = &outbox {
         outbox.set_waker(Some(make_waker(env)?));
+        outbox.set_notifier(Box::new(js_thread::deliver_or_wake));
     }
     let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
     js_thread::install(JsThread {
@@ -106,7 +129,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         sink,
         cleanup: Some(cleanup),
     });
-    session::register(session);
+    sessions::register(session);
     Ok(())
 }
 
@@ -164,7 +187,7 @@ fn build_layers(
                     outputs.push(output);
                 }
                 config::LayerConfig::Otlp(otlp) => {
-                    let (layer, output) = build_otlp(&otlp)?;
+                    let (layer, output) = layers::otlp::build(&otlp)?;
                     layers.push(layer);
                     outputs.push(output);
                 }
@@ -178,28 +201,9 @@ fn build_layers(
     Ok((layers, outbox, outputs, collection))
 }
 
-#[cfg(feature = "otlp")]
-fn build_otlp(
-    config: &config::OtlpConfig,
-) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
-    layers::otlp::build(config)
-}
-
-#[cfg(not(feature = "otlp"))]
-fn build_otlp(
-    _config: &config::OtlpConfig,
-) -> std::result::Result<(BoxedLayer, Box<dyn Output>), String> {
-    Err(
-        "otlpLayer: this addon was built without OpenTelemetry support; enable the `otlp` \
-         feature of napi-tracing in the addon's Cargo.toml \
-         (napi-tracing = { ..., features = [\"otlp\"] }) and rebuild it"
-            .to_owned(),
-    )
-}
-
 /// A weak threadsafe function whose only job is to run `drain` on this
 /// JavaScript thread. Weak: it never keeps Node alive.
-fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
+fn make_waker(env: &Env) -> Result<Waker> {
     let wake = env.create_function_from_closure::<(), (), _>("napiTracingWake", |_| Ok(()))?;
     let tsfn = wake
         .build_threadsafe_function::<()>()
@@ -219,7 +223,7 @@ fn make_waker(env: &Env) -> Result<crate::layers::callback::Waker> {
 /// track they are drawn on (0: the thread's own; the plugin gives each
 /// concurrent test a track of its own).
 pub fn set_caller(tag: u32, track: u32) {
-    js_thread::set_caller(tag, track);
+    caller::set(tag, track);
 }
 
 /// (anchor time, caller tag, count) of the spans of this thread's collect
@@ -261,9 +265,9 @@ pub fn stats(_env: &Env) -> Stats {
     Stats {
         delivered: outbox.as_ref().map_or(0, |o| o.delivered()),
         dropped: outbox.as_ref().map_or(0, |o| o.dropped()) + lost_entries,
-        unattributed: dispatch::unattributed(),
+        unattributed: router::unattributed(),
         warnings: Vec::new(),
-        thread_id: crate::thread_info::with_current(|t| t.tid),
+        thread_id: thread_info::with_current(|t| t.tid),
     }
 }
 
@@ -280,7 +284,7 @@ pub fn stop(env: &Env) -> Result<Stats> {
     js_thread::drain();
     let mut stats = stats(env);
     if let Some(js) = js_thread::take(None) {
-        session::unregister(&js.session);
+        sessions::unregister(&js.session);
         let closed = js.session.close_outputs();
         stats.dropped += closed.dropped;
         stats.warnings = closed.warnings;

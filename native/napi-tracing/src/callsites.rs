@@ -8,6 +8,8 @@ use std::sync::{OnceLock, RwLock};
 use tracing_core::callsite::Identifier;
 use tracing_core::Metadata;
 
+use crate::sync::{read, write};
+
 fn table() -> &'static RwLock<FxHashMap<Identifier, u32>> {
     static TABLE: OnceLock<RwLock<FxHashMap<Identifier, u32>>> = OnceLock::new();
     TABLE.get_or_init(Default::default)
@@ -16,10 +18,10 @@ fn table() -> &'static RwLock<FxHashMap<Identifier, u32>> {
 /// The id of the callsite that produced `meta`, assigned on first sight.
 pub(crate) fn id_of(meta: &Metadata<'_>) -> u32 {
     let key = meta.callsite();
-    if let Some(id) = table().read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    if let Some(id) = read(table()).get(&key) {
         return *id;
     }
-    let mut table = table().write().unwrap_or_else(|e| e.into_inner());
+    let mut table = write(table());
     let next = table.len() as u32 + 1;
     *table.entry(key).or_insert(next)
 }

@@ -32,28 +32,7 @@ pub(crate) enum LayerConfig {
     Collect(crate::layers::collect::CollectConfig),
     Fmt(crate::layers::fmt::FmtConfig),
     Chrome(crate::layers::chrome::ChromeConfig),
-    Otlp(OtlpConfig),
-}
-
-/// `otlpLayer`: parsed whether or not the `otlp` feature is built in, so an
-/// addon without it can say which feature to enable.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[cfg_attr(not(feature = "otlp"), allow(dead_code))]
-pub(crate) struct OtlpConfig {
-    /// OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318`; spans go to `<endpoint>/v1/traces`.
-    #[serde(default)]
-    pub(crate) endpoint: Option<String>,
-    /// Print spans with OpenTelemetry's stdout exporter instead.
-    #[serde(default)]
-    pub(crate) stdout: bool,
-    /// `service.name` of the exported resource.
-    pub(crate) service_name: String,
-    /// Upper bound for flush and close, in milliseconds.
-    pub(crate) timeout_ms: u64,
-    /// `binary` (protobuf, the default) or `json`.
-    #[serde(default)]
-    pub(crate) protocol: Option<String>,
+    Otlp(crate::layers::otlp::OtlpConfig),
 }
 
 pub(crate) fn parse(json: &str) -> Result<StartConfig, String> {

@@ -3,7 +3,9 @@
 //!
 //! Node-API handles belong to one thread, so this state is thread-local and
 //! only touched on that thread. Node runs one env per thread (main thread or
-//! worker), so "the session of this thread" is well defined.
+//! worker), so "the session of this thread" is well defined. Thread-locals
+//! are reached with `try_with`: during thread teardown they may be gone,
+//! and tracing must then do nothing rather than panic.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -12,8 +14,9 @@ use std::sync::Arc;
 use napi::bindgen_prelude::{Buffer, FunctionRef, ToNapiValue};
 use napi::{sys, CleanupEnvHook, Env};
 
-use crate::layers::callback::Outbox;
-use crate::session::{self, Session};
+use crate::queue::Outbox;
+use crate::session::Session;
+use crate::sessions;
 
 pub(crate) type Sink = FunctionRef<Buffer, ()>;
 
@@ -29,26 +32,6 @@ thread_local! {
     /// Set while a batch is in JavaScript: records made meanwhile (a layer
     /// calling back into the addon) join the queue and go out after it.
     static DELIVERING: Cell<bool> = const { Cell::new(false) };
-    /// The caller tag JavaScript set on this thread (see `record.rs`), and
-    /// the trace track its spans go on (0: the thread's own).
-    static CALLER: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
-}
-
-/// Tags the spans this thread creates from now on with `tag` (0: none),
-/// and draws them on trace track `track` (0: the thread's own).
-pub(crate) fn set_caller(tag: u32, track: u32) {
-    let _ = CALLER.try_with(|c| c.set((tag, track)));
-}
-
-/// The caller tag of the calling thread.
-pub(crate) fn caller() -> u32 {
-    CALLER.try_with(Cell::get).map_or(0, |(tag, _)| tag)
-}
-
-/// The trace track JavaScript chose for the calling thread's spans, 0 for
-/// the thread's own (always 0 off the JavaScript thread).
-pub(crate) fn caller_track() -> u32 {
-    CALLER.try_with(Cell::get).map_or(0, |(_, track)| track)
 }
 
 /// The session started on this thread, if any.
@@ -63,31 +46,25 @@ pub(crate) fn current_session() -> Option<Arc<Session>> {
         .flatten()
 }
 
-/// The id of the session started on this thread, if any.
-pub(crate) fn current_session_id() -> Option<u64> {
-    CURRENT
-        .try_with(|c| {
-            c.try_borrow()
-                .ok()
-                .and_then(|c| c.as_ref().map(|js| js.session.id))
-        })
-        .ok()
-        .flatten()
-}
-
+/// Whether this thread has started a session (or is busy with its state).
 pub(crate) fn has_session() -> bool {
     CURRENT
         .try_with(|c| c.try_borrow().map(|c| c.is_some()).unwrap_or(true))
         .unwrap_or(false)
 }
 
+/// Makes `js` this thread's session state.
 pub(crate) fn install(js: JsThread) {
-    CURRENT.with(|c| *c.borrow_mut() = Some(js));
+    let id = js.session.id;
+    let installed = CURRENT.try_with(|c| *c.borrow_mut() = Some(js)).is_ok();
+    if installed {
+        sessions::set_this_thread(id);
+    }
 }
 
 /// Removes this thread's session state, if it is the session `id`.
 pub(crate) fn take(id: Option<u64>) -> Option<JsThread> {
-    CURRENT
+    let taken = CURRENT
         .try_with(|c| {
             let mut c = c.borrow_mut();
             match (&*c, id) {
@@ -96,7 +73,11 @@ pub(crate) fn take(id: Option<u64>) -> Option<JsThread> {
             }
         })
         .ok()
-        .flatten()
+        .flatten();
+    if taken.is_some() {
+        sessions::set_this_thread(0);
+    }
+    taken
 }
 
 /// After a record was queued: deliver now if this is the outbox's own
@@ -113,7 +94,7 @@ pub(crate) fn deliver_or_wake(outbox: &Outbox) {
         .unwrap_or(false);
     if !here {
         outbox.wake();
-    } else if !DELIVERING.with(Cell::get) {
+    } else if !DELIVERING.try_with(Cell::get).unwrap_or(true) {
         drain();
     }
 }
@@ -121,22 +102,25 @@ pub(crate) fn deliver_or_wake(outbox: &Outbox) {
 /// Hands everything queued for this thread's session to its sink, on this
 /// thread, now. Records queued while JavaScript runs are picked up too.
 pub(crate) fn drain() {
-    let parts = CURRENT.with(|c| {
-        let c = c.borrow();
-        let js = c.as_ref()?;
-        Some((js.env, js.sink.clone()?, js.session.outbox.clone()?))
-    });
+    let parts = CURRENT
+        .try_with(|c| {
+            let c = c.try_borrow().ok()?;
+            let js = c.as_ref()?;
+            Some((js.env, js.sink.clone()?, js.session.outbox.clone()?))
+        })
+        .ok()
+        .flatten();
     let Some((raw_env, sink, outbox)) = parts else {
         return;
     };
-    if DELIVERING.replace(true) {
+    if DELIVERING.try_with(|d| d.replace(true)).unwrap_or(true) {
         return;
     }
     let env = Env::from_raw(raw_env);
     if exception_pending(raw_env) {
         // Calling JavaScript now would swallow the exception the addon is
         // about to throw; deliver from the event loop instead.
-        DELIVERING.set(false);
+        let _ = DELIVERING.try_with(|d| d.set(false));
         outbox.wake();
         return;
     }
@@ -155,12 +139,13 @@ pub(crate) fn drain() {
             break;
         }
     }
-    DELIVERING.set(false);
+    let _ = DELIVERING.try_with(|d| d.set(false));
 }
 
 fn exception_pending(env: sys::napi_env) -> bool {
     let mut pending = false;
-    // SAFETY: called on the env's own thread with a valid out pointer.
+    // SAFETY: called on the env's own thread (this module's state is
+    // thread-local to it) with a valid out pointer.
     let status = unsafe { sys::napi_is_exception_pending(env, &mut pending) };
     status != sys::Status::napi_ok || pending
 }
@@ -171,36 +156,50 @@ fn call_sink(env: &Env, sink: &Sink, bytes: Vec<u8>) -> sys::napi_status {
     let raw = env.raw();
     let outcome = env.run_in_scope(|| {
         let func = sink.borrow_back(env)?;
-        // SAFETY: all values are created and used on the env's own thread,
-        // inside the handle scope opened by run_in_scope.
-        unsafe {
-            let func = ToNapiValue::to_napi_value(raw, func)?;
-            // A copy that V8 owns: its size counts towards V8's heap, so
-            // batches are collected as fast as they come (an external
-            // buffer's memory would not prompt a collection).
-            let mut arg = std::ptr::null_mut();
-            let mut data = std::ptr::null_mut();
-            let status = sys::napi_create_buffer_copy(
+        // SAFETY: `raw` is this thread's env; the value is created inside the
+        // handle scope run_in_scope opened, and used only within it.
+        let func = unsafe { ToNapiValue::to_napi_value(raw, func)? };
+        // A copy that V8 owns: its size counts towards V8's heap, so batches
+        // are collected as fast as they come (an external buffer's memory
+        // would not prompt a collection).
+        let mut arg = std::ptr::null_mut();
+        let mut data = std::ptr::null_mut();
+        // SAFETY: `bytes` is valid for `bytes.len()` bytes and V8 copies them
+        // before returning; both out pointers are valid.
+        let status = unsafe {
+            sys::napi_create_buffer_copy(
                 raw,
                 bytes.len(),
                 bytes.as_ptr().cast(),
                 &mut data,
                 &mut arg,
-            );
-            drop(bytes);
-            if status != sys::Status::napi_ok {
-                return Ok(status);
-            }
-            let mut this = std::ptr::null_mut();
-            sys::napi_get_undefined(raw, &mut this);
-            let mut ret = std::ptr::null_mut();
-            let status = sys::napi_call_function(raw, this, func, 1, &arg, &mut ret);
-            if status == sys::Status::napi_pending_exception {
-                let mut thrown = std::ptr::null_mut();
-                sys::napi_get_and_clear_last_exception(raw, &mut thrown);
-            }
-            Ok(status)
+            )
+        };
+        drop(bytes);
+        if status != sys::Status::napi_ok {
+            return Ok(status);
         }
+        let mut this = std::ptr::null_mut();
+        // SAFETY: a valid out pointer on the env's thread.
+        let status = unsafe { sys::napi_get_undefined(raw, &mut this) };
+        if status != sys::Status::napi_ok {
+            return Ok(status);
+        }
+        let mut ret = std::ptr::null_mut();
+        // SAFETY: `func` is a function value and `arg` a buffer, both created
+        // in this handle scope; `&arg` points at the one argument.
+        let status = unsafe { sys::napi_call_function(raw, this, func, 1, &arg, &mut ret) };
+        if status == sys::Status::napi_pending_exception {
+            let mut thrown = std::ptr::null_mut();
+            // SAFETY: a valid out pointer; an exception is pending, as checked.
+            let cleared = unsafe { sys::napi_get_and_clear_last_exception(raw, &mut thrown) };
+            if cleared != sys::Status::napi_ok {
+                // Still pending: it must not surface in the traced code, and
+                // the batch did not reach a sink that could report it.
+                return Ok(cleared);
+            }
+        }
+        Ok(status)
     });
     outcome.unwrap_or(sys::Status::napi_generic_failure)
 }
@@ -209,7 +208,7 @@ fn call_sink(env: &Env, sink: &Sink, bytes: Vec<u8>) -> sys::napi_status {
 /// torn down (a worker terminated, the process exiting).
 pub(crate) fn teardown(id: u64) {
     if let Some(js) = take(Some(id)) {
-        session::unregister(&js.session);
+        sessions::unregister(&js.session);
         // Files are finished even though JavaScript can no longer hear of it.
         js.session.close_outputs();
         if let Some(outbox) = &js.session.outbox {

@@ -18,7 +18,8 @@
 ///
 /// The addon must depend on `napi` and `napi-derive` (every napi-rs addon
 /// does). Call the functions through `Tracing.start()` from the TypeScript
-/// package rather than directly.
+/// package rather than directly. Each one catches panics: a panic inside
+/// becomes a JavaScript error naming the entry point.
 #[macro_export]
 macro_rules! export_tracing_api {
     () => {
@@ -62,21 +63,23 @@ macro_rules! export_tracing_api {
 
         /// The collect layer's spans still open on this thread's session, by anchor.
         #[napi_derive::napi(js_name = "napiTracingOpenSpans")]
-        pub fn napi_tracing_open_spans(env: napi::Env) -> Vec<NapiTracingAnchor> {
-            $crate::api::open_spans(&env)
-                .into_iter()
-                .map(|(ts, caller, count)| NapiTracingAnchor {
-                    ts: ts as f64,
-                    caller,
-                    count: count as f64,
-                })
-                .collect()
+        pub fn napi_tracing_open_spans(env: napi::Env) -> napi::Result<Vec<NapiTracingAnchor>> {
+            $crate::api::guarded("napiTracingOpenSpans", || {
+                Ok($crate::api::open_spans(&env)
+                    .into_iter()
+                    .map(|(ts, caller, count)| NapiTracingAnchor {
+                        ts: ts as f64,
+                        caller,
+                        count: count as f64,
+                    })
+                    .collect())
+            })
         }
 
         /// The napi-tracing protocol version this addon was built with.
         #[napi_derive::napi(js_name = "napiTracingProtocol")]
-        pub fn napi_tracing_protocol() -> u32 {
-            $crate::PROTOCOL_VERSION
+        pub fn napi_tracing_protocol() -> napi::Result<u32> {
+            $crate::api::guarded("napiTracingProtocol", || Ok($crate::api::protocol()))
         }
 
         /// Starts tracing on this thread. Use `Tracing.start()` instead.
@@ -86,33 +89,42 @@ macro_rules! export_tracing_api {
             config: String,
             sink: Option<napi::bindgen_prelude::Function<'a, napi::bindgen_prelude::Buffer, ()>>,
         ) -> napi::Result<()> {
-            $crate::api::start(&env, &config, sink)
+            $crate::api::guarded("napiTracingStart", || {
+                $crate::api::start(&env, &config, sink)
+            })
         }
 
         /// Tags the spans this thread creates from now on (0: none) and
         /// draws them on trace track `track` (0: the thread's own).
         #[napi_derive::napi(js_name = "napiTracingCaller")]
-        pub fn napi_tracing_caller(tag: u32, track: u32) {
-            $crate::api::set_caller(tag, track)
+        pub fn napi_tracing_caller(tag: u32, track: u32) -> napi::Result<()> {
+            $crate::api::guarded("napiTracingCaller", || {
+                $crate::api::set_caller(tag, track);
+                Ok(())
+            })
         }
 
         /// Delivers every queued record to this thread's layers now; returns
         /// when the collect layer's new epoch began (hrtime ns, 0 without one).
         #[napi_derive::napi(js_name = "napiTracingFlush")]
         pub fn napi_tracing_flush(env: napi::Env) -> napi::Result<f64> {
-            $crate::api::flush(&env).map(|epoch| epoch as f64)
+            $crate::api::guarded("napiTracingFlush", || {
+                $crate::api::flush(&env).map(|epoch| epoch as f64)
+            })
         }
 
         /// Counters of this thread's session.
         #[napi_derive::napi(js_name = "napiTracingStats")]
-        pub fn napi_tracing_stats(env: napi::Env) -> NapiTracingStats {
-            $crate::api::stats(&env).into()
+        pub fn napi_tracing_stats(env: napi::Env) -> napi::Result<NapiTracingStats> {
+            $crate::api::guarded("napiTracingStats", || Ok($crate::api::stats(&env).into()))
         }
 
         /// Flushes and ends this thread's session.
         #[napi_derive::napi(js_name = "napiTracingStop")]
         pub fn napi_tracing_stop(env: napi::Env) -> napi::Result<NapiTracingStats> {
-            $crate::api::stop(&env).map(::core::convert::Into::into)
+            $crate::api::guarded("napiTracingStop", || {
+                $crate::api::stop(&env).map(::core::convert::Into::into)
+            })
         }
     };
 }

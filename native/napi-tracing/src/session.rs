@@ -1,31 +1,35 @@
 //! A session: one `Tracing.start()` on one JavaScript thread, and the layers
-//! it asked for. Every span belongs to at most one session, which alone sees it.
+//! it asked for. A session is itself a `tracing_subscriber::Layer`: its
+//! filter and its layers, composed as tracing-subscriber composes a
+//! `Vec<L>`. The router gives every span to at most one session, which
+//! alone sees it.
 
-use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::Arc;
+
+use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::Event;
+use tracing_subscriber::layer::Context;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::layers::callback::Outbox;
 use crate::layers::collect::Collection;
-use crate::layers::{Closed, Output};
-
-/// A layer stack that receives only its session's spans.
-pub(crate) type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+use crate::layers::{BoxedLayer, Closed, Output};
+use crate::queue::Outbox;
+use crate::span_data;
 
 pub(crate) struct Session {
     pub(crate) id: u64,
     pub(crate) filter: EnvFilter,
     /// Whether the filter has span directives (`target[span{field}]=level`),
-    /// the only ones that need to follow spans being entered and exited:
-    /// without them the router skips the filter's span hooks.
+    /// the only ones that need to follow spans being entered and exited, and
+    /// so to see the spans it hides: without them, the router hands this
+    /// session only the spans its filter lets through.
     pub(crate) filter_tracks_spans: bool,
-    pub(crate) layers: Vec<BoxedLayer>,
+    layers: Vec<BoxedLayer>,
     /// Present when records go to JavaScript (a callback or collect layer).
     pub(crate) outbox: Option<Arc<Outbox>>,
     /// Files and exporters to flush and close with the session.
-    pub(crate) outputs: Vec<Box<dyn Output>>,
+    outputs: Vec<Box<dyn Output>>,
     /// The collect layer's sums, open spans and trace, when there is one.
     pub(crate) collection: Option<Arc<Collection>>,
     closed: AtomicBool,
@@ -45,6 +49,7 @@ impl Session {
         layers: Vec<BoxedLayer>,
         outbox: Option<Arc<Outbox>>,
         outputs: Vec<Box<dyn Output>>,
+        collection: Option<Arc<Collection>>,
     ) -> Session {
         Session {
             id,
@@ -53,7 +58,7 @@ impl Session {
             layers,
             outbox,
             outputs,
-            collection: None,
+            collection,
             closed: AtomicBool::new(false),
         }
     }
@@ -85,75 +90,93 @@ impl Session {
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
     }
-}
 
-fn registry() -> &'static RwLock<Vec<Arc<Session>>> {
-    static OPEN: OnceLock<RwLock<Vec<Arc<Session>>>> = OnceLock::new();
-    OPEN.get_or_init(Default::default)
-}
-
-/// Bumped (under the registry's write lock) whenever a session opens or
-/// closes: tells threads their copy of the open sessions is out of date.
-static GENERATION: AtomicU64 = AtomicU64::new(1);
-
-type Snapshot = Rc<[Arc<Session>]>;
-
-thread_local! {
-    /// This thread's copy of the open sessions and the generation it is of.
-    /// Every span and event asks who is open; a copy per thread answers
-    /// with one shared read of `GENERATION` instead of a lock (and so no
-    /// cache line written by every thread, per span). A copy keeps the
-    /// sessions in it alive until its thread traces again while a session
-    /// is open: at most one stale copy per thread, and a closed session
-    /// holds little (its outputs are closed and their buffers let go).
-    static SNAPSHOT: RefCell<(u64, Snapshot)> = RefCell::new((0, Rc::from([])));
-}
-
-/// The open sessions of this addon.
-pub(crate) fn open_now() -> Snapshot {
-    let generation = GENERATION.load(Ordering::Acquire);
-    let fresh = || -> Snapshot {
-        Rc::from(
-            registry()
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .as_slice(),
-        )
-    };
-    SNAPSHOT
-        .try_with(|cell| {
-            let Ok(mut snapshot) = cell.try_borrow_mut() else {
-                return fresh();
-            };
-            if snapshot.0 != generation {
-                *snapshot = (generation, fresh());
-            }
-            snapshot.1.clone()
-        })
-        .unwrap_or_else(|_| fresh())
-}
-
-/// Runs `f` over the open sessions of this addon.
-pub(crate) fn with_open<R>(f: impl FnOnce(&[Arc<Session>]) -> R) -> R {
-    f(&open_now())
-}
-
-pub(crate) fn register(session: Arc<Session>) {
-    {
-        let mut open = registry().write().unwrap_or_else(|e| e.into_inner());
-        open.push(session);
-        GENERATION.fetch_add(1, Ordering::AcqRel);
+    /// Whether the layers see span `id`. The router hands a session hidden
+    /// spans only when its filter tracks spans, so only then is it asked.
+    fn shows(&self, ctx: &Context<'_, Registry>, id: &Id) -> bool {
+        !self.filter_tracks_spans || span_data::with(ctx, id, |data| data.visible).unwrap_or(false)
     }
-    // Callsites that were switched off while nothing listened must be asked again.
-    tracing_core::callsite::rebuild_interest_cache();
 }
 
-pub(crate) fn unregister(session: &Session) {
-    session.close();
-    {
-        let mut open = registry().write().unwrap_or_else(|e| e.into_inner());
-        open.retain(|s| s.id != session.id);
-        GENERATION.fetch_add(1, Ordering::AcqRel);
+impl Session {
+    /// One span hook: the filter first when it follows spans, then the
+    /// layers when they see the span.
+    fn forward(
+        &self,
+        ctx: &Context<'_, Registry>,
+        id: &Id,
+        filter: impl FnOnce(&EnvFilter),
+        layer: impl FnMut(&BoxedLayer),
+    ) {
+        if self.filter_tracks_spans {
+            filter(&self.filter);
+        }
+        if self.shows(ctx, id) {
+            self.layers.iter().for_each(layer);
+        }
     }
-    tracing_core::callsite::rebuild_interest_cache();
+}
+
+impl Layer<Registry> for Session {
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
+        self.forward(
+            &ctx,
+            id,
+            |f| f.on_new_span(attrs, id, ctx.clone()),
+            |l| l.on_new_span(attrs, id, ctx.clone()),
+        );
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
+        self.forward(
+            &ctx,
+            id,
+            |f| f.on_record(id, values, ctx.clone()),
+            |l| l.on_record(id, values, ctx.clone()),
+        );
+    }
+
+    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, Registry>) {
+        self.forward(
+            &ctx,
+            id,
+            |_| {},
+            |l| l.on_follows_from(id, follows, ctx.clone()),
+        );
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
+        if self.filter.enabled(event.metadata(), ctx.clone()) {
+            self.layers
+                .iter()
+                .for_each(|l| l.on_event(event, ctx.clone()));
+        }
+    }
+
+    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
+        self.forward(
+            &ctx,
+            id,
+            |f| f.on_enter(id, ctx.clone()),
+            |l| l.on_enter(id, ctx.clone()),
+        );
+    }
+
+    fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
+        self.forward(
+            &ctx,
+            id,
+            |f| f.on_exit(id, ctx.clone()),
+            |l| l.on_exit(id, ctx.clone()),
+        );
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
+        self.forward(
+            &ctx,
+            &id,
+            |f| f.on_close(id.clone(), ctx.clone()),
+            |l| l.on_close(id.clone(), ctx.clone()),
+        );
+    }
 }

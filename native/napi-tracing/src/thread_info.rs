@@ -10,8 +10,12 @@
 //! `thread <tid>` instead, so that no track pretends to be the process or a
 //! JavaScript thread.
 
+use std::cell::Cell;
 use std::sync::RwLock;
 
+use crate::sync::{read, write};
+
+/// A thread's OS id and the name its trace track shows.
 pub(crate) struct ThreadInfo {
     pub(crate) tid: u64,
     pub(crate) name: String,
@@ -19,6 +23,20 @@ pub(crate) struct ThreadInfo {
 
 thread_local! {
     static CURRENT: ThreadInfo = ThreadInfo::read();
+    static MUTED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Ignores every span and event of the calling thread from now on. For the
+/// threads our own outputs run on (a writer's, an exporter's): what their
+/// libraries trace must not feed back into the layers they serve.
+pub(crate) fn mute_this_thread() {
+    let _ = MUTED.try_with(|m| m.set(true));
+}
+
+/// Whether the calling thread is muted (also while its thread-locals are
+/// torn down: tracing then would only reach into freed state).
+pub(crate) fn muted() -> bool {
+    MUTED.try_with(Cell::get).unwrap_or(true)
 }
 
 /// Runs `f` with the calling thread's id and name.
@@ -64,7 +82,7 @@ static JS_THREADS: RwLock<Vec<(u64, String)>> = RwLock::new(Vec::new());
 pub(crate) fn note_js_thread() {
     let tid = os_tid();
     if let Some(name) = os_name() {
-        let mut js = JS_THREADS.write().unwrap_or_else(|e| e.into_inner());
+        let mut js = write(&JS_THREADS);
         if !js.iter().any(|(t, _)| *t == tid) {
             js.push((tid, name));
         }
@@ -72,11 +90,7 @@ pub(crate) fn note_js_thread() {
 }
 
 fn is_js_thread(tid: u64) -> bool {
-    JS_THREADS
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .any(|(js, _)| *js == tid)
+    read(&JS_THREADS).iter().any(|(js, _)| *js == tid)
 }
 
 /// Whether `name` is only inherited: the process's name on a thread other
@@ -85,9 +99,7 @@ fn inherited(tid: u64, name: &str) -> bool {
     let process = u64::from(std::process::id()) != tid
         && process_name().is_some_and(|process| process == name);
     process
-        || JS_THREADS
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        || read(&JS_THREADS)
             .iter()
             .any(|(js, js_name)| *js != tid && js_name == name)
 }
@@ -119,10 +131,10 @@ fn os_tid() -> u64 {
 #[cfg(target_os = "linux")]
 fn os_name() -> Option<String> {
     let mut buf = [0u8; 64];
-    // SAFETY: the buffer is valid for its length; pthread_self is the calling thread.
-    let rc = unsafe {
-        libc::pthread_getname_np(libc::pthread_self(), buf.as_mut_ptr().cast(), buf.len())
-    };
+    // SAFETY: pthread_self has no preconditions and names the calling thread.
+    let this = unsafe { libc::pthread_self() };
+    // SAFETY: `this` is the calling thread, alive; the buffer is valid for its length.
+    let rc = unsafe { libc::pthread_getname_np(this, buf.as_mut_ptr().cast(), buf.len()) };
     if rc != 0 {
         return None;
     }

@@ -12,8 +12,7 @@ use tracing_subscriber::fmt::format::FmtSpan;
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::Layer;
 
-use super::create_file;
-use crate::session::BoxedLayer;
+use super::{create_file, BoxedLayer};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -1,24 +1,22 @@
-//! The layers a session can stack, one file each, and what they share:
-//! files that must be flushed and closed.
+//! The layers a session can stack, one module each, each owning its config,
+//! and what they share: outputs that must be flushed and closed, field and
+//! track helpers of the two trace writers.
 
 pub(crate) mod callback;
 pub(crate) mod chrome;
 pub(crate) mod collect;
 pub(crate) mod fields_json;
 pub(crate) mod fmt;
-#[cfg(feature = "otlp")]
 pub(crate) mod otlp;
 pub(crate) mod tracks;
 
 use std::fs::File;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
 
-/// Locks `mutex`, also after a panic elsewhere poisoned it: what it guards
-/// (buffers, counters) stays usable, and tracing must not panic in turn.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
+use tracing_subscriber::{Layer, Registry};
+
+/// A layer of a session's stack: it receives only its session's spans.
+pub(crate) type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// A layer's destination that must be flushed and closed (a file, an
 /// exporter). `flush` returns once everything received so far is written.

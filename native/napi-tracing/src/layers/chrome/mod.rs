@@ -34,9 +34,9 @@ use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
 use super::fields_json::{event_args, EventMembers, JsonMembers};
-use super::{create_file, lock, Closed, Output};
-use crate::dispatch::SpanData;
-use crate::session::BoxedLayer;
+use super::{create_file, BoxedLayer, Closed, Output};
+use crate::span_data::SpanData;
+use crate::sync::lock;
 use crate::{clock, thread_info};
 use trace_file::TraceFile;
 

@@ -20,9 +20,10 @@ use super::trace_json;
 use super::writer::Writer;
 use super::Anchor;
 use crate::clock;
-use crate::layers::callback::Outbox;
-use crate::layers::{lock, Closed, Output};
+use crate::layers::{Closed, Output};
+use crate::queue::Outbox;
 use crate::record::{put_track, Kind, Put};
+use crate::sync::lock;
 
 /// Trace bytes a thread buffers before it hands them to the writer. Per
 /// thread: small enough that many threads hold little, large enough that
@@ -33,6 +34,8 @@ const WRITE_AT: usize = 256 << 10;
 pub(crate) struct Collection {
     /// The pid written into trace entries.
     pid: u64,
+    /// The session's JavaScript thread (the collection is built on it).
+    pub(super) js_tid: u64,
     /// When the current epoch began (the last flush): the anchor time of
     /// spans made now. See the module docs of `collect`.
     epoch: AtomicU64,
@@ -106,6 +109,7 @@ impl Collection {
         let fallback = Arc::new(Mutex::new(Local::default()));
         Ok(Collection {
             pid,
+            js_tid: crate::thread_info::with_current(|t| t.tid),
             epoch: AtomicU64::new(clock::now_ns()),
             locals: Mutex::new(vec![fallback.clone()]),
             fallback,

@@ -36,11 +36,12 @@ use tracing_core::{Event, Metadata};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::{Layer, Registry};
 
-use super::callback::Outbox;
 use super::fields_json::{event_args, EventMembers, JsonMembers};
-use super::{create_file, lock, tracks};
-use crate::dispatch::SpanData;
-use crate::{clock, js_thread, thread_info};
+use super::{create_file, tracks};
+use crate::queue::Outbox;
+use crate::span_data::{self, SpanData};
+use crate::sync::lock;
+use crate::{caller, clock, thread_info};
 use collection::Local;
 pub(crate) use collection::{Collection, TraceOutput};
 
@@ -136,30 +137,26 @@ impl Layer<Registry> for CollectLayer {
         }
         let now = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
-        // Only this session's spans reach this layer: a session here means
-        // this is its JavaScript thread.
-        let on_js_thread = js_thread::has_session();
+        // Spans made on the session's JavaScript thread are anchored by the
+        // call that made them; others inherit their parent's anchor.
+        let on_js_thread = tid == self.collection.js_tid;
         let inherited = if on_js_thread {
             None
         } else {
-            let parent = match attrs.parent() {
-                Some(parent) => ctx.span(parent),
-                None if attrs.is_contextual() => ctx.lookup_current(),
-                None => None,
-            };
+            let parent = span_data::parent_of(attrs.parent(), attrs.is_contextual(), &ctx);
             parent.and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
         };
         let local = self.collection.local();
         let anchor = {
             let mut counted_in = lock(&local);
             let anchor = inherited.unwrap_or_else(|| {
-                let caller = if on_js_thread { js_thread::caller() } else { 0 };
+                let caller = if on_js_thread { caller::tag() } else { 0 };
                 self.collection.anchor_now(&counted_in, caller)
             });
             counted_in.opened(anchor);
             anchor
         };
-        let given_track = match js_thread::caller_track() {
+        let given_track = match caller::track() {
             0 => None,
             track => Some(u64::from(track)),
         };
@@ -260,7 +257,7 @@ impl Layer<Registry> for CollectLayer {
         let ts = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
         // On the JavaScript thread during a concurrent test: beside its spans.
-        let track = match js_thread::caller_track() {
+        let track = match caller::track() {
             0 => tid,
             given => u64::from(given),
         };

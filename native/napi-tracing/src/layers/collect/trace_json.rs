@@ -8,6 +8,8 @@ use std::sync::{OnceLock, RwLock};
 use rustc_hash::FxHashMap;
 use tracing_core::Metadata;
 
+use crate::sync::{read, write};
+
 /// A complete slice (`"ph":"X"`): a span entered at `start_ns` for `dur_ns`.
 /// `names` comes from [`names_of`], `args` are JSON object members.
 pub(super) fn slice(
@@ -113,7 +115,7 @@ pub(super) fn names_of(meta: &'static Metadata<'static>) -> &'static [u8] {
     static NAMES: OnceLock<RwLock<FxHashMap<usize, &'static [u8]>>> = OnceLock::new();
     let table = NAMES.get_or_init(Default::default);
     let key = callsite_key(meta);
-    if let Some(names) = table.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+    if let Some(names) = read(table).get(&key) {
         return names;
     }
     let mut names = b"\"name\":".to_vec();
@@ -121,11 +123,7 @@ pub(super) fn names_of(meta: &'static Metadata<'static>) -> &'static [u8] {
     names.extend_from_slice(b",\"cat\":");
     let _ = serde_json::to_writer(&mut names, meta.target());
     let names: &'static [u8] = Box::leak(names.into_boxed_slice());
-    table
-        .write()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_insert(names)
+    write(table).entry(key).or_insert(names)
 }
 
 /// A callsite's identity: its metadata is a static that lives forever.

@@ -15,7 +15,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use crate::layers::lock;
+use crate::sync::lock;
 
 /// Buffers waiting for the writer, at most: with buffers of 256 KiB, 8 MiB.
 const QUEUE: usize = 32;
@@ -137,7 +137,7 @@ impl Writer {
 
 fn run(mut file: File, queue: &Receiver<Job>, shared: &Shared) {
     // What this thread's libraries might trace must not feed the trace.
-    crate::dispatch::mute_this_thread();
+    crate::thread_info::mute_this_thread();
     for job in queue {
         match job {
             Job::Write(mut bytes) => {
@@ -168,8 +168,11 @@ mod tests {
         let mut fds = [0; 2];
         // SAFETY: `fds` has room for the two descriptors pipe() returns.
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-        // SAFETY: both descriptors are fresh and owned by the returned files alone.
-        unsafe { (File::from_raw_fd(fds[0]), File::from_raw_fd(fds[1])) }
+        // SAFETY: the descriptor is fresh and owned by the returned file alone.
+        let read = unsafe { File::from_raw_fd(fds[0]) };
+        // SAFETY: as above, for the other end.
+        let write = unsafe { File::from_raw_fd(fds[1]) };
+        (read, write)
     }
 
     #[test]

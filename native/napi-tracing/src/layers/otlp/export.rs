@@ -1,4 +1,4 @@
-//! `otlpLayer`: OpenTelemetry export through the opentelemetry crates.
+//! `otlpLayer`'s exporter: OpenTelemetry export through the opentelemetry crates.
 //!
 //! Spans go through tracing-opentelemetry into an `SdkTracerProvider` whose
 //! batch processor exports them on its own thread, either over OTLP/HTTP
@@ -34,10 +34,10 @@ use opentelemetry_sdk::Resource;
 use tracing_opentelemetry::OpenTelemetryLayer;
 use tracing_subscriber::Registry;
 
-use super::{Closed, Output};
-use crate::config::OtlpConfig;
-use crate::dispatch::mute_this_thread;
-use crate::session::BoxedLayer;
+use super::OtlpConfig;
+use crate::layers::{BoxedLayer, Closed, Output};
+use crate::sync::lock;
+use crate::thread_info::mute_this_thread;
 
 /// Where spans go when no endpoint is given (the TypeScript side's default too).
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4318";
@@ -52,7 +52,7 @@ const QUEUE_SPANS: usize = 65_536;
 const CLOSE_MARGIN: Duration = Duration::from_secs(1);
 
 /// Builds the layer and the output that flushes and closes its exporter.
-pub(crate) fn build(config: &OtlpConfig) -> Result<(BoxedLayer, Box<dyn Output>), String> {
+pub(super) fn build(config: &OtlpConfig) -> Result<(BoxedLayer, Box<dyn Output>), String> {
     let timeout = Duration::from_millis(config.timeout_ms.max(1));
     let export_timeout = timeout - (timeout / 4).min(CLOSE_MARGIN);
     let counts = Arc::new(Counts::default());
@@ -196,7 +196,7 @@ struct Counts {
 impl Counts {
     fn failed(&self, spans: u64, error: String) {
         self.failed.fetch_add(spans, Ordering::Relaxed);
-        let mut first = self.first_error.lock().unwrap_or_else(|e| e.into_inner());
+        let mut first = lock(&self.first_error);
         first.get_or_insert(error);
     }
 }
@@ -362,12 +362,7 @@ impl Output for OtlpOutput {
             warnings: Vec::new(),
         };
         if dropped > 0 {
-            let first_error = self
-                .counts
-                .first_error
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone();
+            let first_error = lock(&self.counts.first_error).clone();
             let failed = self.counts.failed.load(Ordering::Relaxed);
             let why = match (first_error, result) {
                 (Some(error), _) => error,

@@ -1,0 +1,26 @@
+/** Span statistics of one span name, and the one way two of them add up. */
+
+/** Statistics of one span name within one test (or file), in nanoseconds. */
+export interface SpanStats {
+  name: string
+  target: string
+  calls: number
+  totalNs: number
+  selfNs: number
+  minNs: number
+  maxNs: number
+  /** Set when the spans may belong to any of several concurrent tests. */
+  shared?: boolean
+}
+
+/** The figures of `SpanStats` that add up. */
+export type Sums = Pick<SpanStats, 'calls' | 'totalNs' | 'selfNs' | 'minNs' | 'maxNs'>
+
+/** Adds `more` into `into`: calls and times summed, the shortest and longest kept. */
+export function addSums(into: Sums, more: Sums): void {
+  into.calls += more.calls
+  into.totalNs += more.totalNs
+  into.selfNs += more.selfNs
+  into.minNs = Math.min(into.minNs, more.minNs)
+  into.maxNs = Math.max(into.maxNs, more.maxNs)
+}
