@@ -90,14 +90,14 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
    * attributing and summing them in JavaScript; the test's window is opened
    * before and closed after, its slice and statistics line written at the end.
    */
-  const plugin = (w: Workload): Sample => {
+  const plugin = (w: Workload, paths = true): Sample => {
     const dir = join(tmp, 'plugin')
     const files = new WorkerFiles(dir, `${process.pid}-0`, process.pid)
     files.process('bench worker')
     const collector = new SpanCollector()
     const tracing = Tracing.start(addon, {
       filter: 'trace',
-      layers: [collectLayer(collector, { trace: files.nativeTrace(0), pid: files.pid })],
+      layers: [collectLayer(collector, { trace: files.nativeTrace(0), pid: files.pid, paths })],
       queueCapacity: QUEUE_CAPACITY,
     })
     try {
@@ -112,11 +112,12 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       tracing.flush()
       const drain = since(t0) - spans
       const end = now()
-      const stats = collector.endTest('bench', end)
+      collector.endTest('bench', end)
+      const made = collector.made('bench')
       collector.forget('bench')
       const open = collector.openOf('bench', addon.napiTracingOpenSpans())
       files.slice(jsTid, 'bench', 'test', Number(start), Number(end - start), { test: 'bench' })
-      files.stats({ kind: 'test', id: 'bench', file: 'bench', name: 'bench', state: 'pass', spans: stats, open })
+      files.stats({ kind: 'test', id: 'bench', file: 'bench', name: 'bench', state: 'passed', open, ...made })
       files.flush()
       const total = since(t0)
       const s = tracing.stats()
@@ -166,6 +167,13 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       name: 'fmt-file',
       diagnostic: false,
       run: (w) => session([fmtLayer({ writer: { file: join(tmp, 'fmt.json') }, format: 'json' })], w),
+    },
+    {
+      // The plugin path summing by span name alone (collectLayer({ paths: false })): what call
+      // paths (the call tree) cost, against `plugin`.
+      name: 'plugin:flat',
+      diagnostic: true,
+      run: (w) => plugin(w, false),
     },
     {
       // The plugin path without its JavaScript side: dispatch, timing, trace lines and sums in the

@@ -142,6 +142,8 @@ interface WorkloadResult {
   modes: Record<string, ModeResult>
   pluginVsChrome: Summary | undefined
   callbackVsPlugin: Summary | undefined
+  /** plugin / plugin:flat: what call paths cost. */
+  pathsVsFlat: Summary | undefined
 }
 
 async function main(): Promise<void> {
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
       }
       const plugin = samples.has('plugin') ? perSpan('plugin') : undefined
       const callback = samples.has('callback') ? perSpan('callback') : undefined
+      const flat = samples.has('plugin:flat') ? perSpan('plugin:flat') : undefined
       const result: WorkloadResult = {
         workload: label(w),
         shape: w.shape,
@@ -236,6 +239,7 @@ async function main(): Promise<void> {
         modes: byMode,
         pluginVsChrome: plugin && chrome ? summarize(pairedRatios(plugin, chrome)) : undefined,
         callbackVsPlugin: callback && plugin ? summarize(pairedRatios(callback, plugin)) : undefined,
+        pathsVsFlat: plugin && flat ? summarize(pairedRatios(plugin, flat)) : undefined,
       }
       results.push(result)
       const line = modes.map((m) => `${m.name} ${ns(byMode[m.name]!.summary.median)}`).join(', ')
@@ -323,6 +327,24 @@ function print(results: readonly WorkloadResult[], modes: readonly Mode[], secon
       [false, true, false, true, false],
     ),
   )
+
+  if (results.some((r) => r.pathsVsFlat)) {
+    console.log(
+      `\n## What call paths cost (plugin, which sums by span path for call trees, against plugin:flat,\n` +
+        `collectLayer({ paths: false }), which sums by span name alone; paired per round)\n`,
+    )
+    console.log(
+      table(
+        ['workload', 'plugin / plugin:flat', 'target ≤ 1.10'],
+        results.map((r) => [
+          r.workload,
+          r.pathsVsFlat ? `${ratio(r.pathsVsFlat.median)} [${range(r.pathsVsFlat, ratio)}]` : '–',
+          r.pathsVsFlat ? (r.pathsVsFlat.median <= 1.1 ? 'met' : 'missed') : '–',
+        ]),
+        [false, true, false],
+      ),
+    )
+  }
 
   if (modes.some((m) => m.name === 'plugin')) {
     const stages = ['plugin:native'].filter((n) => modes.some((m) => m.name === n))

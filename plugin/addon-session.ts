@@ -5,7 +5,7 @@
  * (`worker.ts`) holds one per addon in the config.
  */
 import { createRequire } from 'node:module'
-import { SpanCollector, type SpanStats } from '../src/collector.js'
+import { SpanCollector } from '../src/collector.js'
 import { collectLayer } from '../src/config.js'
 import { asTracingAddon, type TracingAddon } from '../src/native.js'
 import { Tracing } from '../src/tracing.js'
@@ -87,9 +87,9 @@ export class AddonSession {
   /** Writes the statistics not written with their test: the file's, and late spans of ended tests. */
   writeRest(files: WorkerFiles, file: string): void {
     for (const id of this.#collector.owners()) {
-      const spans: SpanStats[] = this.#collector.stats(id)
-      if (id === '') files.stats({ kind: 'file', file, spans })
-      else files.stats({ kind: 'late', id, spans })
+      const made = this.#collector.made(id)
+      if (id === '') files.stats({ kind: 'file', file, ...made })
+      else files.stats({ kind: 'late', id, ...made })
       this.#collector.forget(id)
     }
   }

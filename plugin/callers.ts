@@ -9,13 +9,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { TracingAddon } from '../src/native.js'
 
-/** The running test's caller tag, and the trace track its spans go on (0: the JavaScript thread's own). */
+/** The running test: its id, caller tag, and the trace track its spans go on (0: the JavaScript thread's own). */
 export interface Caller {
+  test: string
   tag: number
   track: number
 }
 
-export const callerStore = new AsyncLocalStorage<Caller>()
+/**
+ * One store per process, whichever copy of this module loads it: the vm
+ * pools evaluate modules once per test file's context, and the test's
+ * `napiSpans()` must see the store its worker runs tests in.
+ */
+const STORE = Symbol.for('vitest-napi-tracing.callers')
+const holder = process as unknown as Record<symbol, AsyncLocalStorage<Caller> | undefined>
+export const callerStore: AsyncLocalStorage<Caller> = (holder[STORE] ??= new AsyncLocalStorage<Caller>())
 
 /**
  * Replaces each function the addon exports with one that tags the call
@@ -31,7 +39,7 @@ export function tagCalls(exports: Record<string, unknown>, api: TracingAddon, ov
     const wrapper = function (this: unknown, ...args: unknown[]): unknown {
       const call = () => (new.target ? Reflect.construct(target, args, new.target) : target.apply(this, args))
       const caller = callerStore.getStore()
-      if (!caller || (caller.track === 0 && !overlapping())) return call()
+      if (!caller || caller.tag === 0 || (caller.track === 0 && !overlapping())) return call()
       api.napiTracingCaller(caller.tag, caller.track)
       try {
         return call()

@@ -18,9 +18,13 @@ export interface NapiTracingOptions {
   filter?: string
   /** Where report.json and trace.json go. @default '<root>/.vitest/napi-tracing' */
   outputDir?: string
-  /** The span report printed after the run. @default 'compact' */
-  report?: 'compact' | 'full' | 'none'
-  /** Spans listed per test in the compact report. @default 3 */
+  /**
+   * The span report printed after the run: `compact`, the hottest span
+   * paths and the failed and slowest tests; `full`, every span name of every
+   * test; `tree`, every test's call tree; `none`. @default 'compact'
+   */
+  report?: 'compact' | 'full' | 'tree' | 'none'
+  /** Span rows per test in the compact report. @default 3 */
   top?: number
   /**
    * Bytes of records a worker's addon may hold between flushes (its sums:
@@ -62,7 +66,7 @@ export function checkOptions(options: NapiTracingOptions): void {
     )
   }
   knownKeys('napiTracing()', options, OPTION_KEYS)
-  if (options.report !== undefined) oneOf('napiTracing()', 'report', options.report, ['compact', 'full', 'none'])
+  if (options.report !== undefined) oneOf('napiTracing()', 'report', options.report, ['compact', 'full', 'tree', 'none'])
 }
 
 export interface ResolvedAddon {

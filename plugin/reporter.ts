@@ -79,7 +79,8 @@ export class NapiTracingReporter implements Reporter {
     }
     const begun = new Set(lines.flatMap((l) => (l.kind === 'begin' ? [l.path] : [])))
     problems.push(...untracedFiles(modules.filter((m) => this.#tracedProjects.has(m.project.name)).map(ranFile), begun))
-    const report = computeSpanReport(modules.flatMap(testResults), lines, problems)
+    const labelled = new Set(modules.map((m) => m.project.name)).size > 1
+    const report = computeSpanReport(modules.flatMap((m) => testResults(m, labelled)), lines, problems)
     report.filter = this.#options.filter
     const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
     report.problems.push(...misplacedInstrument(allSpans))
@@ -107,14 +108,19 @@ export class NapiTracingReporter implements Reporter {
       for (const problem of report.problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
       return
     }
+    // A reporter that writes its output to stdout (JSON, JUnit, TAP) must get it clean.
+    const toStderr = stdoutTakenBy(vitest) !== undefined
+    const stream = toStderr ? process.stderr : process.stdout
     const text = formatSpanReport(report, pc, {
       mode: this.#options.report ?? 'compact',
       top: this.#options.top ?? 3,
       slowest: 5,
+      width: stream.isTTY ? stream.columns : 80,
       ...(wroteReport ? { reportPath: relative(process.cwd(), reportPath) } : {}),
       ...(wroteTrace ? { tracePath: relative(process.cwd(), tracePath) } : {}),
     })
-    vitest.logger.log(`\n${text}\n`)
+    if (toStderr) vitest.logger.error(`\n${text}\n`)
+    else vitest.logger.log(`\n${text}\n`)
   }
 
   /** Why this run has no span data, in a few words. */
@@ -137,7 +143,7 @@ function ranFile(module: TestModule): RanFile {
   return { path: module.moduleId, file: module.relativeModuleId ?? module.moduleId, ran }
 }
 
-function testResults(module: TestModule): TestResult[] {
+function testResults(module: TestModule, labelled: boolean): TestResult[] {
   const file = module.relativeModuleId ?? module.moduleId
   return [...module.children.allTests()].map((test: TestCase) => ({
     id: test.id,
@@ -145,7 +151,29 @@ function testResults(module: TestModule): TestResult[] {
     name: test.fullName,
     state: stateOf(test.result().state),
     durationMs: test.diagnostic()?.duration ?? 0,
+    ...(labelled ? { project: module.project.name } : {}),
   }))
+}
+
+/** Reporters that write machine-readable output to stdout unless given a file. */
+const STDOUT_REPORTERS = ['json', 'junit', 'tap', 'tap-flat']
+
+/**
+ * The name of a reporter of this run that writes machine-readable output to
+ * stdout, if any: TAP always; JSON and JUnit in Vitest 4 unless an
+ * `outputFile` is set for them, in Vitest 5 only with `stdout: true`.
+ */
+export function stdoutTakenBy(vitest: Pick<Vitest, 'config' | 'version'>): string | undefined {
+  const major = Number.parseInt(vitest.version, 10)
+  const outputFile = vitest.config.outputFile as string | Record<string, string> | undefined
+  for (const entry of vitest.config.reporters as unknown[]) {
+    const [name, options] = Array.isArray(entry) ? (entry as [unknown, Record<string, unknown> | undefined]) : [entry, undefined]
+    if (typeof name !== 'string' || !STDOUT_REPORTERS.includes(name)) continue
+    if (name.startsWith('tap')) return name
+    const toFile = typeof outputFile === 'string' || (outputFile !== undefined && outputFile[name] !== undefined) || options?.['outputFile'] !== undefined
+    if (major >= 5 ? options?.['stdout'] === true && !toFile : !toFile) return name
+  }
+  return undefined
 }
 
 /** Every line of every worker's stats file; unreadable lines become problems. */

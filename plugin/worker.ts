@@ -14,8 +14,9 @@ import { relative } from 'node:path'
 import { isMainThread, threadId } from 'node:worker_threads'
 import { messageOf } from '../src/errors.js'
 import { stateOf } from '../src/report/model.js'
-import type { SpanStats } from '../src/stats.js'
-import { WorkerFiles } from '../src/trace/worker-file.js'
+import { NapiSpans } from '../src/spans.js'
+import { metaOf } from './meta.js'
+import { WorkerFiles, type Made } from '../src/trace/worker-file.js'
 import { AddonSession } from './addon-session.js'
 import { callerStore, type Caller } from './callers.js'
 import type { WorkerConfig } from './options.js'
@@ -40,10 +41,14 @@ export interface TaskLike {
   concurrent?: boolean | undefined
   suite?: { name: string; suite?: unknown } | undefined
   result?: { state?: string } | undefined
+  /** Vitest's per-test data, which reporters and blob reports carry. */
+  meta?: object
 }
 
 /** A test running now. */
-interface Running extends Caller {
+interface Running {
+  tag: number
+  track: number
   start: bigint
   /** Its slot among concurrent tests (0: none, it is on the JavaScript thread's track). */
   slot: number
@@ -67,6 +72,11 @@ export class WorkerTracer {
   readonly #tests = new Map<string, Running>()
   #nextTag = 1
   readonly #filesRun: string[] = []
+
+  /** This worker's tracer if one started, without starting one. */
+  static current(): WorkerTracer | undefined {
+    return (process as unknown as Record<symbol, WorkerTracer | null | undefined>)[KEY] ?? undefined
+  }
 
   /** This worker's tracer; undefined (tests run untraced) if it cannot start at all. */
   static get(config: WorkerConfig): WorkerTracer | undefined {
@@ -117,8 +127,8 @@ export class WorkerTracer {
       a.nameTracks(this.#files, this.#jsTid)
     })
     for (const id of this.#tests.keys()) {
-      const spans = this.#addons.flatMap((a) => a.collector.stats(id))
-      if (spans.length > 0) this.#files.stats({ kind: 'progress', id, spans })
+      const made = this.#made(id)
+      if (made.spans.length + made.events.length > 0) this.#files.stats({ kind: 'progress', id, ...made })
     }
     this.#files.flush()
   }
@@ -129,7 +139,7 @@ export class WorkerTracer {
 
   /** Runs a test (`runTest`) between its begin and end marks, tagging its calls. */
   async runTest(task: TaskLike, runTest: () => Promise<void>): Promise<void> {
-    let caller: Caller = { tag: 0, track: 0 }
+    let caller: Caller = { test: task.id, tag: 0, track: 0 }
     this.#safely(() => {
       caller = this.#beginTest(task)
     })
@@ -168,7 +178,7 @@ export class WorkerTracer {
     if (slot !== 0) this.#files.thread(track, `${this.#jsName} · concurrent ${slot}`)
     this.#tests.set(task.id, { start: now, tag, track, slot })
     this.#each((a) => a.collector.beginTest(task.id, now, tag))
-    return { tag, track }
+    return { test: task.id, tag, track }
   }
 
   /** The lowest slot no running test holds, 0 when all are taken. */
@@ -182,10 +192,11 @@ export class WorkerTracer {
     const end = process.hrtime.bigint()
     const running = this.#tests.get(task.id)
     const start = running?.start ?? end
-    const spans: SpanStats[] = []
+    const made: Made = { spans: [], tree: [], events: [] }
     let open = 0
     this.#each((a) => {
-      spans.push(...a.collector.endTest(task.id, end))
+      a.collector.endTest(task.id, end)
+      addMade(made, a.collector.made(task.id))
       a.collector.forget(task.id)
       open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())
       a.nameTracks(this.#files, this.#jsTid)
@@ -196,7 +207,8 @@ export class WorkerTracer {
       const args = { test: task.id, file, state, durationMs: Number(end - start) / 1e6 }
       this.#files.slice(running?.track || this.#jsTid, task.name, 'test', Number(start), Number(end - start), args)
     }
-    this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, spans, open })
+    this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, open, ...made })
+    if (task.meta) (task.meta as { napiTracing?: unknown }).napiTracing = metaOf(made)
     this.#tests.delete(task.id)
   }
 
@@ -230,6 +242,25 @@ export class WorkerTracer {
     this.#files.close()
   }
 
+  /**
+   * Test `id`'s spans so far, after flushing every addon (spans that
+   * closed on other threads included). Throws when nothing is traced here.
+   */
+  spansOf(id: string): NapiSpans {
+    if (this.#addons.length === 0) {
+      throw new Error('vitest-napi-tracing: napiSpans(): no addon is traced in this worker; the run\'s report names why (napiTracing({ addons }))')
+    }
+    this.#each((a) => a.flush())
+    return new NapiSpans(this.#made(id))
+  }
+
+  /** What test `id` made so far, in every addon. */
+  #made(id: string): Made {
+    const made: Made = { spans: [], tree: [], events: [] }
+    for (const a of this.#addons) addMade(made, a.collector.made(id))
+    return made
+  }
+
   /** Runs `f`; a failure is written down, never thrown into the test run. */
   #safely(f: () => void): void {
     try {
@@ -258,4 +289,11 @@ export class WorkerTracer {
   #problem(text: string): void {
     this.#files.stats({ kind: 'problem', text })
   }
+}
+
+/** Appends what one addon made to what the test made in all. */
+function addMade(into: Made, more: Made): void {
+  into.spans.push(...more.spans)
+  into.tree.push(...more.tree)
+  into.events.push(...more.events)
 }

@@ -12,15 +12,24 @@
  */
 import { Attribution, type Owner } from './attribution.js'
 import { batchSink, RecordReader, type CallsiteInfo, type RecordVisitor } from './record.js'
-import { addSums, type SpanStats, type Sums } from './stats.js'
+import { addSums, type EventCount, type PathStats, type PathStep, type SpanStats, type Sums } from './stats.js'
+import type { Made } from './trace/worker-file.js'
 
 export type { SpanStats } from './stats.js'
+
+/** What one test (or the file) has: its span sums by path (negative: shared) and its event counts. */
+interface Bucket {
+  paths: Map<number, Sums>
+  events: Map<string, EventCount>
+}
 
 export class SpanCollector {
   readonly #reader = new RecordReader()
   readonly #attribution = new Attribution()
-  /** Stats by owner key ('' for the file), then callsite id (negative: shared). */
-  readonly #buckets = new Map<string, Map<number, SpanStats>>()
+  /** By owner key ('' for the file). */
+  readonly #buckets = new Map<string, Bucket>()
+  /** Span paths the addon sent: parent path and callsite, by id. */
+  readonly #paths = new Map<number, { parent: number; callsite: CallsiteInfo }>()
   #spans = 0
   #flush: () => number | undefined = () => undefined
   /** Tracks the addon wrote on for the first time since they were last taken. */
@@ -58,9 +67,45 @@ export class SpanCollector {
     return this.stats(id)
   }
 
-  /** Statistics of a test, or of the file (`''`), sorted by total time. */
+  /** Statistics of a test, or of the file (`''`), by span name, sorted by total time. */
   stats(id: string): SpanStats[] {
-    return [...(this.#buckets.get(id)?.values() ?? [])].sort((a, b) => b.totalNs - a.totalNs)
+    const byName = new Map<number, SpanStats>()
+    for (const [key, sums] of this.#buckets.get(id)?.paths ?? []) {
+      const callsite = this.#paths.get(Math.abs(key))!.callsite
+      const nameKey = key < 0 ? -callsite.id : callsite.id
+      const stats = byName.get(nameKey)
+      if (stats) addSums(stats, sums)
+      else byName.set(nameKey, { name: callsite.name, target: callsite.target, ...sums, ...(key < 0 ? { shared: true } : {}) })
+    }
+    return [...byName.values()].sort((a, b) => b.totalNs - a.totalNs)
+  }
+
+  /** Statistics of a test, or of the file, by span path (each path from its root). */
+  tree(id: string): PathStats[] {
+    return [...(this.#buckets.get(id)?.paths ?? [])].map(([key, sums]) => ({
+      path: this.#pathOf(Math.abs(key)),
+      ...sums,
+      ...(key < 0 ? { shared: true } : {}),
+    }))
+  }
+
+  /** Everything test `id` (or the file, `''`) made so far: spans by name and path, events. */
+  made(id: string): Made {
+    return { spans: this.stats(id), tree: this.tree(id), events: this.events(id) }
+  }
+
+  /** Events of a test, or of the file, by callsite and message. */
+  events(id: string): EventCount[] {
+    return [...(this.#buckets.get(id)?.events.values() ?? [])]
+  }
+
+  #pathOf(id: number): PathStep[] {
+    const steps: PathStep[] = []
+    for (let at = this.#paths.get(id); at; at = this.#paths.get(at.parent)) {
+      steps.unshift([at.callsite.target, at.callsite.name])
+      if (at.parent === 0) break
+    }
+    return steps
   }
 
   /** The trace tracks the addon met since the last call, with their names (see `RecordVisitor.track`). */
@@ -93,9 +138,27 @@ export class SpanCollector {
   }
 
   readonly #visitor: RecordVisitor = {
-    spanStats: (callsite, anchorTs, anchorCaller, calls, busy, self, min, max) => {
+    spanStats: (_callsite, path, anchorTs, anchorCaller, calls, busy, self, min, max) => {
       this.#spans += calls
-      this.#add(callsite, this.#attribution.ownerOf(anchorTs, anchorCaller), { calls, totalNs: busy, selfNs: self, minNs: min, maxNs: max })
+      const sums = { calls, totalNs: busy, selfNs: self, minNs: min, maxNs: max }
+      this.#each(this.#attribution.ownerOf(anchorTs, anchorCaller), (bucket, shared) => {
+        const key = shared ? -path : path
+        const known = bucket.paths.get(key)
+        if (known) addSums(known, sums)
+        else bucket.paths.set(key, { ...sums })
+      })
+    },
+    path: (path, parent, callsite) => {
+      this.#paths.set(path, { parent, callsite })
+    },
+    eventStats: (callsite, message, anchorTs, anchorCaller, count) => {
+      this.#each(this.#attribution.ownerOf(anchorTs, anchorCaller), (bucket, shared) => {
+        const text = message ?? callsite.name
+        const key = `${shared ? '-' : '+'}${callsite.id}\u0000${text}`
+        const known = bucket.events.get(key)
+        if (known) known.count += count
+        else bucket.events.set(key, { message: text, target: callsite.target, level: callsite.level, count, ...(shared ? { shared: true } : {}) })
+      })
     },
     track: (track, name) => {
       this.#tracks.push({ track, name })
@@ -112,15 +175,13 @@ export class SpanCollector {
   /** The batch sink handed to the addon (declared after the visitor it feeds). */
   readonly receive = batchSink(this.#reader, this.#visitor)
 
-  #add(callsite: CallsiteInfo, owner: Owner, sums: Sums): void {
+  /** Runs `f` on the bucket of each test `owner` names (the file's when none), saying whether they share it. */
+  #each(owner: Owner, f: (bucket: Bucket, shared: boolean) => void): void {
     const shared = owner.length > 1
     for (const key of owner.length === 0 ? [''] : owner) {
       let bucket = this.#buckets.get(key)
-      if (!bucket) this.#buckets.set(key, (bucket = new Map()))
-      const id = shared ? -callsite.id : callsite.id
-      const stats = bucket.get(id)
-      if (stats) addSums(stats, sums)
-      else bucket.set(id, { name: callsite.name, target: callsite.target, ...sums, ...(shared ? { shared: true } : {}) })
+      if (!bucket) this.#buckets.set(key, (bucket = { paths: new Map(), events: new Map() }))
+      f(bucket, shared)
     }
   }
 }

@@ -22,7 +22,7 @@ export interface CallbackLayerSpec extends Spec<'callback'> {
 /** The per-test collector, fed the addon's sums at each flush, and the trace file the addon writes. */
 export interface CollectLayerSpec extends Spec<'collect'> {
   readonly collector: SpanCollector
-  readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean }
+  readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean; readonly paths: boolean }
 }
 
 export interface CollectLayerOptions {
@@ -32,6 +32,8 @@ export interface CollectLayerOptions {
   pid?: number
   /** Span fields as slice args. @default true */
   includeArgs?: boolean
+  /** Sums by span path, for call trees; `false` sums by span name alone. @default true */
+  paths?: boolean
 }
 
 /** Where fmtLayer writes: a stream, or a file (created or truncated). */
@@ -119,7 +121,7 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
  * per span.
  */
 export function collectLayer(collector: SpanCollector, options: CollectLayerOptions): CollectLayerSpec {
-  knownKeys('collectLayer()', options, ['trace', 'pid', 'includeArgs'])
+  knownKeys('collectLayer()', options, ['trace', 'pid', 'includeArgs', 'paths'])
   return {
     [SPEC]: true,
     kind: 'collect',
@@ -128,6 +130,7 @@ export function collectLayer(collector: SpanCollector, options: CollectLayerOpti
       path: resolve(options.trace),
       pid: options.pid ?? process.pid,
       includeArgs: options.includeArgs ?? true,
+      paths: options.paths ?? true,
     },
   }
 }

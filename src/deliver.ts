@@ -83,6 +83,8 @@ export class Deliverer {
     // Only the collect layer sends these; callback layers get the full lifecycle.
     spanStats: () => {},
     track: () => {},
+    path: () => {},
+    eventStats: () => {},
   }
   /** The sink handed to the addon (declared after the visitor it feeds). */
   readonly receive = batchSink(this.#reader, this.#visitor)

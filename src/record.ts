@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 6
+export const PROTOCOL_VERSION = 7
 
 /** The first byte of each record. */
 export const Kind = {
@@ -21,6 +21,9 @@ export const Kind = {
   Event: 8,
   SpanStats: 9,
   Track: 10,
+  Path: 11,
+  EventStats: 12,
+  Message: 13,
 } as const
 
 export interface CallsiteInfo extends Callsite {
@@ -48,13 +51,27 @@ export interface RecordVisitor {
   close(span: number, thread: ThreadInfo, ts: number): void
   event(callsite: CallsiteInfo, parent: number, thread: ThreadInfo, ts: number, fields: Fields): void
   /**
-   * The collect layer's sums, made at a flush: the spans of one callsite
-   * with one anchor (the epoch time and caller tag they are attributed by)
-   * finished since the last flush: how many, their busy time, their self
-   * time (busy less their children's on their thread), the shortest and
-   * the longest.
+   * The collect layer's sums, made at a flush: the spans of one path (see
+   * `path`) with one anchor (the epoch time and caller tag they are
+   * attributed by) finished since the last flush: how many, their busy
+   * time, their self time (busy less their children's on their thread),
+   * the shortest and the longest.
    */
-  spanStats(callsite: CallsiteInfo, anchorTs: number, anchorCaller: number, calls: number, busyNs: number, selfNs: number, minNs: number, maxNs: number): void
+  spanStats(
+    callsite: CallsiteInfo,
+    path: number,
+    anchorTs: number,
+    anchorCaller: number,
+    calls: number,
+    busyNs: number,
+    selfNs: number,
+    minNs: number,
+    maxNs: number,
+  ): void
+  /** A span path: `callsite` under path `parent` (0: a root), sent before the sums that name it. */
+  path(path: number, parent: number, callsite: CallsiteInfo): void
+  /** The collect layer's count of events of one callsite and message (undefined: not kept) with one anchor. */
+  eventStats(callsite: CallsiteInfo, message: string | undefined, anchorTs: number, anchorCaller: number, count: number): void
   /**
    * A trace track the collect layer wrote on for the first time (a thread,
    * or one of its own tracks), and the name it should have in the trace.
@@ -89,6 +106,8 @@ export function batchSink(reader: RecordReader, visitor: RecordVisitor): (batch:
 export class RecordReader {
   readonly #callsites = new Map<number, CallsiteInfo>()
   readonly #threads = new Map<number, ThreadInfo>()
+  /** Event messages by id (the collect layer's). */
+  readonly #messages = new Map<number, string>()
   #buf: Buffer = Buffer.alloc(0)
   #view: DataView = new DataView(new ArrayBuffer(0))
   #at = 0
@@ -146,9 +165,19 @@ export class RecordReader {
         case Kind.Track:
           visitor.track(this.#u64n(), this.#str())
           break
+        case Kind.Path:
+          visitor.path(this.#u32(), this.#u32(), this.#callsite(this.#u32()))
+          break
+        case Kind.Message:
+          this.#messages.set(this.#u32(), this.#str())
+          break
+        case Kind.EventStats:
+          visitor.eventStats(this.#callsite(this.#u32()), this.#messages.get(this.#u32()), this.#u64n(), this.#u32(), this.#u64n())
+          break
         case Kind.SpanStats:
           visitor.spanStats(
             this.#callsite(this.#u32()),
+            this.#u32(),
             this.#u64n(),
             this.#u32(),
             this.#u64n(),

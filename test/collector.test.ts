@@ -91,8 +91,9 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
     const [stats] = collector.endTest('big', process.hrtime.bigint())
     expect(stats?.calls).toBe(classicCalls(20))
     expect(collector.spans).toBe(classicCalls(20))
-    // One callsite, one anchor: one record, and one naming the thread's track.
-    expect(tracing!.stats()).toMatchObject({ delivered: 2, dropped: 0 })
+    // Records grow with paths, not spans: per recursion depth (20 paths) one
+    // naming the path and one summing it, and one naming the thread's track.
+    expect(tracing!.stats()).toMatchObject({ delivered: 2 * 20 + 1, dropped: 0 })
   })
 
   test('flushes during a test split its sums, not its statistics', () => {
@@ -105,8 +106,8 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
     fib.fibonacci(6, false)
     const [stats] = collector.endTest('t', process.hrtime.bigint())
     expect(stats?.calls).toBe(classicCalls(5) + classicCalls(7) + classicCalls(6))
-    // Three sums, and the thread's track named at the first.
-    expect(tracing!.stats().delivered).toBe(4)
+    // Per flush a sum per recursion depth (5, 7, 6), the 7 paths named once, the thread's track once.
+    expect(tracing!.stats().delivered).toBe(5 + 7 + 6 + 7 + 1)
     expect(collector.stats('')).toEqual([])
   })
 
@@ -121,5 +122,63 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
     expect(open).toEqual([expect.objectContaining({ count: 1, caller: 0 })])
     expect(collector.openOf('t', open)).toBe(1)
     expect(collector.openOf('next', open)).toBe(0)
+  })
+})
+
+describe('call trees: spans summed by path in Rust, per test', () => {
+  /** Spans of `fibonacci(index, false)` at each depth of its recursion (depth 0: the call itself). */
+  function perDepth(index: number, depth = 0, into: number[] = []): number[] {
+    into[depth] = (into[depth] ?? 0) + 1
+    if (index >= 2) {
+      perDepth(index - 1, depth + 1, into)
+      perDepth(index - 2, depth + 1, into)
+    }
+    return into
+  }
+
+  test('fibonacci(10, false): 177 spans, one path per depth, exact counts per depth', () => {
+    const { collector } = start()
+    collector.beginTest('t', process.hrtime.bigint())
+    fib.fibonacci(10, false)
+    collector.endTest('t', process.hrtime.bigint())
+    const tree = collector.tree('t')
+    const depths = perDepth(10)
+    expect(depths.reduce((a, b) => a + b, 0)).toBe(177)
+    expect(tree.map((p) => [p.path.length, p.calls]).sort((a, b) => a[0]! - b[0]!)).toEqual(depths.map((n, d) => [d + 1, n]))
+    expect(tree.every((p) => p.path.every(([target, name]) => target === 'fib_addon' && name === 'fibonacci'))).toBe(true)
+    // Self times add up to the root's total on one thread.
+    const root = tree.find((p) => p.path.length === 1)!
+    expect(tree.reduce((n, p) => n + p.selfNs, 0)).toBe(root.totalNs)
+  })
+
+  test('fanned out to 4 threads: the tree follows the parent links across threads', () => {
+    const { collector } = start()
+    collector.beginTest('t', process.hrtime.bigint())
+    fib.fanOut(4, 6)
+    collector.endTest('t', process.hrtime.bigint())
+    const byPath = new Map(collector.tree('t').map((p) => [p.path.map(([, name]) => name).join(' › '), p.calls]))
+    expect(byPath.get('fan_out')).toBe(1)
+    expect(byPath.get('fan_out › worker')).toBe(4)
+    expect(byPath.get('fan_out › worker › fibonacci')).toBe(4)
+    const recursion = perDepth(6)
+    recursion.forEach((n, depth) => {
+      expect(byPath.get(['fan_out', 'worker', ...Array(depth + 1).fill('fibonacci')].join(' › '))).toBe(4 * n)
+    })
+  })
+
+  test('events are counted per test by message and level', () => {
+    const { collector } = start()
+    collector.beginTest('t', process.hrtime.bigint())
+    fib.emitEvents()
+    fib.emitEvents()
+    collector.endTest('t', process.hrtime.bigint())
+    const events = Object.fromEntries(collector.events('t').map((e) => [e.message, [e.level, e.count]]))
+    expect(events).toEqual({
+      'a trace event': ['TRACE', 2],
+      'a debug event': ['DEBUG', 2],
+      'an info event': ['INFO', 2],
+      'a warn event': ['WARN', 2],
+      'an error event': ['ERROR', 2],
+    })
   })
 })

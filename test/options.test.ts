@@ -19,7 +19,7 @@ describe('unknown option keys name the key and the valid ones', () => {
     ['fmtLayer()', () => fmtLayer({ fromat: 'json' } as never), "'fromat'", "'writer', 'format', 'ansi', 'spanEvents'"],
     ['chromeLayer()', () => chromeLayer({ file: 't.json', args: false } as never), "'args'", "'file', 'includeArgs', 'includeLocations', 'processName'"],
     ['otlpLayer()', () => otlpLayer({ url: 'http://x' } as never), "'url'", "'endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'"],
-    ['collectLayer()', () => collectLayer(new SpanCollector(), { trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs'"],
+    ['collectLayer()', () => collectLayer(new SpanCollector(), { trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs', 'paths'"],
     ['Tracing.start()', () => Tracing.start(fib, { filters: 'trace' } as never), "'filters'", "'filter', 'layers', 'queueCapacity', 'onLayerError'"],
   ])('%s', (fn, call, key, valid) => {
     expect(call).toThrow(new TypeError(`vitest-napi-tracing: ${fn} got unknown option ${key}; the options are ${valid}`))
@@ -30,7 +30,7 @@ describe('unknown option keys name the key and the valid ones', () => {
   })
 
   test('a report mode it does not know', () => {
-    expect(() => napiTracing({ addons: [], report: 'tree' as never })).toThrow("napiTracing() report must be one of 'compact', 'full', 'none', got \"tree\"")
+    expect(() => napiTracing({ addons: [], report: 'trees' as never })).toThrow("napiTracing() report must be one of 'compact', 'full', 'tree', 'none', got \"trees\"")
   })
 })
 

@@ -1,9 +1,9 @@
-/** report.json: the report model, version 1, written whole. */
+/** report.json: the report model, version 2, written whole. */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { SpanReport } from './model.js'
 
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, TestState, Milliseconds } from './model.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds } from './model.js'
 
 export function writeReport(path: string, report: SpanReport): void {
   mkdirSync(dirname(path), { recursive: true })

@@ -2,8 +2,8 @@
  * The report model: every test with its native spans, computed from Vitest's
  * results and the workers' statistics lines. Pure: no I/O, no colours.
  */
-import { addSums, type SpanStats } from '../stats.js'
-import type { StatsLine } from '../trace/worker-file.js'
+import { addSums, type EventCount, type PathStats, type SpanStats, type Sums } from '../stats.js'
+import type { Made, StatsLine } from '../trace/worker-file.js'
 import type { ResolvedFilter } from '../tracing.js'
 
 export type Milliseconds = number
@@ -23,6 +23,24 @@ export interface ReportSpan {
   /** The spans may belong to any of several concurrent tests (each lists them). */
   shared?: boolean
 }
+
+/** A node of a test's call tree: the spans of one path, and the paths below it. */
+export interface ReportNode {
+  name: string
+  target: string
+  calls: number
+  totalMs: Milliseconds
+  /** Total minus time in child spans on the same thread. */
+  selfMs: Milliseconds
+  minMs: Milliseconds
+  maxMs: Milliseconds
+  children: ReportNode[]
+  /** The spans may belong to any of several concurrent tests (each lists them). */
+  shared?: boolean
+}
+
+/** Events of one callsite and message within a test or file. */
+export type ReportEvent = EventCount
 
 export type TestState = 'passed' | 'failed' | 'skipped' | 'pending'
 
@@ -55,19 +73,31 @@ export interface ReportTest {
   name: string
   state: TestState
   durationMs: Milliseconds
+  /** The Vitest project the test belongs to, when the run has several. */
+  project?: string
   spans: ReportSpan[]
   /** Spans of this test still open when it ended (their time is not counted). */
   openSpans: number
+  /** The call tree: the test's root spans, by path, biggest total first at each level. */
+  tree: ReportNode[]
+  /** Events the test's code emitted, by callsite and message. */
+  events: ReportEvent[]
+  /** How many of its events were at level WARN, and at level ERROR. */
+  warnings: number
+  errors: number
 }
 
 export interface ReportFile {
   file: string
   /** Spans outside any test: module load, beforeAll/afterAll. */
   spans: ReportSpan[]
+  tree: ReportNode[]
+  events: ReportEvent[]
 }
 
 export interface SpanReport {
-  version: 1
+  /** 2: tests and files have `tree` and `events`; every field of version 1 stays. */
+  version: 2
   tests: ReportTest[]
   files: ReportFile[]
   /** Records or trace entries lost because a worker could not keep up (a full buffer, a stalled disk). */
@@ -87,30 +117,31 @@ export interface TestResult {
   name: string
   state: TestState
   durationMs: Milliseconds
+  project?: string
 }
 
 export function computeSpanReport(results: readonly TestResult[], lines: readonly StatsLine[], problems: readonly string[] = []): SpanReport {
-  const byTest = new Map<string, SpanStats[]>()
+  const byTest = new Map<string, Made[]>()
   const open = new Map<string, number>()
-  const byFile = new Map<string, SpanStats[]>()
-  const progress = new Map<string, SpanStats[]>()
+  const byFile = new Map<string, Made[]>()
+  const progress = new Map<string, Made>()
   let dropped = 0
   const workerProblems = new Map<string, number>()
   for (const line of lines) {
     switch (line.kind) {
       case 'test':
         open.set(line.id, (open.get(line.id) ?? 0) + line.open)
-        push(byTest, line.id, line.spans)
+        push(byTest, line.id, line)
         break
       case 'late':
-        push(byTest, line.id, line.spans)
+        push(byTest, line.id, line)
         break
       case 'progress':
         // Cumulative: the last one counts, and only if the test never ended.
-        progress.set(line.id, line.spans)
+        progress.set(line.id, line)
         break
       case 'file':
-        push(byFile, line.file, line.spans)
+        push(byFile, line.file, line)
         break
       case 'dropped':
         dropped += line.records
@@ -118,44 +149,54 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       case 'problem':
         workerProblems.set(line.text, (workerProblems.get(line.text) ?? 0) + 1)
         break
-      case 'worker':
-      case 'begin':
+      default:
         break
     }
   }
-  for (const [id, spans] of progress) {
-    if (!open.has(id)) push(byTest, id, spans)
+  for (const [id, made] of progress) {
+    if (!open.has(id)) push(byTest, id, made)
   }
-  const tests = results.map(
-    (r): ReportTest => ({
+  const tests = results.map((r): ReportTest => {
+    const made = byTest.get(r.id) ?? []
+    const events = mergeEvents(made.flatMap((m) => m.events))
+    return {
       file: r.file,
       name: r.name,
       state: r.state,
       durationMs: r.durationMs,
-      spans: merge(byTest.get(r.id) ?? []),
+      ...(r.project !== undefined ? { project: r.project } : {}),
+      spans: merge(made.flatMap((m) => m.spans)),
       openSpans: open.get(r.id) ?? 0,
-    }),
-  )
-  const files = [...byFile].map(([file, spans]): ReportFile => ({ file, spans: merge(spans) })).sort((a, b) => a.file.localeCompare(b.file))
+      tree: treeOf(made.flatMap((m) => m.tree)),
+      events,
+      warnings: levelCount(events, 'WARN'),
+      errors: levelCount(events, 'ERROR'),
+    }
+  })
+  const files = [...byFile]
+    .map(([file, made]): ReportFile => ({
+      file,
+      spans: merge(made.flatMap((m) => m.spans)),
+      tree: treeOf(made.flatMap((m) => m.tree)),
+      events: mergeEvents(made.flatMap((m) => m.events)),
+    }))
+    .sort((a, b) => a.file.localeCompare(b.file))
   return {
-    version: 1,
+    version: 2,
     tests,
     files,
     droppedRecords: dropped,
-    problems: [
-      ...problems,
-      ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text)),
-    ],
+    problems: [...problems, ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text))],
   }
 }
 
-function push<K>(map: Map<K, SpanStats[]>, key: K, spans: readonly SpanStats[]): void {
+function push<K>(map: Map<K, Made[]>, key: K, made: Made): void {
   const list = map.get(key)
-  if (list) list.push(...spans)
-  else map.set(key, [...spans])
+  if (list) list.push(made)
+  else map.set(key, [made])
 }
 
-/** Sums statistics of the same span (attempts, late arrivals), biggest total first. */
+/** Sums statistics of the same span (attempts, late arrivals, addons), biggest total first. */
 function merge(stats: readonly SpanStats[]): ReportSpan[] {
   const merged = new Map<string, SpanStats>()
   for (const s of stats) {
@@ -179,6 +220,62 @@ function merge(stats: readonly SpanStats[]): ReportSpan[] {
       }),
     )
     .sort((a, b) => b.totalMs - a.totalMs || a.name.localeCompare(b.name))
+}
+
+/** The call tree of a test from its path statistics (attempts, addons and late arrivals summed by path). */
+export function treeOf(paths: readonly PathStats[]): ReportNode[] {
+  interface Building extends Sums {
+    name: string
+    target: string
+    shared: boolean
+    children: Map<string, Building>
+  }
+  const roots = new Map<string, Building>()
+  for (const p of paths) {
+    let level = roots
+    p.path.forEach(([target, name], depth) => {
+      const key = `${target}\u0000${name}\u0000${p.shared ? 1 : 0}`
+      let node = level.get(key)
+      if (!node) {
+        node = { name, target, shared: p.shared === true, calls: 0, totalNs: 0, selfNs: 0, minNs: Infinity, maxNs: 0, children: new Map() }
+        level.set(key, node)
+      }
+      if (depth === p.path.length - 1) addSums(node, p)
+      level = node.children
+    })
+  }
+  const finish = (nodes: Map<string, Building>): ReportNode[] =>
+    [...nodes.values()]
+      .map(
+        (n): ReportNode => ({
+          name: n.name,
+          target: n.target,
+          calls: n.calls,
+          totalMs: ms(n.totalNs),
+          selfMs: ms(n.selfNs),
+          minMs: n.calls > 0 ? ms(n.minNs) : 0,
+          maxMs: ms(n.maxNs),
+          children: finish(n.children),
+          ...(n.shared ? { shared: true } : {}),
+        }),
+      )
+      .sort((a, b) => b.totalMs - a.totalMs || a.name.localeCompare(b.name))
+  return finish(roots)
+}
+
+function mergeEvents(events: readonly EventCount[]): ReportEvent[] {
+  const merged = new Map<string, EventCount>()
+  for (const e of events) {
+    const key = `${e.target}\u0000${e.level}\u0000${e.message}\u0000${e.shared ? 1 : 0}`
+    const m = merged.get(key)
+    if (m) m.count += e.count
+    else merged.set(key, { ...e })
+  }
+  return [...merged.values()].sort((a, b) => b.count - a.count || a.message.localeCompare(b.message))
+}
+
+function levelCount(events: readonly ReportEvent[], level: ReportEvent['level']): number {
+  return events.filter((e) => e.level === level).reduce((n, e) => n + e.count, 0)
 }
 
 function ms(ns: number): Milliseconds {

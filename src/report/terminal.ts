@@ -1,88 +1,39 @@
 /**
- * The per-test span report as text, beside Vitest's own output. Pure:
- * colours come in as a picocolors `Colors`, so tests compare plain text.
+ * The span report as text, beside Vitest's own output. Pure: colours come in
+ * as a picocolors `Colors` and the width as a number, so tests compare plain
+ * text. Every line fits `width` columns.
+ *
+ * - `compact` (the default): the run in one line, the hottest span paths by
+ *   self time across the run, then detail only for failed tests and the
+ *   slowest few;
+ * - `full`: every test of every file with every span name;
+ * - `tree`: every test's call tree, indented, with each node's share of the
+ *   test's time.
  */
 import type { Colors } from 'picocolors/types.js'
-import { nativeMs, spanCount, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { nativeMs, spanCount, type ReportNode, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
-  /** compact: the top spans of each test with spans; full: every span of every test. */
-  mode: 'compact' | 'full'
-  /** Spans per test in compact mode. */
+  mode: 'compact' | 'full' | 'tree'
+  /** Span rows per test shown in compact mode. */
   top: number
-  /** Overall slowest spans listed at the end. */
+  /** Tests shown in detail for being the slowest (compact). */
   slowest: number
-  /** Paths to print at the end, relative to the root. */
+  /** Columns each line may take. */
+  width: number
+  /** Paths to print at the end, relative to the working directory. */
   reportPath?: string
   tracePath?: string
 }
 
+/** Span paths in the compact summary. */
+const HOTTEST = 5
+
 const MARK: Record<TestState, string> = { passed: '✓', failed: '×', skipped: '↓', pending: '…' }
 
-export function formatSpanReport(report: SpanReport, c: Colors, options: TerminalOptions): string {
-  const out: string[] = []
-  const traced = report.tests.filter((t) => t.spans.length > 0)
-  const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
-  out.push(
-    `${c.bold(c.inverse(' NAPI TRACING '))} ${spanCount(allSpans).toLocaleString('en-US')} spans in ${traced.length} of ${report.tests.length} tests · ${time(nativeMs(allSpans))} native self time`,
-  )
-  const files = new Map<string, ReportTest[]>()
-  for (const test of report.tests) {
-    const list = files.get(test.file)
-    if (list) list.push(test)
-    else files.set(test.file, [test])
-  }
-  const width = Math.max(12, ...allSpans.map((s) => s.name.length))
-  for (const [file, tests] of files) {
-    const fileSpans = report.files.find((f) => f.file === file)?.spans ?? []
-    const shown = options.mode === 'full' ? tests : tests.filter((t) => t.spans.length > 0 || t.openSpans > 0)
-    if (shown.length === 0 && fileSpans.length === 0) continue
-    out.push('', ` ${c.cyan(file)}`)
-    for (const test of shown) {
-      const mark = test.state === 'passed' ? c.green(MARK.passed) : test.state === 'failed' ? c.red(MARK.failed) : c.yellow(MARK[test.state])
-      const summary = test.spans.length > 0 ? `${spanCount(test.spans).toLocaleString('en-US')} spans · ${time(nativeMs(test.spans))} self` : 'no spans'
-      const open = test.openSpans > 0 ? c.yellow(` · ${test.openSpans} still open at test end`) : ''
-      out.push(`   ${mark} ${test.name} ${c.dim(summary)}${open}`)
-      out.push(...spanLines(test.spans, options, width, c))
-    }
-    if (fileSpans.length > 0) {
-      out.push(`   ${c.dim('◦')} ${c.dim('outside tests (module load, hooks)')} ${c.dim(`${spanCount(fileSpans)} spans`)}`)
-      out.push(...spanLines(fileSpans, options, width, c))
-    }
-  }
-  const slowest = report.tests
-    .flatMap((t) => t.spans.map((s) => ({ test: t, span: s })))
-    .sort((a, b) => b.span.maxMs - a.span.maxMs)
-    .slice(0, options.slowest)
-  if (slowest.length > 0) {
-    out.push('', ` ${c.bold('Slowest spans')}`)
-    for (const { test, span } of slowest) {
-      out.push(`   ${time(span.maxMs).padStart(9)}  ${span.name.padEnd(width)}  ${c.dim(`${test.file} > ${test.name}`)}`)
-    }
-  }
-  if (report.droppedRecords > 0) {
-    out.push('', c.yellow(` ${report.droppedRecords.toLocaleString('en-US')} records or trace entries were dropped because a worker could not keep up (a full buffer, a stalled disk); the figures above or the trace undercount.`))
-  }
-  for (const problem of report.problems) out.push(c.yellow(` ! ${problem}`))
-  if (options.reportPath || options.tracePath) out.push('')
-  if (options.reportPath) out.push(` ${c.dim('Report')} ${options.reportPath}`)
-  if (options.tracePath) {
-    out.push(` ${c.dim('Trace ')} ${options.tracePath}  ${c.dim('open it at https://ui.perfetto.dev (Open trace file) or in Chrome DevTools › Performance')}`)
-  }
-  return out.join('\n')
-}
-
-function spanLines(spans: readonly ReportSpan[], options: TerminalOptions, width: number, c: Colors): string[] {
-  const shown = options.mode === 'full' ? spans : spans.slice(0, options.top)
-  const lines = shown.map(
-    (s) =>
-      `       ${s.name.padEnd(width)} ${`${s.calls.toLocaleString('en-US')}×`.padStart(8)}  ` +
-      `${c.dim('total')} ${time(s.totalMs).padStart(9)}  ${c.dim('self')} ${time(s.selfMs).padStart(9)}  ` +
-      `${c.dim('mean')} ${time(s.meanMs).padStart(9)}  ${c.dim('max')} ${time(s.maxMs).padStart(9)}` +
-      (s.shared ? c.yellow('  shared by concurrent tests') : ''),
-  )
-  if (shown.length < spans.length) lines.push(c.dim(`       … ${spans.length - shown.length} more (report.json has them all)`))
-  return lines
+/** `1 span`, `2 spans`, `1,000 spans`. */
+export function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`
 }
 
 /** 1.23 s, 12.3 ms, 45.6 µs, 789 ns. */
@@ -91,4 +42,231 @@ export function time(ms: number): string {
   if (ms >= 1) return `${ms.toFixed(2)} ms`
   if (ms >= 0.001) return `${(ms * 1000).toFixed(1)} µs`
   return `${Math.round(ms * 1e6)} ns`
+}
+
+/** Cuts `text` to `width` columns, marking the cut with `…` (at the start for paths, whose end matters). */
+export function fit(text: string, width: number, from: 'end' | 'start' = 'end'): string {
+  const chars = [...text]
+  if (chars.length <= width) return text
+  if (width <= 1) return '…'.slice(0, width)
+  return from === 'end' ? chars.slice(0, width - 1).join('') + '…' : '…' + chars.slice(chars.length - width + 1).join('')
+}
+
+export function formatSpanReport(report: SpanReport, c: Colors, options: TerminalOptions): string {
+  const width = Math.max(40, options.width)
+  const out: string[] = []
+  const traced = report.tests.filter((t) => t.spans.length > 0)
+  const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
+  const filter = report.filter ? ` · filter ${report.filter.directives}` : ''
+  const headline = `${plural(spanCount(allSpans), 'span')} in ${traced.length} of ${plural(report.tests.length, 'test')} · ${time(nativeMs(allSpans))} self${filter}`
+  out.push(`${c.bold(c.inverse(' NAPI TRACING '))} ${fit(headline, width - 15)}`)
+  if (options.mode === 'compact') out.push(...compact(report, c, options, width))
+  else out.push(...byFile(report, c, options, width))
+  if (report.droppedRecords > 0) {
+    out.push(
+      '',
+      c.yellow(
+        wrap(
+          `${report.droppedRecords.toLocaleString('en-US')} records or trace entries were dropped because a worker could not keep up (a full buffer, a stalled disk); the figures above or the trace undercount.`,
+          width - 1,
+        ).join('\n '),
+      ),
+    )
+  }
+  for (const problem of report.problems) out.push(c.yellow(` ! ${wrap(problem, width - 3).join('\n   ')}`))
+  if (options.reportPath || options.tracePath) out.push('')
+  if (options.reportPath) out.push(` ${c.dim('Report')} ${fit(options.reportPath, width - 8, 'start')}`)
+  if (options.tracePath) {
+    out.push(` ${c.dim('Trace ')} ${fit(options.tracePath, width - 8, 'start')}`)
+    out.push(c.dim(fit('        open it in https://ui.perfetto.dev or Chrome DevTools › Performance', width)))
+  }
+  return out.join('\n')
+}
+
+/** The compact report: hottest paths, then failed and slowest tests in detail. */
+function compact(report: SpanReport, c: Colors, options: TerminalOptions, width: number): string[] {
+  const out: string[] = []
+  const hottest = hottestPaths(report).slice(0, HOTTEST)
+  const totalSelf = nativeMs([...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)])
+  if (hottest.length > 0) {
+    out.push('', c.bold(fit(' Hottest span paths (self time over all tests)', width)))
+    for (const h of hottest) {
+      const share = totalSelf > 0 ? `${Math.round((h.selfMs / totalSelf) * 100)}%` : ''
+      const tests = plural(h.tests, 'test').padStart(9)
+      const head = `   ${time(h.selfMs).padStart(9)} ${share.padStart(4)}  `
+      const room = width - head.length - tests.length - 2
+      out.push(`${head}${fit(h.path, Math.max(10, room), 'start').padEnd(Math.max(10, room))}  ${c.dim(tests)}`)
+    }
+  }
+  const failed = report.tests.filter((t) => t.state === 'failed' && (t.spans.length > 0 || t.openSpans > 0 || t.warnings + t.errors > 0))
+  const slowest = report.tests
+    .filter((t) => t.state !== 'failed' && t.spans.length > 0)
+    .sort((a, b) => nativeMs(b.spans) - nativeMs(a.spans))
+    .slice(0, options.slowest)
+  if (failed.length > 0) {
+    out.push('', c.bold(c.red(' Failed tests')))
+    for (const test of failed) out.push(...testLines(test, c, options, width, true))
+  }
+  if (slowest.length > 0) {
+    out.push('', c.bold(fit(' Slowest tests (native self time)', width)))
+    for (const test of slowest) out.push(...testLines(test, c, options, width, true))
+  }
+  const outside = report.files.filter((f) => f.spans.length > 0)
+  if (outside.length > 0) {
+    const spans = outside.flatMap((f) => f.spans)
+    out.push('', c.dim(fit(` Outside tests (module load, hooks): ${plural(spanCount(spans), 'span')} in ${plural(outside.length, 'file')}`, width)))
+  }
+  if (report.tests.some((t) => t.spans.length > 0)) {
+    out.push(c.dim(fit(" Every test's spans and call tree: report.json, or report: 'full' | 'tree'", width)))
+  }
+  return out
+}
+
+/** Every file and its tests: every span name (`full`) or the call tree (`tree`). */
+function byFile(report: SpanReport, c: Colors, options: TerminalOptions, width: number): string[] {
+  const out: string[] = []
+  const files = new Map<string, ReportTest[]>()
+  for (const test of report.tests) {
+    const list = files.get(test.file)
+    if (list) list.push(test)
+    else files.set(test.file, [test])
+  }
+  for (const [file, tests] of files) {
+    const fileEntry = report.files.find((f) => f.file === file)
+    out.push('', ` ${c.cyan(fit(file, width - 1, 'start'))}`)
+    for (const test of tests) out.push(...testLines(test, c, options, width, false))
+    if (fileEntry && fileEntry.spans.length > 0) {
+      out.push(`   ${c.dim('◦')} ${c.dim(fit(`outside tests (module load, hooks) — ${plural(spanCount(fileEntry.spans), 'span')}`, width - 5))}`)
+      out.push(...(options.mode === 'tree' ? treeLines(fileEntry.tree, c, width) : spanLines(fileEntry.spans, fileEntry.spans.length, width, c)))
+    }
+  }
+  return out
+}
+
+/** A test's headline and its detail: top span rows, all of them (`full`), or its tree. */
+function testLines(test: ReportTest, c: Colors, options: TerminalOptions, width: number, withFile: boolean): string[] {
+  const mark = test.state === 'passed' ? c.green(MARK.passed) : test.state === 'failed' ? c.red(MARK.failed) : c.yellow(MARK[test.state])
+  const figures = [
+    test.spans.length > 0 ? `${plural(spanCount(test.spans), 'span')} · ${time(nativeMs(test.spans))} self` : 'no spans',
+    ...(test.openSpans > 0 ? [`${test.openSpans} still open at test end`] : []),
+    ...(test.warnings > 0 ? [plural(test.warnings, 'warning')] : []),
+    ...(test.errors > 0 ? [plural(test.errors, 'error')] : []),
+  ].join(' · ')
+  const project = test.project !== undefined ? `[${test.project}] ` : ''
+  const name = `${project}${withFile ? `${test.file} > ` : ''}${test.name}`
+  // The name whole on the line with its figures, or the figures on a line of their own.
+  const oneLine = [...name].length + 5 + 3 + figures.length <= width
+  const tone = test.openSpans > 0 || test.warnings + test.errors > 0 ? c.yellow : c.dim
+  const lines = oneLine
+    ? [`   ${mark} ${name} ${tone(`— ${figures}`)}`]
+    : [`   ${mark} ${fit(name, width - 5)}`, `     ${tone(fit(`— ${figures}`, width - 5))}`]
+  if (options.mode === 'tree') lines.push(...treeLines(test.tree, c, width))
+  else lines.push(...spanLines(test.spans, options.mode === 'full' ? test.spans.length : options.top, width, c))
+  return lines
+}
+
+/** Span rows: name, calls, total, self, mean, max; as many columns as fit. */
+function spanLines(spans: readonly ReportSpan[], count: number, width: number, c: Colors): string[] {
+  const shown = [...spans].sort((a, b) => b.selfMs - a.selfMs || a.name.localeCompare(b.name)).slice(0, count)
+  const columns = [
+    (s: ReportSpan) => `${c.dim('self')} ${time(s.selfMs).padStart(9)}`,
+    (s: ReportSpan) => `${c.dim('total')} ${time(s.totalMs).padStart(9)}`,
+    (s: ReportSpan) => `${c.dim('mean')} ${time(s.meanMs).padStart(9)}`,
+    (s: ReportSpan) => `${c.dim('max')} ${time(s.maxMs).padStart(9)}`,
+  ]
+  // self 15, total 16, mean 15, max 14 columns wide, plus two spaces each.
+  const widths = [15, 16, 15, 14]
+  const nameWidth = Math.min(28, Math.max(8, ...shown.map((s) => s.name.length)))
+  let fitting = 0
+  for (let used = 7 + nameWidth + 10; fitting < columns.length && used + widths[fitting]! + 2 <= width; fitting++) used += widths[fitting]! + 2
+  return shown.map((s) => {
+    const calls = `${s.calls.toLocaleString('en-US')}×`.padStart(9)
+    const cells = columns.slice(0, fitting).map((col) => col(s))
+    const shared = s.shared ? c.yellow(' shared') : ''
+    return `       ${fit(s.name, nameWidth).padEnd(nameWidth)} ${calls}  ${cells.join('  ')}${shared}`
+  })
+}
+
+/** A call tree, indented, each node with its calls, total, self and share of its test's time. */
+function treeLines(roots: readonly ReportNode[], c: Colors, width: number): string[] {
+  const testTotal = roots.reduce((sum, r) => sum + r.totalMs, 0)
+  const out: string[] = []
+  // Calls and share always; self and total while they fit (columns of 17 and 16).
+  const walk = (nodes: readonly ReportNode[], depth: number) => {
+    for (const n of nodes) {
+      const indent = '       ' + '  '.repeat(Math.min(depth, 12))
+      const share = testTotal > 0 ? `${((n.totalMs / testTotal) * 100).toFixed(1)}%`.padStart(6) : ''.padStart(6)
+      const cells = [`${n.calls.toLocaleString('en-US')}×`.padStart(8)]
+      let used = indent.length + 8 + 1 + 8 + 2 + 6
+      if (used + 17 <= width) {
+        cells.push(`${c.dim('total')} ${time(n.totalMs).padStart(9)}`)
+        used += 17
+      }
+      if (used + 16 <= width) {
+        cells.push(`${c.dim('self')} ${time(n.selfMs).padStart(9)}`)
+        used += 16
+      }
+      cells.push(share)
+      const room = Math.max(4, width - used + 8)
+      out.push(`${indent}${fit(n.name, room).padEnd(room)} ${cells.join('  ')}${n.shared ? c.yellow(' shared') : ''}`)
+      walk(n.children, depth + 1)
+    }
+  }
+  walk(roots, 0)
+  return out
+}
+
+/**
+ * The run's span paths by self time, over every test, each with how many
+ * tests made it. A recursion is one path whatever its depth:
+ * `fan_out › worker › fibonacci^n` holds every `fibonacci` under `worker`.
+ */
+export function hottestPaths(report: SpanReport): Array<{ path: string; selfMs: number; tests: number }> {
+  const paths = new Map<string, { selfMs: number; tests: Set<number>; recursive: boolean }>()
+  report.tests.forEach((test, index) => {
+    const walk = (nodes: readonly ReportNode[], prefix: readonly string[]) => {
+      for (const n of nodes) {
+        const names = [...prefix, n.name]
+        const runs = collapse(names).split(' › ')
+        const key = runs.map((r) => r.replace(/\^\d+$/, '')).join(' › ')
+        const entry = paths.get(key) ?? { selfMs: 0, tests: new Set<number>(), recursive: false }
+        entry.selfMs += n.selfMs
+        entry.tests.add(index)
+        entry.recursive ||= /\^\d+$/.test(runs.at(-1)!)
+        paths.set(key, entry)
+        walk(n.children, names)
+      }
+    }
+    walk(test.tree, [])
+  })
+  return [...paths]
+    .map(([path, e]) => ({ path: e.recursive ? `${path}^n` : path, selfMs: e.selfMs, tests: e.tests.size }))
+    .filter((p) => p.selfMs > 0)
+    .sort((a, b) => b.selfMs - a.selfMs || a.path.localeCompare(b.path))
+}
+
+/** A path's names joined with ` › `, runs of one name written once with their length: `fan_out › fibonacci^4`. */
+export function collapse(names: readonly string[]): string {
+  const parts: string[] = []
+  for (let i = 0; i < names.length; ) {
+    let run = 1
+    while (names[i + run] === names[i]) run++
+    parts.push(run > 1 ? `${names[i]}^${run}` : names[i]!)
+    i += run
+  }
+  return parts.join(' › ')
+}
+
+/** Breaks `text` into lines of at most `width` columns, at spaces. */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = []
+  let line = ''
+  for (const word of text.split(' ')) {
+    if (line && [...line].length + 1 + [...word].length > width) {
+      lines.push(line)
+      line = word
+    } else line = line ? `${line} ${word}` : word
+  }
+  if (line) lines.push(line)
+  return lines.flatMap((l) => (([...l].length > width ? [fit(l, width)] : [l])))
 }

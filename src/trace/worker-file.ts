@@ -11,19 +11,26 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
-import type { SpanStats } from '../stats.js'
+import type { EventCount, PathStats, SpanStats } from '../stats.js'
 import { nsToUs, type MetadataEvent, type TraceEvent } from './events.js'
 
 /** A line of a worker's stats file. */
+/** What a test (or file) made: spans by name and by path, events by message. */
+export interface Made {
+  spans: SpanStats[]
+  tree: PathStats[]
+  events: EventCount[]
+}
+
 export type StatsLine =
   | { kind: 'worker'; pid: number; label: string; addon: string }
   /** A test file began in this worker (its absolute path): the tracer saw it. */
   | { kind: 'begin'; path: string }
-  | { kind: 'test'; id: string; file: string; name: string; state: string; spans: SpanStats[]; open: number }
-  | { kind: 'file'; file: string; spans: SpanStats[] }
-  | { kind: 'late'; id: string; spans: SpanStats[] }
+  | ({ kind: 'test'; id: string; file: string; name: string; state: string; open: number } & Made)
+  | ({ kind: 'file'; file: string } & Made)
+  | ({ kind: 'late'; id: string } & Made)
   /** A running test's figures so far: used when its worker dies before the test ends. */
-  | { kind: 'progress'; id: string; spans: SpanStats[] }
+  | ({ kind: 'progress'; id: string } & Made)
   | { kind: 'dropped'; addon: string; records: number }
   | { kind: 'problem'; text: string }
   /** The name of a worker's process in the trace (the last one counts). */

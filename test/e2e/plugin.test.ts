@@ -27,7 +27,7 @@ async function checkBasicRun(run: RunResult): Promise<void> {
   expect(run.exitCode, run.stdout + run.stderr).toBe(1)
   expect(run.stdout).toMatch(/Tests\s+1 failed \| 5 passed \| 1 skipped/)
   const report = run.report()
-  expect(report.version).toBe(1)
+  expect(report.version).toBe(2)
   expect(report.problems).toEqual([])
   expect(report.droppedRecords).toBe(0)
 
@@ -77,9 +77,9 @@ async function checkBasicRun(run: RunResult): Promise<void> {
 
   // The printed report, after Vitest's summary, names the files it wrote.
   expect(run.stdout).toContain('NAPI TRACING')
-  expect(run.stdout).toMatch(/✓ recursion > classic 177 spans/)
+  expect(run.stdout).toMatch(/✓ counts\.test\.ts > recursion > classic — 177 spans · /)
   expect(run.stdout).toMatch(/Report\s+\S*report\.json\n/)
-  expect(run.stdout).toMatch(/Trace\s+\S*trace\.json\s+open it at https:\/\/ui\.perfetto\.dev/)
+  expect(run.stdout).toMatch(/Trace\s+\S*trace\.json\n\s+open it in https:\/\/ui\.perfetto\.dev/)
 
   await checkTrace(await loadTrace(run.tracePath), report)
 }
@@ -167,7 +167,7 @@ describe('the plugin in the config', () => {
 
 describe('attribution', () => {
   test('concurrent tests: spans of their own calls are theirs; spans no call explains are marked shared', () => {
-    const run = runVitest({ project: 'concurrent' })
+    const run = runVitest({ project: 'concurrent', env: { FIXTURE_REPORT: 'full' } })
     expect(run.exitCode, run.stdout + run.stderr).toBe(0)
     const report = run.report()
     const first = testNamed(report, 'overlapping > first')
@@ -187,6 +187,6 @@ describe('attribution', () => {
       expect.objectContaining({ name: 'fibonacci', calls: classicCalls(4) }),
     ])
     expect(testNamed(report, 'alone afterwards').spans[0]?.shared).toBeUndefined()
-    expect(run.stdout).toContain('shared by concurrent tests')
+    expect(run.stdout).toMatch(/^ +fibonacci_async +2× .* shared$/m)
   })
 })

@@ -15,9 +15,14 @@
 //! EXIT      u64 span, u64 tid, u64 ts
 //! CLOSE     u64 span, u64 tid, u64 ts
 //! EVENT     u32 callsite, u64 parent (0: none), u64 tid, u64 ts, fields
-//! SPAN_STATS u32 callsite, u64 anchor ts, u32 anchor caller, u64 calls,
+//! SPAN_STATS u32 callsite, u32 path, u64 anchor ts, u32 anchor caller, u64 calls,
 //!           u64 busy ns, u64 self ns (busy less children on their thread),
 //!           u64 min busy ns, u64 max busy ns
+//! PATH      u32 path, u32 parent path (0: a root), u32 callsite: a span path,
+//!           sent once per session before the sums that name it
+//! EVENT_STATS u32 callsite, u32 message (0: not kept), u64 anchor ts,
+//!           u32 anchor caller, u64 count
+//! MESSAGE   u32 message, str text: an event message, sent once per session
 //! TRACK     u64 track, str name: a track the collect layer wrote trace entries
 //!           on for the first time (a thread, or a track of its own), to be named
 //! fields    u16 n, n × (u16 field index, u8 value tag, value)
@@ -35,7 +40,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +60,12 @@ pub(crate) enum Kind {
     /// A track the collect layer's trace entries are on, and its name; sent
     /// once per session, at the flush after its first entry.
     Track = 10,
+    /// A span path (callsite under a parent path), before sums that name it.
+    Path = 11,
+    /// The collect layer's count of one event callsite and message with one anchor.
+    EventStats = 12,
+    /// An event message, before counts that name it.
+    Message = 13,
 }
 
 /// The tag in front of each field value.
@@ -152,6 +163,21 @@ pub(crate) fn put_track(buf: &mut Vec<u8>, track: u64, name: &str) {
     buf.put_u8(Kind::Track as u8);
     buf.put_u64(track);
     buf.put_str(name);
+}
+
+/// Encodes a path description record.
+pub(crate) fn put_path(buf: &mut Vec<u8>, path: u32, parent: u32, callsite: u32) {
+    buf.put_u8(Kind::Path as u8);
+    buf.put_u32(path);
+    buf.put_u32(parent);
+    buf.put_u32(callsite);
+}
+
+/// Encodes an event message record.
+pub(crate) fn put_message(buf: &mut Vec<u8>, message: u32, text: &str) {
+    buf.put_u8(Kind::Message as u8);
+    buf.put_u32(message);
+    buf.put_str(text);
 }
 
 /// Encodes a thread description record.

@@ -16,13 +16,14 @@ use std::sync::{Arc, Mutex, Weak};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
 
+use super::interned::Interned;
 use super::trace_json;
 use super::writer::Writer;
 use super::Anchor;
 use crate::clock;
 use crate::layers::{Closed, Output};
 use crate::queue::Outbox;
-use crate::record::{put_track, Kind, Put};
+use crate::record::{put_message, put_path, put_track, Kind, Put};
 use crate::sync::lock;
 
 /// Trace bytes a thread buffers before it hands them to the writer. Per
@@ -45,7 +46,9 @@ pub(crate) struct Collection {
     fallback: Arc<Mutex<Local>>,
     /// Sums anchored in an epoch that had begun when they were gathered:
     /// for the next seal.
-    later: Mutex<FxHashMap<(usize, Anchor), Totals>>,
+    later: Mutex<Sums>,
+    /// Span paths and event messages, shared by the threads (see `interned.rs`).
+    interned: Mutex<Interned>,
     /// Tracks whose names JavaScript has been sent (several threads' `Local`s
     /// may meet the same track).
     tracks_sent: Mutex<FxHashSet<u64>>,
@@ -65,13 +68,70 @@ pub(super) struct Local {
     new_tracks: Vec<(u64, String)>,
     /// `"name":…,"cat":…` per callsite, in front of the process-wide table.
     names: FxHashMap<usize, &'static [u8]>,
-    /// Finished spans by callsite and anchor.
-    done: FxHashMap<(usize, Anchor), Totals>,
+    /// Finished spans and events since the last seal.
+    done: Sums,
+    /// This thread's copies of the interned ids it has used.
+    paths: FxHashMap<(u32, usize), u32>,
+    messages: FxHashMap<Vec<u8>, u32>,
     /// Spans made here and not closed yet, by anchor.
     open: FxHashMap<Anchor, u64>,
 }
 
-/// The sums of one callsite's spans with one anchor.
+/// Finished spans by path and anchor, events by callsite, message and anchor.
+#[derive(Default)]
+struct Sums {
+    spans: FxHashMap<(u32, Anchor), Totals>,
+    events: FxHashMap<(usize, u32, Anchor), Events>,
+}
+
+impl Sums {
+    fn is_empty(&self) -> bool {
+        self.spans.is_empty() && self.events.is_empty()
+    }
+
+    /// Adds `other` in.
+    fn absorb(&mut self, other: Sums) {
+        for (key, totals) in other.spans {
+            match self.spans.get_mut(&key) {
+                Some(sum) => sum.add(&totals),
+                None => {
+                    self.spans.insert(key, totals);
+                }
+            }
+        }
+        for (key, events) in other.events {
+            self.events
+                .entry(key)
+                .and_modify(|e| e.count += events.count)
+                .or_insert(events);
+        }
+    }
+
+    /// Splits off what is anchored before `epoch`; the rest stays.
+    fn before(&mut self, epoch: u64) -> Sums {
+        let (now, later): (FxHashMap<_, _>, FxHashMap<_, _>) = std::mem::take(&mut self.spans)
+            .into_iter()
+            .partition(|((_, a), _)| a.ts < epoch);
+        self.spans = later;
+        let (now_events, later_events): (FxHashMap<_, _>, FxHashMap<_, _>) =
+            std::mem::take(&mut self.events)
+                .into_iter()
+                .partition(|((_, _, a), _)| a.ts < epoch);
+        self.events = later_events;
+        Sums {
+            spans: now,
+            events: now_events,
+        }
+    }
+}
+
+/// Events of one callsite and message with one anchor.
+struct Events {
+    meta: &'static Metadata<'static>,
+    count: u64,
+}
+
+/// The sums of one path's spans with one anchor.
 struct Totals {
     meta: &'static Metadata<'static>,
     calls: u64,
@@ -113,7 +173,8 @@ impl Collection {
             epoch: AtomicU64::new(clock::now_ns()),
             locals: Mutex::new(vec![fallback.clone()]),
             fallback,
-            later: Mutex::new(FxHashMap::default()),
+            later: Mutex::new(Sums::default()),
+            interned: Mutex::new(Interned::default()),
             tracks_sent: Mutex::new(FxHashSet::default()),
             writer: Writer::start(file)?,
             outbox,
@@ -164,8 +225,10 @@ impl Collection {
     }
 
     /// Ends the epoch: hands the sums so far to the outbox, one record per
-    /// (callsite, anchor), for the JavaScript thread to take next. Returns
-    /// when the new epoch began: spans made from now on are anchored there.
+    /// (path, anchor) and per (event callsite, message, anchor), after the
+    /// paths, messages and tracks JavaScript has not seen, for the
+    /// JavaScript thread to take next. Returns when the new epoch began:
+    /// spans made from now on are anchored there.
     pub(crate) fn seal(&self) -> u64 {
         let epoch = clock::now_ns();
         self.epoch.store(epoch, Ordering::Release);
@@ -173,22 +236,25 @@ impl Collection {
         // runs) wait for the next seal: JavaScript places this seal's sums
         // before the new epoch.
         let mut later = lock(&self.later);
-        let mut done = std::mem::take(&mut *later);
         let mut tracks = Vec::new();
         for local in lock(&self.locals).iter() {
             let mut local = lock(local);
-            for (key, totals) in std::mem::take(&mut local.done) {
-                add_to(&mut done, key, totals);
-            }
+            later.absorb(std::mem::take(&mut local.done));
             tracks.append(&mut local.new_tracks);
         }
-        let (now, next): (Vec<_>, Vec<_>) = done
-            .into_iter()
-            .partition(|((_, anchor), _)| anchor.ts < epoch);
-        for (key, totals) in next {
-            add_to(&mut later, key, totals);
-        }
+        let now = later.before(epoch);
         drop(later);
+        let (paths, messages) = lock(&self.interned).take_new();
+        for path in paths {
+            self.outbox.emit(Some(path.meta), |buf, callsite, _, _| {
+                put_path(buf, path.id, path.parent, callsite)
+            });
+        }
+        for (id, text) in messages {
+            let text: String = serde_json::from_slice(&text).unwrap_or_default();
+            self.outbox
+                .emit(None, |buf, _, _, _| put_message(buf, id, &text));
+        }
         let mut sent = lock(&self.tracks_sent);
         for (track, name) in tracks {
             if sent.insert(track) {
@@ -197,10 +263,11 @@ impl Collection {
             }
         }
         drop(sent);
-        for ((_, anchor), t) in now {
+        for ((path, anchor), t) in now.spans {
             self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
                 buf.put_u8(Kind::SpanStats as u8);
                 buf.put_u32(callsite);
+                buf.put_u32(path);
                 buf.put_u64(anchor.ts);
                 buf.put_u32(anchor.caller);
                 buf.put_u64(t.calls);
@@ -208,6 +275,16 @@ impl Collection {
                 buf.put_u64(t.self_ns);
                 buf.put_u64(t.min);
                 buf.put_u64(t.max);
+            });
+        }
+        for ((_, message, anchor), e) in now.events {
+            self.outbox.emit(Some(e.meta), |buf, callsite, _tid, _ts| {
+                buf.put_u8(Kind::EventStats as u8);
+                buf.put_u32(callsite);
+                buf.put_u32(message);
+                buf.put_u64(anchor.ts);
+                buf.put_u32(anchor.caller);
+                buf.put_u64(e.count);
             });
         }
         epoch
@@ -244,25 +321,55 @@ impl Collection {
     }
 }
 
-fn add_to(sums: &mut FxHashMap<(usize, Anchor), Totals>, key: (usize, Anchor), totals: Totals) {
-    match sums.get_mut(&key) {
-        Some(sum) => sum.add(&totals),
-        None => {
-            sums.insert(key, totals);
-        }
-    }
-}
-
 impl Local {
     /// Counts a span made with `anchor` as open.
     pub(super) fn opened(&mut self, anchor: Anchor) {
         *self.open.entry(anchor).or_insert(0) += 1;
     }
 
+    /// The id of `meta`'s path under `parent` (see `interned.rs`).
+    pub(super) fn path(
+        &mut self,
+        collection: &Collection,
+        parent: u32,
+        meta: &'static Metadata<'static>,
+    ) -> u32 {
+        *self
+            .paths
+            .entry((parent, trace_json::callsite_key(meta)))
+            .or_insert_with(|| lock(&collection.interned).path(parent, meta))
+    }
+
+    /// Counts an event of `meta` with `message` (a JSON string, empty for
+    /// none) and `anchor`.
+    pub(super) fn event(
+        &mut self,
+        collection: &Collection,
+        meta: &'static Metadata<'static>,
+        message: &[u8],
+        anchor: Anchor,
+    ) {
+        let message = match self.messages.get(message) {
+            Some(&id) => id,
+            None if message.is_empty() => super::interned::OTHER_MESSAGE,
+            None => {
+                let id = lock(&collection.interned).message(message);
+                self.messages.insert(message.to_vec(), id);
+                id
+            }
+        };
+        self.done
+            .events
+            .entry((trace_json::callsite_key(meta), message, anchor))
+            .and_modify(|e| e.count += 1)
+            .or_insert(Events { meta, count: 1 });
+    }
+
     /// A span this `Local` counted as open closed: adds it to the sums.
     pub(super) fn closed(
         &mut self,
         meta: &'static Metadata<'static>,
+        path: u32,
         anchor: Anchor,
         busy: u64,
         child: u64,
@@ -281,11 +388,12 @@ impl Local {
             min: busy,
             max: busy,
         };
-        add_to(
-            &mut self.done,
-            (trace_json::callsite_key(meta), anchor),
-            totals,
-        );
+        match self.done.spans.get_mut(&(path, anchor)) {
+            Some(sum) => sum.add(&totals),
+            None => {
+                self.done.spans.insert((path, anchor), totals);
+            }
+        }
     }
 
     /// Appends trace entries on `track`, noting the track's name (from

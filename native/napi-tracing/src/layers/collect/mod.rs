@@ -24,6 +24,7 @@
 //! are linked by flow events.
 
 mod collection;
+mod interned;
 mod trace_json;
 mod writer;
 
@@ -55,6 +56,13 @@ pub(crate) struct CollectConfig {
     pub(crate) pid: u64,
     /// Span fields as slice args.
     pub(crate) include_args: bool,
+    /// Sums by span path (call trees); without, by callsite alone.
+    #[serde(default = "yes")]
+    pub(crate) paths: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Where a span is attributed from: see the module docs.
@@ -81,6 +89,8 @@ struct Timing {
     /// This crate's span id, for flow ids (tracing's ids are reused).
     uid: u64,
     anchor: Anchor,
+    /// Its path: its callsite under its parent's (see `interned.rs`).
+    path: u32,
     /// `"a":1,"b":"x"`: JSON object members, without braces.
     args: Vec<u8>,
     /// The `Local` of the thread that made the span: it counts the span as
@@ -103,6 +113,7 @@ impl Timing {
 pub(crate) struct CollectLayer {
     collection: Arc<Collection>,
     include_args: bool,
+    paths: bool,
 }
 
 impl CollectLayer {
@@ -117,6 +128,7 @@ impl CollectLayer {
         let layer = CollectLayer {
             collection: collection.clone(),
             include_args: config.include_args,
+            paths: config.paths,
         };
         let output = TraceOutput {
             collection: collection.clone(),
@@ -138,23 +150,34 @@ impl Layer<Registry> for CollectLayer {
         let now = clock::now_ns();
         let tid = thread_info::with_current(|t| t.tid);
         // Spans made on the session's JavaScript thread are anchored by the
-        // call that made them; others inherit their parent's anchor.
+        // call that made them.
         let on_js_thread = tid == self.collection.js_tid;
-        let inherited = if on_js_thread {
-            None
-        } else {
-            let parent = span_data::parent_of(attrs.parent(), attrs.is_contextual(), &ctx);
-            parent.and_then(|p| p.extensions().get::<Timing>().map(|t| t.anchor))
-        };
+        // The nearest ancestor this layer sees gives the path (and, off the
+        // JavaScript thread, the anchor: work fanned out belongs to the test
+        // that started it). Without paths, spans on the JavaScript thread
+        // need no ancestor.
+        let parent = (self.paths || !on_js_thread)
+            .then(|| span_data::parent_of(attrs.parent(), attrs.is_contextual(), &ctx))
+            .flatten()
+            .and_then(|p| {
+                p.scope()
+                    .find_map(|s| s.extensions().get::<Timing>().map(|t| (t.anchor, t.path)))
+            });
+        let inherited = parent.filter(|_| !on_js_thread).map(|(anchor, _)| anchor);
+        let meta = attrs.metadata();
         let local = self.collection.local();
-        let anchor = {
+        let (anchor, path) = {
             let mut counted_in = lock(&local);
             let anchor = inherited.unwrap_or_else(|| {
                 let caller = if on_js_thread { caller::tag() } else { 0 };
                 self.collection.anchor_now(&counted_in, caller)
             });
             counted_in.opened(anchor);
-            anchor
+            let parent_path = parent
+                .filter(|_| self.paths)
+                .map_or(interned::ROOT, |(_, p)| p);
+            let path = counted_in.path(&self.collection, parent_path, meta);
+            (anchor, path)
         };
         let given_track = match caller::track() {
             0 => None,
@@ -172,6 +195,7 @@ impl Layer<Registry> for CollectLayer {
             given_track,
             uid,
             anchor,
+            path,
             args,
             local,
         });
@@ -247,10 +271,10 @@ impl Layer<Registry> for CollectLayer {
                 trace_json::slice(buf, names, start, busy, &timing.args, pid, track)
             });
         }
-        local.closed(meta, timing.anchor, busy, timing.child);
+        local.closed(meta, timing.path, timing.anchor, busy, timing.child);
     }
 
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, Registry>) {
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
         thread_local! {
             static ARGS: Cell<(Vec<u8>, Vec<u8>)> = const { Cell::new((Vec::new(), Vec::new())) };
         }
@@ -273,14 +297,28 @@ impl Layer<Registry> for CollectLayer {
             message: &mut message,
             include_args: self.include_args,
         });
+        // Counted for the test of the span it happened in, else as a span made now would be.
+        let inherited =
+            span_data::parent_of(event.parent(), event.is_contextual(), &ctx).and_then(|p| {
+                p.scope()
+                    .find_map(|s| s.extensions().get::<Timing>().map(|t| t.anchor))
+            });
         let name = || thread_info::with_current(|t| tracks::name(track, 0, &t.name));
-        lock(&self.collection.local()).trace(
-            &self.collection,
-            meta,
-            track,
-            name,
-            |buf, names, pid| trace_json::instant(buf, names, &message, ts, &args, pid, track),
-        );
+        let local = self.collection.local();
+        let mut local = lock(&local);
+        let anchor = inherited.unwrap_or_else(|| {
+            let caller = if tid == self.collection.js_tid {
+                caller::tag()
+            } else {
+                0
+            };
+            self.collection.anchor_now(&local, caller)
+        });
+        local.event(&self.collection, meta, &message, anchor);
+        local.trace(&self.collection, meta, track, name, |buf, names, pid| {
+            trace_json::instant(buf, names, &message, ts, &args, pid, track)
+        });
+        drop(local);
         let _ = ARGS.try_with(|c| c.set((args, message)));
     }
 }

@@ -1,0 +1,82 @@
+/** The span report as text: fits the width it is given, says "1 span", collapses recursion, and picks what to show. */
+import pc from 'picocolors'
+import { describe, expect, test } from 'vitest'
+import { computeSpanReport } from '../src/report/model.js'
+import { collapse, fit, formatSpanReport, plural, wrap } from '../src/report/terminal.js'
+import type { PathStats } from '../src/stats.js'
+import type { StatsLine } from '../src/trace/worker-file.js'
+import { stdoutTakenBy } from '../plugin/reporter.js'
+
+const c = pc.createColors(false)
+
+function path(names: string[], calls: number, selfNs: number): PathStats {
+  return { path: names.map((n) => ['my_addon', n] as const), calls, totalNs: selfNs * 2, selfNs, minNs: selfNs, maxNs: selfNs }
+}
+
+function made(paths: PathStats[]) {
+  const spans = paths.map((p) => ({ name: p.path.at(-1)![1], target: 'my_addon', calls: p.calls, totalNs: p.totalNs, selfNs: p.selfNs, minNs: p.minNs, maxNs: p.maxNs }))
+  return { spans, tree: paths, events: [] }
+}
+
+const results = [
+  { id: 'a', file: 'a.test.ts', name: 'parses a very long source file with a name that goes on and on', state: 'passed' as const, durationMs: 1 },
+  { id: 'b', file: 'a.test.ts', name: 'fails', state: 'failed' as const, durationMs: 1 },
+  { id: 'c', file: 'b.test.ts', name: 'quick', state: 'passed' as const, durationMs: 1 },
+]
+const lines: StatsLine[] = [
+  { kind: 'test', id: 'a', file: 'a.test.ts', name: results[0]!.name, state: 'passed', open: 0, ...made([path(['parse'], 1, 5e6), path(['parse', 'lex'], 1, 1e6), path(['parse', 'lex', 'lex', 'lex'], 4, 9e6)]) },
+  { kind: 'test', id: 'b', file: 'a.test.ts', name: 'fails', state: 'failed', open: 0, ...made([path(['parse'], 1, 1e5)]) },
+  { kind: 'test', id: 'c', file: 'b.test.ts', name: 'quick', state: 'passed', open: 0, ...made([path(['lex'], 1, 1e3)]) },
+]
+const report = computeSpanReport(results, lines)
+
+describe('formatSpanReport', () => {
+  test.each([40, 60, 100])('every line fits %i columns', (width) => {
+    for (const mode of ['compact', 'full', 'tree'] as const) {
+      const text = formatSpanReport(report, c, { mode, top: 3, slowest: 5, width, reportPath: 'some/where/report.json', tracePath: 'some/where/trace.json' })
+      for (const line of text.split('\n')) expect([...line].length, `${mode}: ${line}`).toBeLessThanOrEqual(width)
+    }
+  })
+
+  test('compact: the hottest paths with their test counts, recursion collapsed; failed tests first, then the slowest', () => {
+    const text = formatSpanReport(report, c, { mode: 'compact', top: 3, slowest: 1, width: 100 })
+    expect(text).toMatch(/^ NAPI TRACING  8 spans in 3 of 3 tests · /)
+    // lex at depth 2 and its recursion below are one path.
+    expect(text).toMatch(/ 10.00 ms {2}66% {2}parse › lex\^n +1 test\n/)
+    expect(text).toMatch(/ 5.10 ms {2}34% {2}parse +2 tests\n/)
+    expect(text.indexOf('Failed tests')).toBeLessThan(text.indexOf('Slowest tests'))
+    expect(text).toMatch(/× a\.test\.ts > fails — 1 span · 100\.0 µs self/)
+    // The slowest two that did not fail; "quick" is neither.
+    expect(text).toContain('✓ a.test.ts > parses a very long source file')
+    expect(text).not.toContain('quick')
+  })
+
+  test("tree: each node with its share of the test's time", () => {
+    const text = formatSpanReport(report, c, { mode: 'tree', top: 3, slowest: 5, width: 120 })
+    expect(text).toMatch(/\n {7}parse +1× +total +10\.00 ms +self +5\.00 ms +100\.0%\n {9}lex +1× +total +2\.00 ms +self +1\.00 ms +20\.0%\n/)
+  })
+})
+
+test('plural, collapse, fit and wrap', () => {
+  expect([plural(1, 'span'), plural(2, 'span'), plural(1000, 'test')]).toEqual(['1 span', '2 spans', '1,000 tests'])
+  expect(collapse(['fan_out', 'worker', 'fibonacci', 'fibonacci', 'fibonacci', 'lex'])).toBe('fan_out › worker › fibonacci^3 › lex')
+  expect(fit('abcdefgh', 5)).toBe('abcd…')
+  expect(fit('abcdefgh', 5, 'start')).toBe('…efgh')
+  expect(wrap('one two three four', 9)).toEqual(['one two', 'three', 'four'])
+})
+
+describe('a machine-readable reporter on stdout sends the span report to stderr', () => {
+  const vitest = (version: string, reporters: unknown[], outputFile?: unknown) => ({ version, config: { reporters, outputFile } }) as never
+  test.each([
+    ['4.1.12', [['json', {}]], undefined, 'json'],
+    ['4.1.12', [['json', {}]], { json: 'out.json' }, undefined],
+    ['4.1.12', [['json', {}]], 'out.json', undefined],
+    ['4.1.12', [['default', {}], ['junit', {}]], undefined, 'junit'],
+    ['5.1.1', [['json', {}]], undefined, undefined],
+    ['5.1.1', [['json', { stdout: true }]], undefined, 'json'],
+    ['5.1.1', [['tap', {}]], undefined, 'tap'],
+    ['4.1.12', [['default', {}], { onInit() {} }], undefined, undefined],
+  ])('Vitest %s, reporters %j, outputFile %j: %s', (version, reporters, outputFile, taken) => {
+    expect(stdoutTakenBy(vitest(version, reporters, outputFile))).toBe(taken)
+  })
+})
