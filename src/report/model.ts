@@ -8,8 +8,8 @@ import type { ResolvedFilter } from '../tracing.js'
 
 export type Milliseconds = number
 
-/** A span name's statistics within one test or file. */
-export interface ReportSpan {
+/** The figures of a group of spans (one name, or one path), in ms. */
+export interface SpanFigures {
   name: string
   /** The `tracing` target, usually the Rust crate and module. */
   target: string
@@ -19,24 +19,18 @@ export interface ReportSpan {
   selfMs: Milliseconds
   minMs: Milliseconds
   maxMs: Milliseconds
-  meanMs: Milliseconds
   /** The spans may belong to any of several concurrent tests (each lists them). */
   shared?: boolean
 }
 
+/** A span name's statistics within one test or file. */
+export interface ReportSpan extends SpanFigures {
+  meanMs: Milliseconds
+}
+
 /** A node of a test's call tree: the spans of one path, and the paths below it. */
-export interface ReportNode {
-  name: string
-  target: string
-  calls: number
-  totalMs: Milliseconds
-  /** Total minus time in child spans on the same thread. */
-  selfMs: Milliseconds
-  minMs: Milliseconds
-  maxMs: Milliseconds
+export interface ReportNode extends SpanFigures {
   children: ReportNode[]
-  /** The spans may belong to any of several concurrent tests (each lists them). */
-  shared?: boolean
 }
 
 /** Events of one callsite and message within a test or file. */
