@@ -53,12 +53,14 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
     },
     configureVitest({ vitest, project }: { vitest: Vitest; project: TestProject }) {
       const root = vitest.config.root
-      const outputDir = outputDirOf(options, root)
+      const shard = vitest.config.shard
+      const outputDir = outputDirOf(options, root, shard)
+      const mergeDir = outputDirOf(options, root)
       const marked = vitest as unknown as Record<symbol, NapiTracingReporter | undefined>
       if (isDisabled()) {
         // Says so once, and leaves earlier output alone.
         if (!marked[REPORTER_ADDED]) {
-          marked[REPORTER_ADDED] = new NapiTracingReporter({ ...options, outputDir, rawDir: join(outputDir, '.workers'), problems: [], filter, off: 'VITEST_NAPI_TRACING=0' })
+          marked[REPORTER_ADDED] = new NapiTracingReporter({ ...options, outputDir, mergeDir, rawDir: join(outputDir, '.workers'), problems: [], filter, off: 'VITEST_NAPI_TRACING=0' })
           vitest.config.reporters.push(marked[REPORTER_ADDED] as never)
         }
         return
@@ -70,8 +72,10 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
         rawDir: join(outputDir, '.workers'),
         root,
         queueCapacity: options.queueCapacity,
+        shard: shard ? `${shard.index}/${shard.count}` : undefined,
       }
-      const problems = addons.flatMap((a) => (a.problem ? [a.problem] : []))
+      // A --merge-reports job loads no addon, and need not have built one.
+      const problems = vitest.config.mergeReports ? [] : addons.flatMap((a) => (a.problem ? [a.problem] : []))
       const unwritable = checkWritable(config.rawDir)
       let traced = false
       if (unwritable) {
@@ -85,7 +89,7 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
       project.provide(PROVIDE_KEY, config)
       let reporter = marked[REPORTER_ADDED]
       if (!reporter) {
-        reporter = new NapiTracingReporter({ ...options, outputDir, rawDir: config.rawDir, problems, filter })
+        reporter = new NapiTracingReporter({ ...options, outputDir, mergeDir, rawDir: config.rawDir, problems, filter })
         marked[REPORTER_ADDED] = reporter
         // Added here, not in test.reporters, so that --reporter flags keep it.
         vitest.config.reporters.push(reporter as never)

@@ -1,42 +1,72 @@
 /**
- * A test's span summary as it travels in Vitest's own per-test data
- * (`task.meta.napiTracing`): Vitest's JSON reporter, its UI, blob reports
- * and `--merge-reports` carry it without reading our files. Small and
- * JSON-safe: the figures of its biggest span names.
+ * Span data in Vitest's own per-test and per-file data (`task.meta` and
+ * `file.meta`, key `napiTracing`): Vitest's JSON reporter, its UI and blob
+ * reports carry it without reading our files, and `--merge-reports` builds
+ * the span report from it alone. JSON-safe; per test, its figures by span
+ * name and path and its event counts.
  */
-import type { Made } from '../src/trace/worker-file.js'
+import type { StatsLine, Made } from '../src/trace/worker-file.js'
 
-/** Span names kept per test. */
-const KEPT = 10
-
-export interface NapiTracingMeta {
-  /** Spans the test made. */
-  spans: number
-  /** Native self time of all of them, in ms. */
+/** A test's span data. */
+export interface NapiTracingMeta extends Made {
+  /** Spans the test made, and their native self time in ms. */
+  spanCount: number
   selfMs: number
   warnings: number
   errors: number
-  /** The biggest span names by total time: calls, total and self time in ms. */
-  top: Array<{ name: string; target: string; calls: number; totalMs: number; selfMs: number }>
+  /** Spans still open when the test ended. */
+  open: number
+}
+
+/** A test file's: what was made outside its tests, and the shard (`i/n`) that ran it. */
+export interface NapiTracingFileMeta {
+  outside: Made
+  shard?: string
 }
 
 declare module 'vitest' {
   interface TaskMeta {
-    napiTracing?: NapiTracingMeta
+    napiTracing?: NapiTracingMeta | NapiTracingFileMeta
   }
 }
 
-export function metaOf(made: Made): NapiTracingMeta {
-  const ms = (ns: number) => Math.round(ns) / 1e6
+export function testMeta(made: Made, open: number): NapiTracingMeta {
   const level = (l: string) => made.events.filter((e) => e.level === l).reduce((n, e) => n + e.count, 0)
   return {
-    spans: made.spans.reduce((n, s) => n + s.calls, 0),
-    selfMs: ms(made.spans.reduce((n, s) => n + s.selfNs, 0)),
+    spanCount: made.spans.reduce((n, s) => n + s.calls, 0),
+    selfMs: Math.round(made.spans.reduce((n, s) => n + s.selfNs, 0)) / 1e6,
     warnings: level('WARN'),
     errors: level('ERROR'),
-    top: [...made.spans]
-      .sort((a, b) => b.totalNs - a.totalNs)
-      .slice(0, KEPT)
-      .map((s) => ({ name: s.name, target: s.target, calls: s.calls, totalMs: ms(s.totalNs), selfMs: ms(s.selfNs) })),
+    open,
+    ...made,
   }
+}
+
+/** What the reporter needs from a test or module for `linesFromMeta`. */
+export interface WithMeta {
+  meta(): { napiTracing?: NapiTracingMeta | NapiTracingFileMeta }
+}
+
+/**
+ * Statistics lines rebuilt from the tests' and files' data, as the workers
+ * would have written them: what a `--merge-reports` run reports. Also the
+ * shards (`i/n`) the files came from.
+ */
+export function linesFromMeta(
+  modules: ReadonlyArray<WithMeta & { relativeModuleId?: string; moduleId: string; children: { allTests(): Iterable<WithMeta & { id: string; name: string; result(): { state: string } }> } }>,
+): { lines: StatsLine[]; shards: Set<string> } {
+  const lines: StatsLine[] = []
+  const shards = new Set<string>()
+  for (const module of modules) {
+    const file = module.relativeModuleId ?? module.moduleId
+    const fileMeta = module.meta().napiTracing as NapiTracingFileMeta | undefined
+    if (fileMeta?.shard) shards.add(fileMeta.shard)
+    if (fileMeta?.outside && fileMeta.outside.spans.length + fileMeta.outside.events.length > 0) lines.push({ kind: 'file', file, ...fileMeta.outside })
+    for (const test of module.children.allTests()) {
+      const meta = test.meta().napiTracing as NapiTracingMeta | undefined
+      if (!meta) continue
+      lines.push({ kind: 'test', id: test.id, file, name: test.name, state: test.result().state, open: meta.open, spans: meta.spans, tree: meta.tree, events: meta.events })
+    }
+  }
+  return { lines, shards }
 }

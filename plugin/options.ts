@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { messageOf } from '../src/errors.js'
 import { knownKeys, oneOf } from '../src/options.js'
+import { DEFAULT_OUTPUT_DIR } from '../src/report/model.js'
 
 export interface NapiTracingOptions {
   /**
@@ -27,6 +28,19 @@ export interface NapiTracingOptions {
   /** Span rows per test in the compact report. @default 3 */
   top?: number
   /**
+   * A report.json to compare this run with (resolved from the root), or
+   * `'previous'`: the newest run kept in `outputDir` (see `keep`). Changed
+   * span counts and spans slower or faster beyond `threshold` are printed
+   * and recorded in report.json's `comparison`. @default none
+   */
+  baseline?: string
+  /** How many times slower both the shortest and the mean span of a path must be to count. @default 2 */
+  threshold?: number
+  /** Fail the run (exit code 1) when the comparison finds a regression. @default false */
+  failOnRegression?: boolean
+  /** Earlier runs' report.json and trace.json kept in `<outputDir>/history/`. @default 0 */
+  keep?: number
+  /**
    * Bytes of records a worker's addon may hold between flushes (its sums:
    * 57 bytes per span name and caller between flushes, not per span); beyond it records are
    * dropped and counted. @default 16 MiB
@@ -34,7 +48,7 @@ export interface NapiTracingOptions {
   queueCapacity?: number
 }
 
-const OPTION_KEYS = ['addons', 'filter', 'outputDir', 'report', 'top', 'queueCapacity'] as const
+const OPTION_KEYS = ['addons', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'] as const
 
 /** What every worker needs, through Vitest's provide/inject (structured-cloneable). */
 export interface WorkerConfig {
@@ -44,6 +58,8 @@ export interface WorkerConfig {
   rawDir: string
   root: string
   queueCapacity: number | undefined
+  /** `i/n` when the run is a shard (`--shard`), for the blob reports' per-file data. */
+  shard: string | undefined
 }
 
 export const PROVIDE_KEY = 'napiTracing' as const
@@ -54,8 +70,19 @@ export function isDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return value === '0' || value === 'false' || value === 'off'
 }
 
-export function outputDirOf(options: NapiTracingOptions, root: string): string {
-  return resolve(root, options.outputDir ?? join('.vitest', 'napi-tracing'))
+/**
+ * Where report.json and trace.json go: `outputDir` under the root, and for
+ * a shard (`--shard=i/n`) its own folder in it, `shard-i-of-n/`, so that
+ * CI jobs' folders copied into one merge job do not overwrite each other.
+ */
+export function outputDirOf(options: NapiTracingOptions, root: string, shard?: { index: number; count: number }): string {
+  const dir = resolve(root, options.outputDir ?? DEFAULT_OUTPUT_DIR)
+  return shard ? join(dir, shardFolder(shard.index, shard.count)) : dir
+}
+
+/** A shard's folder in the output folder. */
+export function shardFolder(index: number, count: number): string {
+  return `shard-${index}-of-${count}`
 }
 
 /** Throws a TypeError naming the first option that is wrong, and what it accepts. */
@@ -67,6 +94,18 @@ export function checkOptions(options: NapiTracingOptions): void {
   }
   knownKeys('napiTracing()', options, OPTION_KEYS)
   if (options.report !== undefined) oneOf('napiTracing()', 'report', options.report, ['compact', 'full', 'tree', 'none'])
+  if (options.threshold !== undefined && !(typeof options.threshold === 'number' && options.threshold > 1)) {
+    throw new TypeError(`vitest-napi-tracing: napiTracing() threshold must be a number above 1 (how many times slower), got ${JSON.stringify(options.threshold)}`)
+  }
+  if (options.baseline !== undefined && !(typeof options.baseline === 'string' && options.baseline.trim() !== '')) {
+    throw new TypeError(`vitest-napi-tracing: napiTracing() baseline must be the path of a report.json or 'previous', got ${JSON.stringify(options.baseline)}`)
+  }
+  if (options.failOnRegression !== undefined && typeof options.failOnRegression !== 'boolean') {
+    throw new TypeError(`vitest-napi-tracing: napiTracing() failOnRegression must be true or false, got ${JSON.stringify(options.failOnRegression)}`)
+  }
+  if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 0)) {
+    throw new TypeError(`vitest-napi-tracing: napiTracing() keep must be a whole number of runs (0 or more), got ${JSON.stringify(options.keep)}`)
+  }
 }
 
 export interface ResolvedAddon {

@@ -3,25 +3,34 @@
  * files, prints the span report through Vitest's logger, and writes
  * report.json and trace.json. It never changes the run's outcome: anything
  * that goes wrong here is printed and the run goes on. A run that collected
- * nothing (tracing off, `--merge-reports`, no worker traced) leaves the
- * files of an earlier run as they are and says why in one line.
+ * nothing (tracing off, no worker traced, blob reports without span data)
+ * leaves the files of an earlier run as they are and says why in one line.
+ * A `--merge-reports` run rebuilds the report from the blob reports'
+ * per-test data and merges the shards' traces it finds.
  */
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { join, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { filterEnabledNothing, misplacedInstrument, untracedFiles, type RanFile } from '../src/report/checks.js'
-import { computeSpanReport, spanCount, stateOf, type TestResult } from '../src/report/model.js'
+import { compareReports, isRegression, readReport } from '../src/report/compare.js'
+import { keepLastRun, previousReport } from '../src/report/history.js'
+import { computeSpanReport, spanCount, stateOf, type SpanReport, type TestResult } from '../src/report/model.js'
 import { writeReport } from '../src/report/json.js'
-import { formatSpanReport } from '../src/report/terminal.js'
+import { formatSpanReport, shownPath } from '../src/report/terminal.js'
 import { mergeTraces } from '../src/trace/merge.js'
+import { mergeShardTraces } from '../src/trace/shards.js'
 import { nameEntries, ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
 import { messageOf } from '../src/errors.js'
 import type { ResolvedFilter } from '../src/tracing.js'
-import type { NapiTracingOptions } from './options.js'
+import { linesFromMeta } from './meta.js'
+import { shardFolder, type NapiTracingOptions } from './options.js'
 
 export interface ReporterOptions extends Omit<NapiTracingOptions, 'filter'> {
+  /** This run's output folder (a shard's own, under `mergeDir`). */
   outputDir: string
+  /** The output folder a --merge-reports job finds the shards' folders in. */
+  mergeDir: string
   rawDir: string
   /** Problems found in the main process (addons not found). */
   problems: string[]
@@ -71,29 +80,45 @@ export class NapiTracingReporter implements Reporter {
     const reportPath = join(this.#options.outputDir, 'report.json')
     const tracePath = join(this.#options.outputDir, 'trace.json')
     const problems = [...this.#options.problems]
-    const lines = this.#options.off || vitest.config.mergeReports ? [] : readStatsLines(this.#options.rawDir, this.#run, problems)
+    // A --merge-reports run has no workers: the blob reports' per-test data holds the spans.
+    const merging = Boolean(vitest.config.mergeReports)
+    const { lines, shards } = this.#options.off
+      ? { lines: [], shards: new Set<string>() }
+      : merging
+        ? linesFromMeta(modules)
+        : { lines: readStatsLines(this.#options.rawDir, this.#run, problems), shards: new Set<string>() }
     if (lines.length === 0) {
       for (const problem of problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
       vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, modules)}; ${kept(reportPath, tracePath)}`))
       return
     }
-    const begun = new Set(lines.flatMap((l) => (l.kind === 'begin' ? [l.path] : [])))
-    problems.push(...untracedFiles(modules.filter((m) => this.#tracedProjects.has(m.project.name)).map(ranFile), begun))
+    if (!merging) {
+      const begun = new Set(lines.flatMap((l) => (l.kind === 'begin' ? [l.path] : [])))
+      problems.push(...untracedFiles(modules.filter((m) => this.#tracedProjects.has(m.project.name)).map(ranFile), begun))
+    }
     const labelled = new Set(modules.map((m) => m.project.name)).size > 1
     const report = computeSpanReport(modules.flatMap((m) => testResults(m, labelled)), lines, problems)
     report.filter = this.#options.filter
     const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
     report.problems.push(...misplacedInstrument(allSpans))
-    report.problems.push(...filterEnabledNothing(this.#options.filter, spanCount(allSpans), lines.some((l) => l.kind === 'worker')))
+    report.problems.push(...filterEnabledNothing(this.#options.filter, spanCount(allSpans), merging || lines.some((l) => l.kind === 'worker')))
+    try {
+      keepLastRun(this.#options.outputDir, this.#options.keep ?? 0)
+    } catch (error) {
+      report.problems.push(`could not keep the last run in ${join(this.#options.outputDir, 'history')}: ${messageOf(error)}`)
+    }
+    this.#compare(report, root)
     let wroteReport = false
     let wroteTrace = false
     try {
       const started = performance.now()
-      const merged = await mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
-      wroteTrace = true
-      report.trace = { path: tracePath, events: merged.events, bytes: statSync(tracePath).size, writeMs: Math.round(performance.now() - started) }
-      if (merged.skipped > 0) {
-        report.problems.push(`${merged.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
+      const merged = merging ? await this.#mergeShards(shards, tracePath, report.problems) : await mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
+      if (merged) {
+        wroteTrace = true
+        report.trace = { path: tracePath, events: merged.events, bytes: statSync(tracePath).size, writeMs: Math.round(performance.now() - started) }
+        if (merged.skipped > 0) {
+          report.problems.push(`${merged.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
+        }
       }
     } catch (error) {
       report.problems.push(`could not write ${tracePath}: ${messageOf(error)}; set napiTracing({ outputDir }) to a writable folder`)
@@ -116,17 +141,67 @@ export class NapiTracingReporter implements Reporter {
       top: this.#options.top ?? 3,
       slowest: 5,
       width: stream.isTTY ? stream.columns : 80,
-      ...(wroteReport ? { reportPath: relative(process.cwd(), reportPath) } : {}),
-      ...(wroteTrace ? { tracePath: relative(process.cwd(), tracePath) } : {}),
+      ...(wroteReport ? { reportPath: shownPath(reportPath, process.cwd()) } : {}),
+      ...(wroteTrace ? { tracePath: shownPath(tracePath, process.cwd()) } : {}),
     })
     if (toStderr) vitest.logger.error(`\n${text}\n`)
     else vitest.logger.log(`\n${text}\n`)
   }
 
+  /**
+   * Compares the run with the baseline, if one was given; a baseline that
+   * cannot be read is a problem, never a failed run.
+   */
+  #compare(report: SpanReport, root: string): void {
+    const baseline = this.#options.baseline
+    if (baseline === undefined) return
+    const path = baseline === 'previous' ? previousReport(this.#options.outputDir) : resolve(root, baseline)
+    if (path === undefined) {
+      report.problems.push(`baseline 'previous': no earlier run is kept in ${join(this.#options.outputDir, 'history')} yet; set napiTracing({ keep: 1 }) (or more) to keep runs`)
+      return
+    }
+    try {
+      report.comparison = compareReports(readReport(path), report, shownPath(path, process.cwd()), { threshold: this.#options.threshold ?? 2 })
+    } catch (error) {
+      report.problems.push(`baseline: ${messageOf(error)}`)
+      return
+    }
+    const regressions = report.comparison.changes.filter(isRegression).length
+    if (this.#options.failOnRegression && regressions > 0) {
+      process.exitCode = 1
+      report.problems.push(`${regressions} regression${regressions === 1 ? '' : 's'} against ${report.comparison.baseline}: the run fails (failOnRegression)`)
+    }
+  }
+
+  /**
+   * The shards' traces, found in their folders (`shard-i-of-n/`, copied into
+   * this job), merged into one; a missing one is named, never fatal.
+   * Undefined (trace.json left as it is) when none is here.
+   */
+  async #mergeShards(shards: ReadonlySet<string>, out: string, problems: string[]): Promise<{ events: number; skipped: number } | undefined> {
+    const found: Array<{ shard: string; path: string }> = []
+    for (const shard of [...shards].sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))) {
+      const [index, count] = shard.split('/').map(Number) as [number, number]
+      const path = join(this.#options.mergeDir, shardFolder(index, count), 'trace.json')
+      if (existsSync(path)) found.push({ shard, path })
+      else {
+        problems.push(
+          `the trace of shard ${shard} is not here (${shownPath(path, process.cwd())}): copy that shard's ${shardFolder(index, count)} folder into this job's ${shownPath(this.#options.mergeDir, process.cwd())} to have it in trace.json`,
+        )
+      }
+    }
+    if (found.length === 0) return undefined
+    const merged = await mergeShardTraces(found, out)
+    if (merged.unaligned.length > 0) {
+      problems.push(`shard traces without a clock anchor (cut short?): ${merged.unaligned.join(', ')}; their times in trace.json are their machines' own, not aligned with the other shards'`)
+    }
+    return merged
+  }
+
   /** Why this run has no span data, in a few words. */
   #nothingCollected(vitest: Vitest, modules: ReadonlyArray<TestModule>): string {
     if (this.#options.off) return `off (${this.#options.off}), nothing traced`
-    if (vitest.config.mergeReports) return '--merge-reports replays results without running workers, so there are no spans to report'
+    if (vitest.config.mergeReports) return 'the blob reports carry no span data (their shards ran without the plugin)'
     const ran = modules.filter((m) => ranFile(m).ran).length
     return ran === 0 ? 'no test ran, nothing traced' : `no worker traced anything (${ran} test file${ran === 1 ? '' : 's'} ran)`
   }
@@ -134,7 +209,7 @@ export class NapiTracingReporter implements Reporter {
 
 /** The files an earlier run left, now kept. */
 function kept(...paths: string[]): string {
-  const existing = paths.filter((p) => existsSync(p)).map((p) => relative(process.cwd(), p))
+  const existing = paths.filter((p) => existsSync(p)).map((p) => shownPath(p, process.cwd()))
   return existing.length > 0 ? `${existing.join(' and ')} left as they were` : 'no report written'
 }
 

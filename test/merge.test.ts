@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { mergeTraces } from '../src/trace/merge.js'
+import { mergeShardTraces } from '../src/trace/shards.js'
 import { ENTRY_END, nameEntries, STATS_SUFFIX, TRACE_SUFFIX, WorkerFiles, startRun, type StatsLine } from '../src/trace/worker-file.js'
 import { loadTrace } from './support/trace-engine.js'
 
@@ -97,5 +98,47 @@ describe('merging worker trace files', () => {
     const out = join(dir, 'trace.json')
     expect(await mergeTraces(join(dir, 'missing'), RUN, out)).toEqual({ files: 0, events: 0, skipped: 0 })
     expect(merged(out).traceEvents).toEqual([])
+  })
+})
+
+describe('merging CI shards’ traces', () => {
+  /** A shard's trace.json as the plugin writes it, its clock anchored `epochMs` at `monotonicUs`. */
+  function shardTrace(dir: string, name: string, startUs: number, clock?: { monotonicUs: number; epochMs: number }): string {
+    const path = join(dir, `${name}.json`)
+    const entries = [
+      '{"ph":"M","name":"process_name","pid":42,"tid":0,"args":{"name":"vitest worker 1 (pid 42)"}}',
+      '{"ph":"M","name":"thread_name","pid":42,"tid":42,"args":{"name":"JavaScript (main)"}}',
+      `{"ph":"X","name":"a test","cat":"test","pid":42,"tid":42,"ts":${startUs},"dur":1000,"args":{}}`,
+      `{"ph":"X","name":"parse","cat":"addon","pid":42,"tid":42,"ts":${startUs + 100},"dur":500,"args":{}}`,
+    ]
+    const footer = `\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...(clock ? { clock } : {}) })}}\n`
+    writeFileSync(path, `{"traceEvents":[\n${entries.join(',\n')}${footer}`)
+    return path
+  }
+
+  test('each shard a process group of its own, on one wall clock, however long each machine had been up', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'napi-tracing-shards-'))
+    // Shard 1's machine booted 1,000 s before its run, shard 2's 5,000 s before; shard 2 ran 2.5 ms after shard 1 by the wall clock.
+    const one = shardTrace(dir, 'one', 1_000_000_000, { monotonicUs: 1_000_010_000, epochMs: 1_800_000_000_000 })
+    const two = shardTrace(dir, 'two', 5_000_000_000, { monotonicUs: 5_000_010_000, epochMs: 1_800_000_000_002.5 })
+    const out = join(dir, 'trace.json')
+    expect(await mergeShardTraces([{ shard: '1/2', path: one }, { shard: '2/2', path: two }], out)).toEqual({ events: 8, skipped: 0, unaligned: [] })
+    const events = (JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: Array<{ name: string; pid: number; ts?: number; args: { name?: string } }> }).traceEvents
+    const tests = events.filter((e) => e.name === 'a test')
+    expect(tests.map((e) => e.ts)).toEqual([1_000_000_000, 1_000_002_500])
+    expect(new Set(tests.map((e) => e.pid)).size).toBe(2)
+    expect(events.filter((e) => e.name === 'process_name').map((e) => e.args.name)).toEqual(['shard 1/2 · vitest worker 1 (pid 42)', 'shard 2/2 · vitest worker 1 (pid 42)'])
+    const trace = await loadTrace(out)
+    expect(trace.slices.filter((s) => s.name === 'parse').map((s) => s.parent?.name)).toEqual(['a test', 'a test'])
+  })
+
+  test('a shard trace without its anchor stays on its own clock, and is named', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'napi-tracing-shards-'))
+    const one = shardTrace(dir, 'one', 1_000_000_000, { monotonicUs: 1_000_010_000, epochMs: 1_800_000_000_000 })
+    const two = shardTrace(dir, 'two', 5_000_000_000)
+    const result = await mergeShardTraces([{ shard: '1/2', path: one }, { shard: '2/2', path: two }], join(dir, 'trace.json'))
+    expect(result.unaligned).toEqual(['2/2'])
+    const tests = (JSON.parse(readFileSync(join(dir, 'trace.json'), 'utf8')) as { traceEvents: Array<{ name: string; ts?: number }> }).traceEvents.filter((e) => e.name === 'a test')
+    expect(tests.map((e) => e.ts)).toEqual([1_000_000_000, 5_000_000_000])
   })
 })

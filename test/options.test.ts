@@ -15,7 +15,7 @@ import { fib } from './support/addons.js'
 
 describe('unknown option keys name the key and the valid ones', () => {
   test.each([
-    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'filter', 'outputDir', 'report', 'top', 'queueCapacity'"],
+    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'"],
     ['fmtLayer()', () => fmtLayer({ fromat: 'json' } as never), "'fromat'", "'writer', 'format', 'ansi', 'spanEvents'"],
     ['chromeLayer()', () => chromeLayer({ file: 't.json', args: false } as never), "'args'", "'file', 'includeArgs', 'includeLocations', 'processName'"],
     ['otlpLayer()', () => otlpLayer({ url: 'http://x' } as never), "'url'", "'endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'"],
@@ -27,6 +27,16 @@ describe('unknown option keys name the key and the valid ones', () => {
 
   test('several unknown keys are all named', () => {
     expect(() => napiTracing({ addons: [], a: 1, b: 2 } as never)).toThrow(/got unknown options 'a', 'b';/)
+  })
+
+  test.each([
+    [{ threshold: 1 }, 'threshold must be a number above 1 (how many times slower), got 1'],
+    [{ threshold: '2' }, 'threshold must be a number above 1 (how many times slower), got "2"'],
+    [{ keep: 1.5 }, 'keep must be a whole number of runs (0 or more), got 1.5'],
+    [{ baseline: '' }, "baseline must be the path of a report.json or 'previous', got \"\""],
+    [{ failOnRegression: 'yes' }, 'failOnRegression must be true or false, got "yes"'],
+  ])('comparison option %j', (options, message) => {
+    expect(() => napiTracing({ addons: [], ...options } as never)).toThrow(new TypeError(`vitest-napi-tracing: napiTracing() ${message}`))
   })
 
   test('a report mode it does not know', () => {

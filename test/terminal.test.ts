@@ -2,7 +2,7 @@
 import pc from 'picocolors'
 import { describe, expect, test } from 'vitest'
 import { computeSpanReport } from '../src/report/model.js'
-import { collapse, fit, formatSpanReport, plural, wrap } from '../src/report/terminal.js'
+import { collapse, fit, formatSpanReport, plural, shownPath, wrap } from '../src/report/terminal.js'
 import type { PathStats } from '../src/stats.js'
 import type { StatsLine } from '../src/trace/worker-file.js'
 import { stdoutTakenBy } from '../plugin/reporter.js'
@@ -31,11 +31,18 @@ const lines: StatsLine[] = [
 const report = computeSpanReport(results, lines)
 
 describe('formatSpanReport', () => {
-  test.each([40, 60, 100])('every line fits %i columns', (width) => {
+  test.each([40, 60, 100])('every line fits %i columns, but the command that opens the trace, which stays whole', (width) => {
+    const command = 'npx vitest-napi-tracing open some/where/trace.json'
     for (const mode of ['compact', 'full', 'tree'] as const) {
       const text = formatSpanReport(report, c, { mode, top: 3, slowest: 5, width, reportPath: 'some/where/report.json', tracePath: 'some/where/trace.json' })
-      for (const line of text.split('\n')) expect([...line].length, `${mode}: ${line}`).toBeLessThanOrEqual(width)
+      expect(text).toContain(command)
+      for (const line of text.split('\n')) if (line !== command) expect([...line].length, `${mode}: ${line}`).toBeLessThanOrEqual(width)
     }
+  })
+
+  test('a trace where `open` looks by default needs no argument', () => {
+    const text = formatSpanReport(report, c, { mode: 'compact', top: 3, slowest: 5, width: 80, tracePath: '.vitest/napi-tracing/trace.json' })
+    expect(text).toMatch(/\n {8}open it: npx vitest-napi-tracing open$/)
   })
 
   test('compact: the hottest paths with their test counts, recursion collapsed; failed tests first, then the slowest', () => {
@@ -63,6 +70,10 @@ test('plural, collapse, fit and wrap', () => {
   expect(fit('abcdefgh', 5)).toBe('abcd…')
   expect(fit('abcdefgh', 5, 'start')).toBe('…efgh')
   expect(wrap('one two three four', 9)).toEqual(['one two', 'three', 'four'])
+  // A path longer than the width stays whole, to be copied.
+  expect(wrap('see /a/long/path/report.json now', 9)).toEqual(['see', '/a/long/path/report.json', 'now'])
+  expect(shownPath('/work/app/.vitest/napi-tracing/trace.json', '/work/app')).toBe('.vitest/napi-tracing/trace.json')
+  expect(shownPath('/tmp/out/trace.json', '/work/app')).toBe('/tmp/out/trace.json')
 })
 
 describe('a machine-readable reporter on stdout sends the span report to stderr', () => {

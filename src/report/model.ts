@@ -8,6 +8,9 @@ import type { ResolvedFilter } from '../tracing.js'
 
 export type Milliseconds = number
 
+/** Where report.json and trace.json go, under the Vitest root, unless the plugin's `outputDir` says otherwise. */
+export const DEFAULT_OUTPUT_DIR = '.vitest/napi-tracing'
+
 /** The figures of a group of spans (one name, or one path), in ms. */
 export interface SpanFigures {
   name: string
@@ -37,6 +40,30 @@ export interface ReportNode extends SpanFigures {
 export type ReportEvent = EventCount
 
 export type TestState = 'passed' | 'failed' | 'skipped' | 'pending'
+
+/** A change of one span path in one test between a baseline run and this one (see `compare.ts`). */
+export interface Change {
+  /** `file > test name`, with `[project] ` before it when the run had several. */
+  test: string
+  /** Span names from the root, joined with ` › `. */
+  path: string
+  kind: 'calls' | 'slower' | 'faster' | 'new' | 'gone'
+  /** Calls in the baseline and now. */
+  calls: [number, number]
+  /** Mean span in ms, in the baseline and now. */
+  meanMs: [number, number]
+  /** Now over baseline: calls for `calls`, mean time for `slower` / `faster`. */
+  ratio: number
+}
+
+export interface Comparison {
+  baseline: string
+  threshold: number
+  /** Tests in both runs, compared. */
+  tests: number
+  changes: Change[]
+}
+
 
 /**
  * A test's state in the report's words, from the runner's (a worker sees
@@ -100,6 +127,8 @@ export interface SpanReport {
   problems: string[]
   /** The EnvFilter the workers traced with, and where it came from. */
   filter?: ResolvedFilter
+  /** The comparison with `napiTracing({ baseline })`, when one was given and read. */
+  comparison?: Comparison
   /** The merged trace, once written: entries, bytes and the time it took. */
   trace?: { path: string; events: number; bytes: number; writeMs: Milliseconds }
 }

@@ -1,7 +1,8 @@
 /**
  * The span report as text, beside Vitest's own output. Pure: colours come in
  * as a picocolors `Colors` and the width as a number, so tests compare plain
- * text. Every line fits `width` columns.
+ * text. Every line fits `width` columns, but for paths and commands, which
+ * are printed whole to be copied.
  *
  * - `compact` (the default): the run in one line, the hottest span paths by
  *   self time across the run, then detail only for failed tests and the
@@ -10,8 +11,10 @@
  * - `tree`: every test's call tree, indented, with each node's share of the
  *   test's time.
  */
+import { isAbsolute, relative } from 'node:path'
 import type { Colors } from 'picocolors/types.js'
-import { nativeMs, spanCount, type ReportNode, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { describeChange, isRegression } from './compare.js'
+import { DEFAULT_OUTPUT_DIR, nativeMs, spanCount, type ReportNode, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
   mode: 'compact' | 'full' | 'tree'
@@ -30,6 +33,15 @@ export interface TerminalOptions {
 const HOTTEST = 5
 
 const MARK: Record<TestState, string> = { passed: '✓', failed: '×', skipped: '↓', pending: '…' }
+
+/**
+ * A path as the report shows it: relative to `cwd` when it is inside it
+ * (short, and copyable from there), else as given.
+ */
+export function shownPath(path: string, cwd: string): string {
+  const inside = relative(cwd, path)
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path
+}
 
 /** `1 span`, `2 spans`, `1,000 spans`. */
 export function plural(n: number, word: string): string {
@@ -60,6 +72,7 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   const filter = report.filter ? ` · filter ${report.filter.directives}` : ''
   const headline = `${plural(spanCount(allSpans), 'span')} in ${traced.length} of ${plural(report.tests.length, 'test')} · ${time(nativeMs(allSpans))} self${filter}`
   out.push(`${c.bold(c.inverse(' NAPI TRACING '))} ${fit(headline, width - 15)}`)
+  if (report.comparison) out.push(...comparisonLines(report, c, width))
   if (options.mode === 'compact') out.push(...compact(report, c, options, width))
   else out.push(...byFile(report, c, options, width))
   if (report.droppedRecords > 0) {
@@ -75,12 +88,42 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   }
   for (const problem of report.problems) out.push(c.yellow(` ! ${wrap(problem, width - 3).join('\n   ')}`))
   if (options.reportPath || options.tracePath) out.push('')
-  if (options.reportPath) out.push(` ${c.dim('Report')} ${fit(options.reportPath, width - 8, 'start')}`)
+  if (options.reportPath) out.push(` ${c.dim('Report')} ${options.reportPath}`)
   if (options.tracePath) {
-    out.push(` ${c.dim('Trace ')} ${fit(options.tracePath, width - 8, 'start')}`)
-    out.push(c.dim(fit('        open it in https://ui.perfetto.dev or Chrome DevTools › Performance', width)))
+    out.push(` ${c.dim('Trace ')} ${options.tracePath}`)
+    out.push(...openLines(options.tracePath, c, width))
   }
   return out.join('\n')
+}
+
+/**
+ * The command that opens the trace in Perfetto, whole: a command cut to fit
+ * is no use, so one that does not fit the width gets a line of its own (and
+ * may wrap). The argument is left out where `open` looks by default.
+ */
+function openLines(tracePath: string, c: Colors, width: number): string[] {
+  const command = `npx vitest-napi-tracing open${tracePath === `${DEFAULT_OUTPUT_DIR}/trace.json` ? '' : ` ${tracePath}`}`
+  const line = `        open it: ${command}`
+  return [...line].length <= width ? [c.dim(line)] : [c.dim('        open it in Perfetto:'), command]
+}
+
+/** Changes shown at most, the rest in report.json. */
+const CHANGES = 10
+
+/** What changed against the baseline, by test: counts exactly, times beyond the threshold. */
+function comparisonLines(report: SpanReport, c: Colors, width: number): string[] {
+  const comparison = report.comparison!
+  const changes = comparison.changes
+  const head = ` Compared with the baseline: ${changes.length === 0 ? 'no change' : plural(changes.length, 'change')} in ${plural(comparison.tests, 'test')}`
+  const out = ['', c.bold(fit(head, width)), c.dim(`   ${comparison.baseline}`)]
+  let test: string | undefined
+  for (const change of changes.slice(0, CHANGES)) {
+    if (change.test !== test) out.push(`   ${fit((test = change.test), width - 3)}`)
+    const tone = isRegression(change) ? c.yellow : c.green
+    out.push(`     ${tone(fit(describeChange(change), Math.max(20, width - 5)))}`)
+  }
+  if (changes.length > CHANGES) out.push(c.dim(`   … ${changes.length - CHANGES} more in report.json (comparison)`))
+  return out
 }
 
 /** The compact report: hottest paths, then failed and slowest tests in detail. */
@@ -257,7 +300,7 @@ export function collapse(names: readonly string[]): string {
   return parts.join(' › ')
 }
 
-/** Breaks `text` into lines of at most `width` columns, at spaces. */
+/** Breaks `text` into lines of at most `width` columns, at spaces; a longer word (a path) keeps a line of its own, whole. */
 export function wrap(text: string, width: number): string[] {
   const lines: string[] = []
   let line = ''
@@ -268,5 +311,5 @@ export function wrap(text: string, width: number): string[] {
     } else line = line ? `${line} ${word}` : word
   }
   if (line) lines.push(line)
-  return lines.flatMap((l) => (([...l].length > width ? [fit(l, width)] : [l])))
+  return lines
 }

@@ -32,3 +32,23 @@ export type TraceEvent = CompleteEvent | MetadataEvent
 export function nsToUs(ns: number): number {
   return ns / 1000
 }
+
+/**
+ * Where the trace's clock stood against the wall clock when it was written:
+ * `process.hrtime` in µs (the entries' clock) and `Date.now()` in ms, read
+ * together. Machines' `process.hrtime` clocks start at their boot, so traces
+ * of two CI machines line up only through this pair.
+ */
+export interface ClockAnchor {
+  monotonicUs: number
+  epochMs: number
+}
+
+export function clockAnchor(): ClockAnchor {
+  return { monotonicUs: Number(process.hrtime.bigint() / 1000n), epochMs: Date.now() }
+}
+
+/** The end of a trace file: its entries closed, and `otherData` (with `clock`, a `ClockAnchor`). */
+export function traceFooter(otherData: Record<string, unknown>): string {
+  return `\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', clock: clockAnchor(), ...otherData })}}\n`
+}

@@ -7,7 +7,7 @@
  */
 import { closeSync, mkdirSync, openSync, readSync, readdirSync, writeSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { TraceEvent } from './events.js'
+import { traceFooter, type TraceEvent } from './events.js'
 import { ENTRY_END, ofRun, TRACE_SUFFIX } from './worker-file.js'
 
 export interface MergeResult {
@@ -84,7 +84,7 @@ export async function mergeTraces(
         else skipped++
       }
     }
-    write(`\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...otherData })}}\n`)
+    write(traceFooter(otherData))
   } finally {
     closeSync(fd)
   }

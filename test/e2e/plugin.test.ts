@@ -4,11 +4,13 @@
  * pool, isolation on and off, Vitest 4 and 5, checked through report.json
  * and the trace as Chrome DevTools' trace engine reads it.
  */
+import { spawnSync } from 'node:child_process'
+import { resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
-import { runVitest, type Pool, type RunResult } from './support/run-vitest.js'
+import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
 import { loadTrace, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
 
 function testNamed(report: SpanReport, name: string): ReportTest {
@@ -79,7 +81,10 @@ async function checkBasicRun(run: RunResult): Promise<void> {
   expect(run.stdout).toContain('NAPI TRACING')
   expect(run.stdout).toMatch(/✓ counts\.test\.ts > recursion > classic — 177 spans · /)
   expect(run.stdout).toMatch(/Report\s+\S*report\.json\n/)
-  expect(run.stdout).toMatch(/Trace\s+\S*trace\.json\n\s+open it in https:\/\/ui\.perfetto\.dev/)
+  // The command it prints opens that trace, from where Vitest ran.
+  const open = /Trace\s+\S*trace\.json\n\s+open it(?::| in Perfetto:\n)\s*npx vitest-napi-tracing open(?: (\S+))?\n/.exec(run.stdout)
+  expect(open, run.stdout).not.toBeNull()
+  expect(resolve(run.cwd, open![1] ?? '.vitest/napi-tracing/trace.json')).toBe(run.tracePath)
 
   await checkTrace(await loadTrace(run.tracePath), report)
 }
@@ -138,6 +143,12 @@ function countNamed(slice: Slice, name: string): number {
 const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major) =>
   (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
 )
+
+test('Vitest 4 runs on Node 20, the oldest Node the package supports, and Vitest 5 on Node 22 or later', () => {
+  const major = (m: Major) => Number(/^v(\d+)\./.exec(spawnSync(installedEnv(m).node, ['--version'], { encoding: 'utf8' }).stdout)?.[1])
+  expect(major(4)).toBe(20)
+  expect(major(5)).toBeGreaterThanOrEqual(22)
+})
 
 describe.each(MATRIX)('Vitest %i, pool %s, isolate %s, one worker', (major, pool, isolate) => {
   test('every file traced: exact span counts, test and file slices', async () => {

@@ -108,7 +108,7 @@ describe('the report as a user reads it', () => {
     expect(run.stderr).toContain('NAPI TRACING')
     // The span summary travels in Vitest's own per-test data.
     const classic = json.testResults.flatMap((f) => f.assertionResults).find((a) => a.fullName === 'recursion classic')
-    expect(classic?.meta['napiTracing']).toMatchObject({ spans: classicCalls(10), top: [expect.objectContaining({ name: 'fibonacci', calls: classicCalls(10) })] })
+    expect(classic?.meta['napiTracing']).toMatchObject({ spanCount: classicCalls(10), spans: [expect.objectContaining({ name: 'fibonacci', calls: classicCalls(10) })] })
   })
 
   test('with several Vitest projects, each test is labelled with its project', () => {

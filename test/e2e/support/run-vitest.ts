@@ -24,10 +24,12 @@ export interface RunOptions {
   json?: boolean
   /** Where report.json and trace.json go (FIXTURE_OUTPUT_DIR); a fresh folder by default. */
   outputDir?: string
+  /** The child's working directory. @default a fresh folder */
+  cwd?: string
 }
 
 export interface RunResult {
-  /** The child's working directory: a fresh folder, also for files it writes. */
+  /** The child's working directory: a fresh folder unless given, also for files it writes. */
   cwd: string
   exitCode: number | null
   stdout: string
@@ -52,7 +54,7 @@ export function runVitest(options: RunOptions): RunResult {
   if (options.pool) args.push('--pool', options.pool)
   if (options.isolate === false) args.push('--no-isolate')
   args.push(...(options.args ?? []))
-  const cwd = mkdtempSync(join(tmpdir(), 'napi-tracing-cwd-'))
+  const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), 'napi-tracing-cwd-'))
   const vitestJson = join(cwd, 'vitest.json')
   if (options.json) args.push('--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`)
   const child = spawnSync(env.node, args, {

@@ -356,3 +356,21 @@ pub fn call_back_later(
         });
     });
 }
+
+/// A unit of work whose shape the tests change from outside: `steps` step
+/// spans, then three `spin` spans each busy for `spin_micros` µs.
+#[instrument]
+#[napi]
+pub fn work(steps: u32, spin_micros: u32) -> u32 {
+    for step in 0..steps {
+        info_span!("step", step).in_scope(|| std::hint::black_box(step));
+    }
+    for _ in 0..3 {
+        let _spin = info_span!("spin").entered();
+        let until = Instant::now() + Duration::from_micros(u64::from(spin_micros));
+        while Instant::now() < until {
+            std::hint::spin_loop();
+        }
+    }
+    steps
+}
