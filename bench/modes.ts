@@ -17,6 +17,7 @@ export type Shape = 'flat' | 'nested' | 'fields' | 'events'
 export interface BenchAddon {
   makeSpans(n: number, shape: string, threads: number): void
   chromeAlone(path: string, n: number, shape: string, threads: number): number
+  floor(n: number, shape: string, threads: number, withFilter: boolean): number
   napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
 }
 
@@ -149,6 +150,24 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       diagnostic: false,
       run(w) {
         const t = addon.chromeAlone(join(tmp, 'chrome.json'), w.n, w.shape, w.threads)
+        return { ns: t, phases: {}, dropped: 0 }
+      },
+    },
+    {
+      // tracing-subscriber's Registry with a layer that does nothing: the floor of any subscriber.
+      name: 'floor',
+      diagnostic: false,
+      run(w) {
+        const t = addon.floor(w.n, w.shape, w.threads, false)
+        return { ns: t, phases: {}, dropped: 0 }
+      },
+    },
+    {
+      // The floor with EnvFilter('trace') on top, as every napi-tracing session has.
+      name: 'floor+filter',
+      diagnostic: false,
+      run(w) {
+        const t = addon.floor(w.n, w.shape, w.threads, true)
         return { ns: t, phases: {}, dropped: 0 }
       },
     },

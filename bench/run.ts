@@ -144,6 +144,9 @@ interface WorkloadResult {
   callbackVsPlugin: Summary | undefined
   /** plugin / plugin:flat: what call paths cost. */
   pathsVsFlat: Summary | undefined
+  /** plugin / floor+filter and plugin / floor: against what any tracing-subscriber setup pays. */
+  pluginVsFloorFilter: Summary | undefined
+  pluginVsFloor: Summary | undefined
 }
 
 async function main(): Promise<void> {
@@ -230,6 +233,8 @@ async function main(): Promise<void> {
       const plugin = samples.has('plugin') ? perSpan('plugin') : undefined
       const callback = samples.has('callback') ? perSpan('callback') : undefined
       const flat = samples.has('plugin:flat') ? perSpan('plugin:flat') : undefined
+      const floor = samples.has('floor') ? perSpan('floor') : undefined
+      const floorFilter = samples.has('floor+filter') ? perSpan('floor+filter') : undefined
       const result: WorkloadResult = {
         workload: label(w),
         shape: w.shape,
@@ -240,6 +245,8 @@ async function main(): Promise<void> {
         pluginVsChrome: plugin && chrome ? summarize(pairedRatios(plugin, chrome)) : undefined,
         callbackVsPlugin: callback && plugin ? summarize(pairedRatios(callback, plugin)) : undefined,
         pathsVsFlat: plugin && flat ? summarize(pairedRatios(plugin, flat)) : undefined,
+        pluginVsFloorFilter: plugin && floorFilter ? summarize(pairedRatios(plugin, floorFilter)) : undefined,
+        pluginVsFloor: plugin && floor ? summarize(pairedRatios(plugin, floor)) : undefined,
       }
       results.push(result)
       const line = modes.map((m) => `${m.name} ${ns(byMode[m.name]!.summary.median)}`).join(', ')
@@ -327,6 +334,28 @@ function print(results: readonly WorkloadResult[], modes: readonly Mode[], secon
       [false, true, false, true, false],
     ),
   )
+
+  if (results.some((r) => r.pluginVsFloorFilter)) {
+    console.log(
+      `\n## Against the floor (plugin, everything until its output is complete, against the workload under\n` +
+        `tracing-subscriber's Registry with a no-op layer: floor+filter with EnvFilter('trace') on top, as the\n` +
+        `plugin's sessions have; paired per round)\n`,
+    )
+    console.log(
+      table(
+        ['workload', 'floor+filter ns', 'plugin ns', 'plugin / floor+filter', 'target ≤ 1.5', 'plugin / floor'],
+        results.map((r) => [
+          r.workload,
+          ns(r.modes['floor+filter']?.summary.median ?? NaN),
+          ns(r.modes['plugin']?.summary.median ?? NaN),
+          r.pluginVsFloorFilter ? `${ratio(r.pluginVsFloorFilter.median)} [${range(r.pluginVsFloorFilter, ratio)}]` : '–',
+          r.pluginVsFloorFilter ? (r.pluginVsFloorFilter.median <= 1.5 ? 'met' : 'missed') : '–',
+          r.pluginVsFloor ? `${ratio(r.pluginVsFloor.median)} [${range(r.pluginVsFloor, ratio)}]` : '–',
+        ]),
+        [false, true, true, true, false, true],
+      ),
+    )
+  }
 
   if (results.some((r) => r.pathsVsFlat)) {
     console.log(

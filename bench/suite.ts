@@ -2,7 +2,9 @@
  * `npm run bench`, end to end: Vitest runs on fixture suites, with the plugin
  * and without (VITEST_NAPI_TRACING=0), alternating, in child processes.
  *
- * - `million`: about 1,070,000 spans in 4 files over 4 workers. Wall time of
+ * - `million`: about 1,070,000 spans in 4 files over 4 workers, with the
+ *   fib addon built in release mode (as users' CI would) and in the dev
+ *   profile with the README's profile lines (the tests' build). Wall time of
  *   the whole run (median of rounds, paired ratio), each worker's peak RSS,
  *   the main process's peak RSS, trace.json size and the time to merge it.
  * - `ten-million`: one test making 11.4 million spans: it must finish; the
@@ -31,10 +33,17 @@ interface Run {
   spans?: number
 }
 
-function run(project: string, traced: boolean): Run {
+/** The fib builds the million suite runs: the loader (MILLION_FIB), or the tests' build. */
+const BUILDS: Array<{ name: string; loader?: string }> = [
+  { name: 'release', loader: join(ROOT, 'target/bench/fib-release/index.js') },
+  { name: 'dev profile, README profile lines' },
+]
+
+function run(project: string, traced: boolean, loader?: string): Run {
   const out = mkdtempSync(join(tmpdir(), `napi-tracing-suite-${project}-`))
   const env = {
     ...process.env,
+    ...(loader ? { MILLION_FIB: loader } : {}),
     NO_COLOR: '1',
     FIXTURE_OUTPUT_DIR: out,
     PEAK_RSS_FILE: join(out, 'workers.jsonl'),
@@ -79,43 +88,53 @@ function run(project: string, traced: boolean): Run {
 const MILLION_SPANS = 1_068_468
 const TEN_MILLION_SPANS = 11_405_773
 const rounds = Number(process.argv[2] ?? 5)
-const results: Record<string, { traced: Run[]; plain: Run[] }> = { million: { traced: [], plain: [] } }
+const results: Record<string, { traced: Run[]; plain: Run[] }> = Object.fromEntries(BUILDS.map((b) => [`million · ${b.name}`, { traced: [], plain: [] }]))
 for (let round = 0; round < rounds; round++) {
-  // Alternate which goes first, so drift weighs on both.
-  const order = round % 2 === 0 ? [true, false] : [false, true]
-  for (const traced of order) results['million']![traced ? 'traced' : 'plain'].push(run('million', traced))
+  for (const build of BUILDS) {
+    // Alternate which goes first, so drift weighs on both.
+    const order = round % 2 === 0 ? [true, false] : [false, true]
+    for (const traced of order) results[`million · ${build.name}`]![traced ? 'traced' : 'plain'].push(run('million', traced, build.loader))
+  }
   process.stdout.write('.')
 }
 results['ten-million'] = { traced: [run('ten-million', true)], plain: [] }
 console.log()
 
 const ms = (s: Summary) => `${(s.median / 1000).toFixed(2)} s [${(s.min / 1000).toFixed(2)}–${(s.max / 1000).toFixed(2)}]`
-const million = results['million']!
-for (const r of million.traced) {
-  if (r.spans !== MILLION_SPANS) {
-    console.error(`million: report.json has ${r.spans} spans, expected ${MILLION_SPANS}`)
-    process.exitCode = 1
-  }
-}
-const ratios = million.traced.map((t, i) => t.wallMs / million.plain[i]!.wallMs)
 const mb = (values: number[]) => (values.length ? `${Math.max(...values).toFixed(0)} MB` : 'n/a')
-const lines = [
-  `million (${MILLION_SPANS.toLocaleString('en-US')} spans, 4 files, 4 workers), ${rounds} rounds:`,
-  `  wall time with plugin     ${ms(summarize(million.traced.map((r) => r.wallMs)))}`,
-  `  wall time without         ${ms(summarize(million.plain.map((r) => r.wallMs)))}`,
-  `  ratio (paired, median)    ${summarize(ratios).median.toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}]`,
-  `  wall time added per span  ${((summarize(million.traced.map((r) => r.wallMs)).median - summarize(million.plain.map((r) => r.wallMs)).median) * 1e3 / MILLION_SPANS).toFixed(2)} µs (medians; 4 workers on ${availableParallelism()} cores)`,
-  `  worker peak RSS           with ${mb(million.traced.flatMap((r) => r.workerRssMb))}, without ${mb(million.plain.flatMap((r) => r.workerRssMb))}`,
-  `  main process peak RSS     with ${mb(million.traced.map((r) => r.mainRssMb))}, without ${mb(million.plain.map((r) => r.mainRssMb))}`,
-  `  trace.json                ${((million.traced[0]?.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${million.traced[0]?.trace?.events.toLocaleString('en-US')} entries, merged in ${million.traced.map((r) => r.trace?.writeMs ?? NaN).join(' / ')} ms`,
-]
+const lines: string[] = []
+const ratios: Record<string, number[]> = {}
+for (const build of BUILDS) {
+  const name = `million · ${build.name}`
+  const million = results[name]!
+  for (const r of million.traced) {
+    if (r.spans !== MILLION_SPANS) {
+      console.error(`${name}: report.json has ${r.spans} spans, expected ${MILLION_SPANS}`)
+      process.exitCode = 1
+    }
+  }
+  const paired = million.traced.map((t, i) => t.wallMs / million.plain[i]!.wallMs)
+  ratios[name] = paired
+  const traced = summarize(million.traced.map((r) => r.wallMs))
+  const plain = summarize(million.plain.map((r) => r.wallMs))
+  lines.push(
+    `${name} (${MILLION_SPANS.toLocaleString('en-US')} spans, 4 files, 4 workers), ${rounds} rounds:`,
+    `  wall time with plugin     ${ms(traced)}`,
+    `  wall time without         ${ms(plain)}`,
+    `  ratio (paired, median)    ${summarize(paired).median.toFixed(2)} [${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}]   target ≤ 1.2 (release)`,
+    `  wall time added per span  ${(((traced.median - plain.median) * 1e3) / MILLION_SPANS).toFixed(2)} µs (medians; 4 workers on ${availableParallelism()} cores)`,
+    `  worker peak RSS           with ${mb(million.traced.flatMap((r) => r.workerRssMb))}, without ${mb(million.plain.flatMap((r) => r.workerRssMb))}`,
+    `  main process peak RSS     with ${mb(million.traced.map((r) => r.mainRssMb))}, without ${mb(million.plain.map((r) => r.mainRssMb))}`,
+    `  trace.json                ${((million.traced[0]?.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${million.traced[0]?.trace?.events.toLocaleString('en-US')} entries, merged in ${million.traced.map((r) => r.trace?.writeMs ?? NaN).join(' / ')} ms`,
+  )
+}
 const ten = results['ten-million']!.traced[0]!
 if (ten.spans !== TEN_MILLION_SPANS) {
   console.error(`ten-million: report.json has ${ten.spans} spans, expected ${TEN_MILLION_SPANS}`)
   process.exitCode = 1
 }
 lines.push(
-  `ten-million (${TEN_MILLION_SPANS.toLocaleString('en-US')} spans in one test):`,
+  `ten-million (${TEN_MILLION_SPANS.toLocaleString('en-US')} spans in one test, the tests' build):`,
   `  exit code ${ten.exitCode}, wall ${(ten.wallMs / 1000).toFixed(1)} s`,
   `  worker peak RSS ${mb(ten.workerRssMb)}, main process peak RSS ${mb([ten.mainRssMb])}`,
   `  trace.json ${((ten.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${ten.trace?.events.toLocaleString('en-US')} entries, merged in ${ten.trace?.writeMs} ms`,

@@ -13,6 +13,7 @@
 import { relative } from 'node:path'
 import { isMainThread, threadId } from 'node:worker_threads'
 import { messageOf } from '../src/errors.js'
+import { unoptimised } from '../src/native.js'
 import { stateOf } from '../src/report/model.js'
 import { NapiSpans } from '../src/spans.js'
 import { testMeta, type NapiTracingFileMeta } from './meta.js'
@@ -117,6 +118,9 @@ export class WorkerTracer {
       this.#files.thread(this.#jsTid, this.#jsName)
       this.#addons.push(session)
       this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: label })
+      // Said by every worker alike: the report says it once, with how many workers.
+      const misleading = unoptimised(`addon ${JSON.stringify(label)}`, session.api.napiTracingBuild())
+      if (misleading) this.#problem(misleading)
     } catch (error) {
       this.#problem(`addon ${JSON.stringify(label)} could not be traced: ${messageOf(error)}`)
     }

@@ -20,6 +20,8 @@ const REPO = fileURLToPath(new URL('..', import.meta.url))
 const E2E_DIR = join(REPO, 'target/e2e')
 /** The fixture addons the projects load, each built against the packaged crate. */
 const ADDONS = ['fib', 'other', 'bare']
+/** Cargo features each addon is built with for the tests. */
+const FEATURES = { fib: ['otlp'] }
 /** Where the repository's fixture addons name the crate, and where an installed project finds it. */
 const CHECKOUT_CRATE = 'path = "../../../native/napi-tracing"'
 const INSTALLED_CRATE = 'path = "../../node_modules/vitest-napi-tracing/native/napi-tracing"'
@@ -165,7 +167,8 @@ function buildAddons(env) {
     })
   }
   for (const addon of ADDONS) {
-    run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform'], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
+    const features = FEATURES[addon] ? ['--features', FEATURES[addon].join(',')] : []
+    run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', ...features], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
   }
   writeFileSync(hashFile, hash)
 }
@@ -197,6 +200,8 @@ export function installPacked() {
     if (installed.inputs === inputs && existsSync(installed.tarball) && built) {
       // Projects may have changed (they are not inputs of the build).
       for (const env of Object.values(installed.envs)) syncTree(join(REPO, 'test-fixtures/projects'), env.projects)
+      // `npm run demo` builds fib in the checkout without the otlp feature: the tests load these.
+      copyBuilt(installed.envs[4].addons, join(REPO, 'test-fixtures/addons'))
       return installed
     }
   }

@@ -16,7 +16,7 @@ export {
 } from './config.js'
 export type { Layer, SpanInfo, SpanRef, EventInfo, Fields, FieldValue, Level, Callsite } from './layer.js'
 export { type LayerError, printLayerError } from './deliver.js'
-export { asTracingAddon, type TracingAddon, type NativeStats } from './native.js'
+export { asTracingAddon, unoptimised, type TracingAddon, type NativeStats, type NativeBuild } from './native.js'
 export { PROTOCOL_VERSION } from './record.js'
 export { SpanCollector, type SpanStats } from './collector.js'
 export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds } from './report/json.js'

@@ -13,9 +13,17 @@ export interface NativeStats {
   threadId: number
 }
 
+/** How napi-tracing was built into an addon. */
+export interface NativeBuild {
+  /** The Cargo profile's opt-level for the napi-tracing crate (per-package overrides applied): `'0'`–`'3'`, `'s'`, `'z'`. */
+  optLevel: string
+  debugAssertions: boolean
+}
+
 /** What `export_tracing_api!()` exports (see the addon's index.d.ts). */
 export interface TracingAddon {
   napiTracingProtocol(): number
+  napiTracingBuild(): NativeBuild
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
   /** Tags the spans this thread makes from now on (0: none) and draws them on trace track `track` (0: the thread's own). */
   napiTracingCaller(tag: number, track: number): void
@@ -28,6 +36,7 @@ export interface TracingAddon {
 
 const ENTRY_POINTS = [
   'napiTracingProtocol',
+  'napiTracingBuild',
   'napiTracingStart',
   'napiTracingCaller',
   'napiTracingOpenSpans',
@@ -76,4 +85,20 @@ function describeKeys(o: object): string {
   const keys = Object.keys(o)
   if (keys.length === 0) return 'none'
   return keys.slice(0, 8).join(', ') + (keys.length > 8 ? ', ...' : '')
+}
+
+/**
+ * Why the times of an addon's spans would mislead, or undefined when they
+ * would not: napi-tracing built at opt-level 0 (a debug build without the
+ * README's profile lines) makes every span cost several times more, and
+ * that cost lands in the self time of the user's own functions.
+ */
+export function unoptimised(label: string, build: NativeBuild): string | undefined {
+  if (build.optLevel !== '0') return undefined
+  return (
+    `${label} was built with napi-tracing unoptimised (opt-level 0), so every span costs several times more than it would, ` +
+    `and the report's times count that against your functions. Add to the workspace's Cargo.toml ` +
+    `[profile.dev.package.napi-tracing] opt-level = 3 and [profile.dev.package."*"] opt-level = 2 (see the README's profile lines), ` +
+    `or build the addon with --release`
+  )
 }

@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 7
+export const PROTOCOL_VERSION = 8
 
 /** The first byte of each record. */
 export const Kind = {

@@ -5,7 +5,7 @@
 import { checkLayers, type LayerSpec } from './config.js'
 import { Deliverer, type LayerError } from './deliver.js'
 import type { Layer } from './layer.js'
-import { asTracingAddon, type NativeStats, type TracingAddon } from './native.js'
+import { asTracingAddon, type NativeBuild, type NativeStats, type TracingAddon } from './native.js'
 import { knownKeys } from './options.js'
 
 /** The filter used when neither `filter` nor `RUST_LOG` is set. */
@@ -129,6 +129,11 @@ export class Tracing implements Disposable, AsyncDisposable {
    */
   flush(): void {
     if (!this.closed) this.#addon.napiTracingFlush()
+  }
+
+  /** How napi-tracing was built into the addon (see `unoptimised` for when its times mislead). */
+  get build(): NativeBuild {
+    return this.#addon.napiTracingBuild()
   }
 
   stats(): TracingStats {

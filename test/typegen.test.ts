@@ -10,6 +10,8 @@ test("export_tracing_api!() entry points are typed in the addon's generated inde
     .map((line) => line.trim())
   expect(declared).toEqual([
     'export interface NapiTracingAnchor {',
+    'export declare function napiTracingBuild(): NapiTracingBuild',
+    'export interface NapiTracingBuild {',
     'export declare function napiTracingCaller(tag: number, track: number): void',
     'export declare function napiTracingFlush(): number',
     'export declare function napiTracingOpenSpans(): Array<NapiTracingAnchor>',

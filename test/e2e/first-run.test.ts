@@ -109,3 +109,22 @@ describe('filters and addon paths as a new user writes them', () => {
     expect(run.stdout).toContain(`! filter '${directives}' (${source}) enabled no spans`)
   })
 })
+
+describe('when the numbers would lie', () => {
+  test('an addon whose napi-tracing was built unoptimised is traced, and the report says so once, naming the fix', () => {
+    const run = runVitest({ project: 'unoptimised' })
+    expect(run.exitCode).toBe(0)
+    const report = run.report()
+    expect(calls(testNamed(report, 'spans of an unoptimised build'))).toEqual({ fibonacci: classicCalls(5) })
+    expect(report.problems).toEqual([
+      expect.stringMatching(
+        /^addon "\.\/unoptimised-fib\.cjs" was built with napi-tracing unoptimised \(opt-level 0\), so every span costs several times more .*\[profile\.dev\.package\.napi-tracing\] opt-level = 3 .*or build the addon with --release/,
+      ),
+    ])
+    expect(run.stdout.match(/was built with napi-tracing unoptimised/g)).toHaveLength(1)
+  })
+
+  test('the fixture addons, built with the README’s profile lines, are not reported', () => {
+    expect(runVitest({ project: 'first-run', env: { RUST_LOG: '' } }).report().problems.join('\n')).not.toContain('unoptimised')
+  })
+})

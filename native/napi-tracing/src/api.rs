@@ -58,6 +58,13 @@ pub fn protocol() -> u32 {
     record::PROTOCOL_VERSION
 }
 
+/// How this crate was built: the profile's opt-level for it (`"0"`–`"3"`,
+/// `"s"`, `"z"`, with per-package overrides applied) and whether debug
+/// assertions were on.
+pub fn build() -> (&'static str, bool) {
+    (env!("NAPI_TRACING_OPT_LEVEL"), cfg!(debug_assertions))
+}
+
 /// Starts a session on the calling JavaScript thread.
 pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>>) -> Result<()> {
     // Named as the JavaScript thread; threads it spawns inherit its OS name

@@ -5,6 +5,7 @@
 ///
 /// - `napiTracingProtocol(): number`: the protocol version, checked by the
 ///   TypeScript package before anything else;
+/// - `napiTracingBuild(): NapiTracingBuild`: how the crate was optimised;
 /// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
 /// - `napiTracingCaller(tag: number, track: number): void`: tags the spans
 ///   this thread creates from now on (which concurrent test called) and
@@ -80,6 +81,27 @@ macro_rules! export_tracing_api {
         #[napi_derive::napi(js_name = "napiTracingProtocol")]
         pub fn napi_tracing_protocol() -> napi::Result<u32> {
             $crate::api::guarded("napiTracingProtocol", || Ok($crate::api::protocol()))
+        }
+
+        /// How napi-tracing was built in this addon.
+        #[napi_derive::napi(object)]
+        pub struct NapiTracingBuild {
+            /// The profile's opt-level for napi-tracing: "0" to "3", "s" or "z".
+            pub opt_level: String,
+            /// Whether napi-tracing was built with debug assertions.
+            pub debug_assertions: bool,
+        }
+
+        /// How napi-tracing was optimised when this addon was built.
+        #[napi_derive::napi(js_name = "napiTracingBuild")]
+        pub fn napi_tracing_build() -> napi::Result<NapiTracingBuild> {
+            $crate::api::guarded("napiTracingBuild", || {
+                let (opt_level, debug_assertions) = $crate::api::build();
+                Ok(NapiTracingBuild {
+                    opt_level: opt_level.to_owned(),
+                    debug_assertions,
+                })
+            })
         }
 
         /// Starts tracing on this thread. Use `Tracing.start()` instead.

@@ -40,7 +40,7 @@ use tracing_core::{Level, Metadata};
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

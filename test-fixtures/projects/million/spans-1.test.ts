@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import fib from '../../addons/fib/index.js'
+import fib from './fib.js'
 
 // 242,785 + 21,891 spans on the JavaScript thread, 2 × 1,219 on two others.
 test('recursion (1)', () => {

@@ -1,6 +1,8 @@
 //! The benchmark addon (`npm run bench`): span workloads of known shapes,
-//! traced through napi-tracing (`make_spans`) or under tracing-chrome alone
-//! (`chrome_alone`), the native reference the TypeScript paths are held to.
+//! traced through napi-tracing (`make_spans`), under tracing-chrome alone
+//! (`chrome_alone`), the native reference the TypeScript paths are held to,
+//! or under tracing-subscriber's `Registry` with a layer that does nothing
+//! (`floor`), what any tracing-subscriber setup pays.
 #![deny(clippy::all)]
 
 use std::fs::File;
@@ -10,10 +12,10 @@ use std::time::Instant;
 
 use napi::{Error, Result, Status};
 use napi_derive::napi;
-use tracing::{info, info_span, Dispatch};
+use tracing::{info, info_span, Dispatch, Subscriber};
 use tracing_chrome::ChromeLayerBuilder;
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::Registry;
+use tracing_subscriber::layer::{Layer, SubscriberExt};
+use tracing_subscriber::{EnvFilter, Registry};
 
 napi_tracing::export_tracing_api!();
 
@@ -154,6 +156,39 @@ pub fn chrome_alone(path: String, n: u32, shape: String, threads: u32) -> Result
     drop(dispatch);
     // Callsites asked the scoped dispatcher for interest; without it again,
     // they go back to what napi-tracing's dispatcher alone wants.
+    tracing::callsite::rebuild_interest_cache();
+    Ok(elapsed)
+}
+
+/// A layer that does nothing: what is left is the `Registry`'s own work
+/// (span slots, the thread's span stack, parent lookups).
+struct NoopLayer;
+
+impl<S: Subscriber> Layer<S> for NoopLayer {}
+
+/// The floor: the same workload under `Registry` and a `NoopLayer`, with
+/// `EnvFilter::new("trace")` on top when `with_filter` (as napi-tracing's
+/// sessions have), through a scoped dispatcher. Returns the nanoseconds the
+/// workload took.
+#[napi]
+pub fn floor(n: u32, shape: String, threads: u32, with_filter: bool) -> Result<f64> {
+    let shape = Shape::parse(&shape)?;
+    let dispatch = if with_filter {
+        Dispatch::new(
+            Registry::default()
+                .with(EnvFilter::new("trace"))
+                .with(NoopLayer),
+        )
+    } else {
+        Dispatch::new(Registry::default().with(NoopLayer))
+    };
+    let start = Instant::now();
+    let ran =
+        tracing::dispatcher::with_default(&dispatch, || run(n, shape, threads, Some(&dispatch)));
+    let elapsed = start.elapsed().as_nanos() as f64;
+    ran?;
+    drop(dispatch);
+    // As for chrome_alone: callsites go back to what napi-tracing's dispatcher wants.
     tracing::callsite::rebuild_interest_cache();
     Ok(elapsed)
 }
