@@ -5,6 +5,7 @@
  * the span report from it alone. JSON-safe; per test, its figures by span
  * name and path and its event counts.
  */
+import { levelCount } from '../src/report/model.js'
 import type { StatsLine, Made } from '../src/trace/worker-file.js'
 
 /** A test's span data. */
@@ -31,12 +32,11 @@ declare module 'vitest' {
 }
 
 export function testMeta(made: Made, open: number): NapiTracingMeta {
-  const level = (l: string) => made.events.filter((e) => e.level === l).reduce((n, e) => n + e.count, 0)
   return {
     spanCount: made.spans.reduce((n, s) => n + s.calls, 0),
     selfMs: Math.round(made.spans.reduce((n, s) => n + s.selfNs, 0)) / 1e6,
-    warnings: level('WARN'),
-    errors: level('ERROR'),
+    warnings: levelCount(made.events, 'WARN'),
+    errors: levelCount(made.events, 'ERROR'),
     open,
     ...made,
   }

@@ -17,7 +17,7 @@ import { compareReports, isRegression, readReport } from '../src/report/compare.
 import { keepLastRun, previousReport } from '../src/report/history.js'
 import { computeSpanReport, spanCount, stateOf, type SpanReport, type TestResult } from '../src/report/model.js'
 import { writeReport } from '../src/report/json.js'
-import { formatSpanReport, shownPath } from '../src/report/terminal.js'
+import { formatSpanReport, plural, shownPath } from '../src/report/terminal.js'
 import { mergeTraces } from '../src/trace/merge.js'
 import { mergeShardTraces } from '../src/trace/shards.js'
 import { nameEntries, ofRun, startRun, STATS_SUFFIX, type StatsLine } from '../src/trace/worker-file.js'
@@ -169,7 +169,7 @@ export class NapiTracingReporter implements Reporter {
     const regressions = report.comparison.changes.filter(isRegression).length
     if (this.#options.failOnRegression && regressions > 0) {
       process.exitCode = 1
-      report.problems.push(`${regressions} regression${regressions === 1 ? '' : 's'} against ${report.comparison.baseline}: the run fails (failOnRegression)`)
+      report.problems.push(`${plural(regressions, 'regression')} against ${report.comparison.baseline}: the run fails (failOnRegression)`)
     }
   }
 

@@ -198,11 +198,10 @@ export class WorkerTracer {
     const end = process.hrtime.bigint()
     const running = this.#tests.get(task.id)
     const start = running?.start ?? end
-    const made: Made = { spans: [], tree: [], events: [] }
+    this.#each((a) => a.collector.endTest(task.id, end))
+    const made = this.#made(task.id)
     let open = 0
     this.#each((a) => {
-      a.collector.endTest(task.id, end)
-      addMade(made, a.collector.made(task.id))
       a.collector.forget(task.id)
       open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())
       a.nameTracks(this.#files, this.#jsTid)
@@ -221,11 +220,12 @@ export class WorkerTracer {
   #endFile(): void {
     const end = process.hrtime.bigint()
     const file = this.#file
-    const outside: Made = { spans: [], tree: [], events: [] }
     this.#each((a) => {
       a.flush()
       a.nameTracks(this.#files, this.#jsTid)
-      addMade(outside, a.collector.made(''))
+    })
+    const outside = this.#made('')
+    this.#each((a) => {
       a.writeRest(this.#files, file?.file ?? '')
       a.collector.endFile()
       a.reportDrops(this.#files)

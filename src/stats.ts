@@ -1,4 +1,5 @@
 /** Span statistics of one span name, and the one way two of them add up. */
+import type { Level } from './layer.js'
 
 /** Statistics of one span name within one test (or file), in nanoseconds. */
 export interface SpanStats {
@@ -41,7 +42,7 @@ export interface EventCount {
   /** The event's message; its callsite's name (`event src/lib.rs:12`) when it has none or it was not kept. */
   message: string
   target: string
-  level: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR'
+  level: Level
   count: number
   /** Set when the events may belong to any of several concurrent tests. */
   shared?: boolean

@@ -67,12 +67,12 @@ export function compareReports(base: SpanReport, next: SpanReport, baseline: str
     const now = flatten(test.tree)
     for (const [path, n] of now) {
       const b = was.get(path)
-      const mean = n.calls > 0 ? n.totalMs / n.calls : 0
+      const mean = meanOf(n)
       if (!b) {
         changes.push({ test: key(test), path, kind: 'new', calls: [0, n.calls], meanMs: [0, mean], ratio: Infinity })
         continue
       }
-      const baseMean = b.calls > 0 ? b.totalMs / b.calls : 0
+      const baseMean = meanOf(b)
       if (b.calls !== n.calls) {
         changes.push({ test: key(test), path, kind: 'calls', calls: [b.calls, n.calls], meanMs: [baseMean, mean], ratio: n.calls / b.calls })
       }
@@ -84,7 +84,7 @@ export function compareReports(base: SpanReport, next: SpanReport, baseline: str
       }
     }
     for (const [path, b] of was) {
-      if (!now.has(path)) changes.push({ test: key(test), path, kind: 'gone', calls: [b.calls, 0], meanMs: [b.calls > 0 ? b.totalMs / b.calls : 0, 0], ratio: 0 })
+      if (!now.has(path)) changes.push({ test: key(test), path, kind: 'gone', calls: [b.calls, 0], meanMs: [meanOf(b), 0], ratio: 0 })
     }
   }
   return { baseline, threshold, tests, changes }
@@ -110,6 +110,11 @@ export function describeChange(change: Change): string {
     case 'gone':
       return `gone ${change.path} (was ${change.calls[0].toLocaleString('en-US')}×)`
   }
+}
+
+/** A path's mean span in ms, 0 without calls. */
+function meanOf(node: ReportNode): number {
+  return node.calls > 0 ? node.totalMs / node.calls : 0
 }
 
 /** Every node of a tree by its path of names. */

@@ -64,7 +64,6 @@ export interface Comparison {
   changes: Change[]
 }
 
-
 /**
  * A test's state in the report's words, from the runner's (a worker sees
  * `pass`, `fail`, `skip`, `todo`, `run`; reporters get the report's words
@@ -297,7 +296,8 @@ function mergeEvents(events: readonly EventCount[]): ReportEvent[] {
   return [...merged.values()].sort((a, b) => b.count - a.count || a.message.localeCompare(b.message))
 }
 
-function levelCount(events: readonly ReportEvent[], level: ReportEvent['level']): number {
+/** How many of `events` were at `level`. */
+export function levelCount(events: readonly ReportEvent[], level: ReportEvent['level']): number {
   return events.filter((e) => e.level === level).reduce((n, e) => n + e.count, 0)
 }
 

@@ -14,7 +14,6 @@ import { join } from 'node:path'
 import type { EventCount, PathStats, SpanStats } from '../stats.js'
 import { nsToUs, type MetadataEvent, type TraceEvent } from './events.js'
 
-/** A line of a worker's stats file. */
 /** What a test (or file) made: spans by name and by path, events by message. */
 export interface Made {
   spans: SpanStats[]
@@ -22,6 +21,7 @@ export interface Made {
   events: EventCount[]
 }
 
+/** A line of a worker's stats file. */
 export type StatsLine =
   | { kind: 'worker'; pid: number; label: string; addon: string }
   /** A test file began in this worker (its absolute path): the tracer saw it. */

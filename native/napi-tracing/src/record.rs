@@ -180,6 +180,41 @@ pub(crate) fn put_message(buf: &mut Vec<u8>, message: u32, text: &str) {
     buf.put_str(text);
 }
 
+/// Encodes the sums of one path's spans with one anchor (see SPAN_STATS
+/// above): `figures` are calls, busy, self, min and max busy, in ns.
+pub(crate) fn put_span_stats(
+    buf: &mut Vec<u8>,
+    callsite: u32,
+    path: u32,
+    (anchor_ts, anchor_caller): (u64, u32),
+    figures: [u64; 5],
+) {
+    buf.put_u8(Kind::SpanStats as u8);
+    buf.put_u32(callsite);
+    buf.put_u32(path);
+    buf.put_u64(anchor_ts);
+    buf.put_u32(anchor_caller);
+    for figure in figures {
+        buf.put_u64(figure);
+    }
+}
+
+/// Encodes the count of one event callsite and message with one anchor.
+pub(crate) fn put_event_stats(
+    buf: &mut Vec<u8>,
+    callsite: u32,
+    message: u32,
+    (anchor_ts, anchor_caller): (u64, u32),
+    count: u64,
+) {
+    buf.put_u8(Kind::EventStats as u8);
+    buf.put_u32(callsite);
+    buf.put_u32(message);
+    buf.put_u64(anchor_ts);
+    buf.put_u32(anchor_caller);
+    buf.put_u64(count);
+}
+
 /// Encodes a thread description record.
 pub(crate) fn put_thread(buf: &mut Vec<u8>, tid: u64, name: &str) {
     buf.put_u8(Kind::Thread as u8);

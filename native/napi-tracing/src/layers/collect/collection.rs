@@ -23,7 +23,7 @@ use super::Anchor;
 use crate::clock;
 use crate::layers::{Closed, Output};
 use crate::queue::Outbox;
-use crate::record::{put_message, put_path, put_track, Kind, Put};
+use crate::record::{put_event_stats, put_message, put_path, put_span_stats, put_track};
 use crate::sync::lock;
 
 /// Trace bytes a thread buffers before it hands them to the writer. Per
@@ -89,15 +89,20 @@ impl Sums {
         self.spans.is_empty() && self.events.is_empty()
     }
 
+    /// Adds the sums of one path with one anchor.
+    fn add_spans(&mut self, key: (u32, Anchor), totals: Totals) {
+        match self.spans.get_mut(&key) {
+            Some(sum) => sum.add(&totals),
+            None => {
+                self.spans.insert(key, totals);
+            }
+        }
+    }
+
     /// Adds `other` in.
     fn absorb(&mut self, other: Sums) {
         for (key, totals) in other.spans {
-            match self.spans.get_mut(&key) {
-                Some(sum) => sum.add(&totals),
-                None => {
-                    self.spans.insert(key, totals);
-                }
-            }
+            self.add_spans(key, totals);
         }
         for (key, events) in other.events {
             self.events
@@ -265,26 +270,13 @@ impl Collection {
         drop(sent);
         for ((path, anchor), t) in now.spans {
             self.outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
-                buf.put_u8(Kind::SpanStats as u8);
-                buf.put_u32(callsite);
-                buf.put_u32(path);
-                buf.put_u64(anchor.ts);
-                buf.put_u32(anchor.caller);
-                buf.put_u64(t.calls);
-                buf.put_u64(t.busy);
-                buf.put_u64(t.self_ns);
-                buf.put_u64(t.min);
-                buf.put_u64(t.max);
+                let figures = [t.calls, t.busy, t.self_ns, t.min, t.max];
+                put_span_stats(buf, callsite, path, (anchor.ts, anchor.caller), figures)
             });
         }
         for ((_, message, anchor), e) in now.events {
             self.outbox.emit(Some(e.meta), |buf, callsite, _tid, _ts| {
-                buf.put_u8(Kind::EventStats as u8);
-                buf.put_u32(callsite);
-                buf.put_u32(message);
-                buf.put_u64(anchor.ts);
-                buf.put_u32(anchor.caller);
-                buf.put_u64(e.count);
+                put_event_stats(buf, callsite, message, (anchor.ts, anchor.caller), e.count)
             });
         }
         epoch
@@ -354,7 +346,11 @@ impl Local {
             None if message.is_empty() => super::interned::OTHER_MESSAGE,
             None => {
                 let id = lock(&collection.interned).message(message);
-                self.messages.insert(message.to_vec(), id);
+                // Only kept ids: a message beyond the table's bound (a format
+                // argument in it) would otherwise grow this cache without one.
+                if id != super::interned::OTHER_MESSAGE {
+                    self.messages.insert(message.to_vec(), id);
+                }
                 id
             }
         };
@@ -388,12 +384,7 @@ impl Local {
             min: busy,
             max: busy,
         };
-        match self.done.spans.get_mut(&(path, anchor)) {
-            Some(sum) => sum.add(&totals),
-            None => {
-                self.done.spans.insert((path, anchor), totals);
-            }
-        }
+        self.done.add_spans((path, anchor), totals);
     }
 
     /// Appends trace entries on `track`, noting the track's name (from
@@ -465,5 +456,36 @@ impl Output for TraceOutput {
             ));
         }
         closed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::interned::{test_meta, MESSAGES, OTHER_MESSAGE};
+    use super::*;
+
+    #[test]
+    fn a_threads_message_cache_holds_only_kept_messages_and_every_event_counts() {
+        let path = std::env::temp_dir().join(format!(
+            "napi-tracing-collection-test-{}.jsonl",
+            std::process::id()
+        ));
+        let outbox = Arc::new(Outbox::new(1 << 20, false));
+        let collection = Collection::new(File::create(&path).unwrap(), 1, outbox).unwrap();
+        let mut local = Local::default();
+        let anchor = Anchor { ts: 0, caller: 0 };
+        // Messages made with a format argument: each one new.
+        let events = MESSAGES + 100;
+        for n in 0..events {
+            let message = format!("\"item {n}\"");
+            local.event(&collection, test_meta(), message.as_bytes(), anchor);
+        }
+        assert_eq!(local.messages.len(), MESSAGES);
+        let counted: u64 = local.done.events.values().map(|e| e.count).sum();
+        assert_eq!(counted, events as u64);
+        let others =
+            &local.done.events[&(trace_json::callsite_key(test_meta()), OTHER_MESSAGE, anchor)];
+        assert_eq!(others.count, 100);
+        let _ = std::fs::remove_file(path);
     }
 }

@@ -16,7 +16,7 @@ pub(super) const ROOT: u32 = 0;
 pub(super) const OTHER_MESSAGE: u32 = 0;
 /// Distinct messages kept per collection: messages made with format
 /// arguments differ at each event, and must not grow without bound.
-const MESSAGES: usize = 4096;
+pub(super) const MESSAGES: usize = 4096;
 /// The deepest a path goes: spans nested deeper (a recursion 10,000 deep)
 /// are summed on the deepest level, so that a path, and a tree, stay small.
 pub(super) const MAX_DEPTH: u16 = 128;
@@ -91,16 +91,16 @@ impl Interned {
     }
 }
 
+/// A callsite's metadata for the collect layer's unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(super) fn test_meta() -> &'static Metadata<'static> {
     use tracing_core::callsite::Callsite;
 
     struct Site;
     impl Callsite for Site {
         fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
         fn metadata(&self) -> &Metadata<'_> {
-            meta()
+            test_meta()
         }
     }
     static SITE: Site = Site;
@@ -112,10 +112,13 @@ mod tests {
         callsite: &SITE,
         kind: tracing_core::metadata::Kind::SPAN
     );
+    &META
+}
 
-    fn meta() -> &'static Metadata<'static> {
-        &META
-    }
+#[cfg(test)]
+mod tests {
+    use super::test_meta as meta;
+    use super::*;
 
     #[test]
     fn a_path_is_made_once_and_sent_once_parents_first() {

@@ -35,6 +35,7 @@ use serde::Deserialize;
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::{Event, Metadata};
 use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::SpanRef;
 use tracing_subscriber::{Layer, Registry};
 
 use super::fields_json::{event_args, EventMembers, JsonMembers};
@@ -159,10 +160,7 @@ impl Layer<Registry> for CollectLayer {
         let parent = (self.paths || !on_js_thread)
             .then(|| span_data::parent_of(attrs.parent(), attrs.is_contextual(), &ctx))
             .flatten()
-            .and_then(|p| {
-                p.scope()
-                    .find_map(|s| s.extensions().get::<Timing>().map(|t| (t.anchor, t.path)))
-            });
+            .and_then(nearest_timed);
         let inherited = parent.filter(|_| !on_js_thread).map(|(anchor, _)| anchor);
         let meta = attrs.metadata();
         let local = self.collection.local();
@@ -298,11 +296,9 @@ impl Layer<Registry> for CollectLayer {
             include_args: self.include_args,
         });
         // Counted for the test of the span it happened in, else as a span made now would be.
-        let inherited =
-            span_data::parent_of(event.parent(), event.is_contextual(), &ctx).and_then(|p| {
-                p.scope()
-                    .find_map(|s| s.extensions().get::<Timing>().map(|t| t.anchor))
-            });
+        let inherited = span_data::parent_of(event.parent(), event.is_contextual(), &ctx)
+            .and_then(nearest_timed)
+            .map(|(anchor, _)| anchor);
         let name = || thread_info::with_current(|t| tracks::name(track, 0, &t.name));
         let local = self.collection.local();
         let mut local = lock(&local);
@@ -321,6 +317,13 @@ impl Layer<Registry> for CollectLayer {
         drop(local);
         let _ = ARGS.try_with(|c| c.set((args, message)));
     }
+}
+
+/// The anchor and path of `span` or its nearest ancestor this layer timed
+/// (ancestors another session owns, or its filter hid, are passed over).
+fn nearest_timed(span: SpanRef<'_, Registry>) -> Option<(Anchor, u32)> {
+    span.scope()
+        .find_map(|s| s.extensions().get::<Timing>().map(|t| (t.anchor, t.path)))
 }
 
 /// The spans entered on this thread, innermost last, each with when it was
