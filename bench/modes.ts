@@ -6,10 +6,10 @@
  */
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { SpanCollector } from '../src/collector.js'
+import { SpanCollector } from '../plugin/worker/collector.js'
 import { callbackLayer, collectLayer, fmtLayer, type LayerSpec } from '../src/config.js'
 import { Tracing } from '../src/tracing.js'
-import { WorkerFiles } from '../src/trace/worker-file.js'
+import { WorkerFiles } from '../plugin/data/worker-file.js'
 
 export type Shape = 'flat' | 'nested' | 'fields' | 'events'
 
@@ -105,19 +105,17 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       const jsTid = tracing.stats().threadId
       files.thread(jsTid, 'JavaScript (main)')
       tracing.flush()
-      const start = now()
-      collector.beginTest('bench', start)
+      const start = collector.beginTest('bench')
       const t0 = now()
       addon.makeSpans(w.n, w.shape, w.threads)
       const spans = since(t0)
       tracing.flush()
       const drain = since(t0) - spans
-      const end = now()
-      collector.endTest('bench', end)
+      const end = collector.endTest('bench')
       const made = collector.made('bench')
       collector.forget('bench')
       const open = collector.openOf('bench', addon.napiTracingOpenSpans())
-      files.slice(jsTid, 'bench', 'test', Number(start), Number(end - start), { test: 'bench' })
+      files.slice(jsTid, 'bench', 'test', start, end - start, { test: 'bench' })
       files.stats({ kind: 'test', id: 'bench', file: 'bench', name: 'bench', state: 'passed', open, ...made })
       files.flush()
       const total = since(t0)

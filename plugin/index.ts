@@ -12,10 +12,12 @@ import { messageOf } from '../src/errors.js'
 import { resolveFilter } from '../src/tracing.js'
 import { checkOptions, isDisabled, outputDirOf, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
 import { NapiTracingReporter } from './reporter.js'
+import { checkVitest, installedVitest } from './vitest-version.js'
 import './provided.js'
 
-export type { NapiTracingOptions } from './options.js'
-export { NapiTracingReporter } from './reporter.js'
+export type { NapiTracingOptions, AddonOption } from './options.js'
+export type { SubscriberMode } from '../src/tracing.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds, Change, Comparison } from './report/json.js'
 
 const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/')
@@ -44,6 +46,8 @@ const REPORTER_ADDED = Symbol.for('vitest-napi-tracing.reporter')
  */
 export function napiTracing(options: NapiTracingOptions): Plugin {
   checkOptions(options)
+  // Before anything else: a Vitest too old has no hook the plugin could use to say so later.
+  checkVitest(installedVitest(process.cwd()))
   const filter = resolveFilter(options.filter)
   return {
     name: 'vitest:napi-tracing',
@@ -52,6 +56,7 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
       return { test: { server: { deps: { external: [OWN_MODULES], inline: [SETUP_MODULE] } } } }
     },
     configureVitest({ vitest, project }: { vitest: Vitest; project: TestProject }) {
+      checkVitest({ version: vitest.version, path: 'the running Vitest' })
       const root = vitest.config.root
       const shard = vitest.config.shard
       const outputDir = outputDirOf(options, root, shard)
@@ -65,9 +70,11 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
         }
         return
       }
-      const addons = resolveAddons(options.addons, root)
+      const addons = resolveAddons(options.addons, root, options.subscriber)
+      const found = addons.filter((a) => a.path !== undefined)
       const config: WorkerConfig = {
-        addons: addons.flatMap((a) => (a.path ? [{ label: a.label, path: a.path }] : [])),
+        addons: found.map((a) => ({ label: a.label, path: a.path! })),
+        subscribers: found.map((a) => a.subscriber),
         filter: filter.directives,
         rawDir: join(outputDir, '.workers'),
         root,

@@ -5,16 +5,34 @@ import { createRequire } from 'node:module'
 import { isAbsolute, join, resolve } from 'node:path'
 import { messageOf } from '../src/errors.js'
 import { knownKeys, oneOf } from '../src/options.js'
-import { DEFAULT_OUTPUT_DIR } from '../src/report/model.js'
+import type { SubscriberMode } from '../src/tracing.js'
+import { DEFAULT_OUTPUT_DIR } from './report/model.js'
+
+/** An addon to trace, with how napi-tracing reaches its spans. */
+export interface AddonOption {
+  /** Its napi-rs loader, as in `addons`. */
+  path: string
+  /** @default the plugin's `subscriber` */
+  subscriber?: SubscriberMode
+}
 
 export interface NapiTracingOptions {
   /**
    * The addons to trace: their napi-rs loaders (`napi build` writes
    * `index.js` at the package root), as paths relative to the Vitest root or
    * package names, resolved as Node's `require.resolve` does (`./index`
-   * finds `./index.js`, a folder its `main`).
+   * finds `./index.js`, a folder its `main`); or `{ path, subscriber }`.
    */
-  addons: string[]
+  addons: Array<string | AddonOption>
+  /**
+   * How napi-tracing reaches each addon's spans: `'global'` (it installs the
+   * addon's global default: every thread's spans), `'scoped'` (the
+   * JavaScript thread's only, for an addon that installs a subscriber of
+   * its own), `'layer'` (through `napi_tracing::layer()` in the addon's own
+   * subscriber), `'auto'` (chosen per addon; see the README).
+   * @default 'auto'
+   */
+  subscriber?: SubscriberMode
   /** EnvFilter directives. @default process.env.RUST_LOG when set and not blank, else 'info' */
   filter?: string
   /** Where report.json and trace.json go. @default '<root>/.vitest/napi-tracing' */
@@ -48,11 +66,14 @@ export interface NapiTracingOptions {
   queueCapacity?: number
 }
 
-const OPTION_KEYS = ['addons', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'] as const
+const OPTION_KEYS = ['addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'] as const
+const SUBSCRIBERS = ['auto', 'global', 'scoped', 'layer'] as const
 
 /** What every worker needs, through Vitest's provide/inject (structured-cloneable). */
 export interface WorkerConfig {
   addons: Array<{ label: string; path: string }>
+  /** Each addon's `subscriber` (undefined: auto), by position in `addons`. */
+  subscribers: Array<SubscriberMode | undefined>
   /** The filter's directives, resolved once in the main process. */
   filter: string
   rawDir: string
@@ -87,12 +108,18 @@ export function shardFolder(index: number, count: number): string {
 
 /** Throws a TypeError naming the first option that is wrong, and what it accepts. */
 export function checkOptions(options: NapiTracingOptions): void {
-  if (!options || !Array.isArray(options.addons) || options.addons.some((a) => typeof a !== 'string')) {
+  if (!options || !Array.isArray(options.addons) || options.addons.some((a) => typeof a !== 'string' && typeof a?.path !== 'string')) {
     throw new TypeError(
-      `vitest-napi-tracing: napiTracing() needs { addons: ['./index.js', ...] }: the napi-rs addons' loaders to trace, resolved from the Vitest root`,
+      `vitest-napi-tracing: napiTracing() needs { addons: ['./index.js', ...] }: the napi-rs addons' loaders to trace, resolved from the Vitest root (each a path, or { path, subscriber })`,
     )
   }
   knownKeys('napiTracing()', options, OPTION_KEYS)
+  if (options.subscriber !== undefined) oneOf('napiTracing()', 'subscriber', options.subscriber, SUBSCRIBERS)
+  for (const addon of options.addons) {
+    if (typeof addon === 'string') continue
+    knownKeys(`napiTracing() addon ${JSON.stringify(addon.path)}`, addon, ['path', 'subscriber'])
+    if (addon.subscriber !== undefined) oneOf(`napiTracing() addon ${JSON.stringify(addon.path)}`, 'subscriber', addon.subscriber, SUBSCRIBERS)
+  }
   if (options.report !== undefined) oneOf('napiTracing()', 'report', options.report, ['compact', 'full', 'tree', 'none'])
   if (options.threshold !== undefined && !(typeof options.threshold === 'number' && options.threshold > 1)) {
     throw new TypeError(`vitest-napi-tracing: napiTracing() threshold must be a number above 1 (how many times slower), got ${JSON.stringify(options.threshold)}`)
@@ -112,23 +139,30 @@ export interface ResolvedAddon {
   label: string
   path?: string
   problem?: string
+  subscriber?: SubscriberMode | undefined
 }
 
 /** Resolves each addon from the root as Node would; a missing one becomes a problem, not an exception. */
-export function resolveAddons(addons: readonly string[], root: string): ResolvedAddon[] {
+export function resolveAddons(addons: NapiTracingOptions['addons'], root: string, subscriber?: SubscriberMode): ResolvedAddon[] {
   const require = createRequire(join(root, 'package.json'))
-  return addons.map((label) => {
-    try {
-      // Relative to the root, not to where this package is installed.
-      const request = label.startsWith('.') && !isAbsolute(label) ? resolve(root, label) : label
-      return { label, path: require.resolve(request) }
-    } catch (error) {
-      return {
-        label,
-        problem:
-          `addon ${JSON.stringify(label)} could not be found from ${root} (${messageOf(error).split('\n')[0]}); ` +
-          `it is not traced. Fix the path in napiTracing({ addons }) (napi build writes the loader as index.js at the addon's package root), or build the addon.`,
-      }
-    }
+  return addons.map((addon) => {
+    const label = typeof addon === 'string' ? addon : addon.path
+    const chosen = (typeof addon === 'string' ? undefined : addon.subscriber) ?? subscriber
+    return { ...resolveOne(require, label, root), subscriber: chosen }
   })
+}
+
+function resolveOne(require: NodeJS.Require, label: string, root: string): ResolvedAddon {
+  try {
+    // Relative to the root, not to where this package is installed.
+    const request = label.startsWith('.') && !isAbsolute(label) ? resolve(root, label) : label
+    return { label, path: require.resolve(request) }
+  } catch (error) {
+    return {
+      label,
+      problem:
+        `addon ${JSON.stringify(label)} could not be found from ${root} (${messageOf(error).split('\n')[0]}); ` +
+        `it is not traced. Fix the path in napiTracing({ addons }) (napi build writes the loader as index.js at the addon's package root), or build the addon.`,
+    }
+  }
 }

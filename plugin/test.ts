@@ -17,14 +17,14 @@
  * and `toHaveEvent(message)` to `expect`; snapshots go through Vitest's own
  * snapshot machinery (`-u` updates them, obsolete ones are reported).
  */
-import { expect, Snapshots } from 'vitest'
-import type { ReportNode } from '../src/report/model.js'
-import { NapiSpans } from '../src/spans.js'
-import { callerStore } from './callers.js'
-import { WorkerTracer } from './worker.js'
+import * as vitest from 'vitest'
+import type { ReportNode } from './report/model.js'
+import { NapiSpans, type SpansOptions } from './spans.js'
+import { callerStore } from './worker/callers.js'
+import { WorkerTracer } from './worker/tracer.js'
 
-export { NapiSpans, type SpanPath } from '../src/spans.js'
-export type { ReportNode, ReportEvent } from '../src/report/model.js'
+export { NapiSpans, type SpanPath, type SpansOptions } from './spans.js'
+export type { ReportNode, ReportEvent } from './report/model.js'
 
 /**
  * The calling test's spans so far: every traced addon is flushed first, so
@@ -35,16 +35,17 @@ export type { ReportNode, ReportEvent } from '../src/report/model.js'
  * Throws when called outside a test, or where the plugin traces nothing
  * (the error says why): no spans is never mistaken for zero spans.
  */
-export async function napiSpans(): Promise<NapiSpans> {
-  const caller = callerStore.getStore()
+export async function napiSpans(options?: SpansOptions): Promise<NapiSpans> {
   const tracer = WorkerTracer.current()
+  // Without aroundEach (Vitest 4.0) no test runs in the store: the one running is the caller.
+  const test = callerStore.getStore()?.test ?? tracer?.soleTest()
   if (!tracer) {
     throw new Error(
       "vitest-napi-tracing: napiSpans() found no tracer in this worker: add napiTracing({ addons }) from 'vitest-napi-tracing/plugin' to the Vitest config (and do not set VITEST_NAPI_TRACING=0)",
     )
   }
-  if (!caller) throw new Error('vitest-napi-tracing: napiSpans() is for use inside a test (it returns that test\'s spans)')
-  return tracer.spansOf(caller.test)
+  if (!test) throw new Error("vitest-napi-tracing: napiSpans() is for use inside a test (it returns that test's spans)")
+  return tracer.spansOf(test, options)
 }
 
 interface SpanMatchers<R = unknown> {
@@ -64,7 +65,18 @@ declare module 'vitest' {
   interface AsymmetricMatchersContaining extends SpanMatchers {}
 }
 
-type MatcherState = ThisParameterType<typeof Snapshots.toMatchSnapshot>
+const { expect } = vitest
+type SnapshotHelpers = typeof vitest.Snapshots
+type MatcherState = ThisParameterType<SnapshotHelpers['toMatchSnapshot']>
+
+/** Vitest's snapshot helpers, which span snapshots go through (4.1.12 and 5 have them). */
+function snapshots(matcher: string): SnapshotHelpers {
+  const helpers = (vitest as { Snapshots?: SnapshotHelpers }).Snapshots
+  if (!helpers) {
+    throw new Error(`vitest-napi-tracing: ${matcher}() needs Vitest's Snapshots helpers, which Vitest 4.1.12 and 5 have; update Vitest, or assert with spans.count() and toHaveSpan()`)
+  }
+  return helpers
+}
 
 function spansOf(received: unknown, matcher: string): NapiSpans {
   if (received instanceof NapiSpans || (received as { snapshot?: unknown } | null)?.snapshot instanceof Function) return received as NapiSpans
@@ -86,10 +98,10 @@ function placesOf(roots: readonly ReportNode[], name: string): Array<{ node: Rep
 
 expect.extend({
   toMatchSpanSnapshot(this: MatcherState, received: unknown, hint?: string) {
-    return Snapshots.toMatchSnapshot.call(this, spansOf(received, 'toMatchSpanSnapshot').snapshot(), hint)
+    return snapshots('toMatchSpanSnapshot').toMatchSnapshot.call(this, spansOf(received, 'toMatchSpanSnapshot').snapshot(), hint)
   },
   toMatchInlineSpanSnapshot(this: MatcherState, received: unknown, snapshot?: string) {
-    return Snapshots.toMatchInlineSnapshot.call(this, spansOf(received, 'toMatchInlineSpanSnapshot').snapshot(), snapshot)
+    return snapshots('toMatchInlineSpanSnapshot').toMatchInlineSnapshot.call(this, spansOf(received, 'toMatchInlineSpanSnapshot').snapshot(), snapshot)
   },
   toHaveSpan(received: unknown, name: string, options: { calls?: number; parent?: string } = {}) {
     const spans = spansOf(received, 'toHaveSpan')
@@ -102,7 +114,8 @@ expect.extend({
       message: () =>
         pass
           ? `expected no span "${name}"${where}${options.calls === undefined ? '' : ` made ${options.calls} times`}, but there were ${calls}`
-          : `expected span "${name}"${where}${options.calls === undefined ? '' : ` ${options.calls} times`}, but the test made ${calls}; its spans:\n${spans.snapshot()}`,
+          : `expected span "${name}"${where}${options.calls === undefined ? '' : ` ${options.calls} times`}, but the test made ${calls}; its spans:\n${spans.snapshot()}` +
+            (spans.leftOut(name) ? `\n${spans.leftOut(name)}` : ''),
     }
   },
   toHaveEvent(received: unknown, message: string | RegExp) {

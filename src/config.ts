@@ -3,7 +3,6 @@
  * description; the addon builds the layer it describes.
  */
 import { resolve } from 'node:path'
-import type { SpanCollector } from './collector.js'
 import type { Layer } from './layer.js'
 import { knownKeys, oneOf } from './options.js'
 
@@ -19,10 +18,24 @@ export interface CallbackLayerSpec extends Spec<'callback'> {
   readonly layer: Layer<any>
 }
 
-/** The per-test collector, fed the addon's sums at each flush, and the trace file the addon writes. */
+/**
+ * What receives a collect layer's records: `receive` gets each batch (the
+ * sums of a flush), `attach` the session's flush, once it has started
+ * (it returns when the addon's new epoch began, hrtime ns).
+ */
+export interface CollectSink {
+  receive(batch: Buffer | undefined): void
+  attach(flush: () => number | undefined): void
+}
+
+/** The Vitest plugin's per-worker collection: sums at each flush, and the trace file the addon writes. */
 export interface CollectLayerSpec extends Spec<'collect'> {
-  readonly collector: SpanCollector
+  readonly sink: CollectSink
   readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean; readonly paths: boolean }
+  /** The calling JavaScript thread's name in the trace. */
+  readonly threadName: string | undefined
+  /** Where the addon writes a line when the process panics. */
+  readonly panicFile: string | undefined
 }
 
 export interface CollectLayerOptions {
@@ -34,6 +47,10 @@ export interface CollectLayerOptions {
   includeArgs?: boolean
   /** Sums by span path, for call trees; `false` sums by span name alone. @default true */
   paths?: boolean
+  /** The calling JavaScript thread's name in the trace. @default `JavaScript (main)` or `JavaScript (worker)` */
+  threadName?: string
+  /** A file the addon appends a line to when the process panics (the worker's stats file). */
+  panicFile?: string
 }
 
 /** Where fmtLayer writes: a stream, or a file (created or truncated). */
@@ -115,17 +132,19 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
 }
 
 /**
- * What the Vitest plugin runs in a worker: the addon times every span,
- * streams the trace to `options.trace` and sums the spans by callsite; the
- * SpanCollector receives the sums at each flush, never one JavaScript call
- * per span.
+ * What the Vitest plugin runs in a worker (not part of the public API): the
+ * addon times every span, streams the trace to `options.trace` and sums the
+ * spans by path; `sink` receives the sums at each flush, never one
+ * JavaScript call per span.
  */
-export function collectLayer(collector: SpanCollector, options: CollectLayerOptions): CollectLayerSpec {
-  knownKeys('collectLayer()', options, ['trace', 'pid', 'includeArgs', 'paths'])
+export function collectLayer(sink: CollectSink, options: CollectLayerOptions): CollectLayerSpec {
+  knownKeys('collectLayer()', options, ['trace', 'pid', 'includeArgs', 'paths', 'threadName', 'panicFile'])
   return {
     [SPEC]: true,
     kind: 'collect',
-    collector,
+    sink,
+    threadName: options.threadName,
+    panicFile: options.panicFile,
     native: {
       path: resolve(options.trace),
       pid: options.pid ?? process.pid,

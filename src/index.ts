@@ -1,22 +1,24 @@
-/** The package's public surface: `Tracing.start()`, the layer helpers, the `Layer` types and the report.json types. */
-export { Tracing, DEFAULT_FILTER, type TracingOptions, type TracingStats } from './tracing.js'
+/**
+ * `vitest-napi-tracing`: the library. `Tracing.start()` configures an
+ * addon's tracing from TypeScript, with the layer helpers and the typed
+ * `Layer` for spans and events in TypeScript. Exactly what the README
+ * documents; the Vitest plugin is `vitest-napi-tracing/plugin`.
+ */
+export { Tracing, type TracingOptions, type TracingStats, type SubscriberMode } from './tracing.js'
 export {
   callbackLayer,
-  collectLayer,
   fmtLayer,
   chromeLayer,
   otlpLayer,
   type LayerSpec,
   type CallbackLayerSpec,
   type FmtLayerOptions,
+  type FmtLayerSpec,
   type FmtWriter,
   type ChromeLayerOptions,
+  type ChromeLayerSpec,
   type OtlpLayerOptions,
-  type CollectLayerOptions,
+  type OtlpLayerSpec,
 } from './config.js'
 export type { Layer, SpanInfo, SpanRef, EventInfo, Fields, FieldValue, Level, Callsite } from './layer.js'
-export { type LayerError, printLayerError } from './deliver.js'
-export { asTracingAddon, unoptimised, type TracingAddon, type NativeStats, type NativeBuild } from './native.js'
-export { PROTOCOL_VERSION } from './record.js'
-export { SpanCollector, type SpanStats } from './collector.js'
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds } from './report/json.js'
+export type { LayerError } from './deliver.js'

@@ -2,6 +2,7 @@
  * The entry points `napi_tracing::export_tracing_api!()` adds to an addon,
  * and the check that an addon really has them, at the version we speak.
  */
+import { readFileSync } from 'node:fs'
 import { PROTOCOL_VERSION } from './record.js'
 
 /** Counters of one addon's tracing session on one thread. */
@@ -11,6 +12,10 @@ export interface NativeStats {
   unattributed: number
   warnings: string[]
   threadId: number
+  /** How the session reaches the addon's spans: `global`, `scoped`, `layer` (empty when none is open). */
+  subscriber: string
+  /** What the session cannot trace, and why. */
+  notes: string[]
 }
 
 /** How napi-tracing was built into an addon. */
@@ -18,6 +23,8 @@ export interface NativeBuild {
   /** The Cargo profile's opt-level for the napi-tracing crate (per-package overrides applied): `'0'`–`'3'`, `'s'`, `'z'`. */
   optLevel: string
   debugAssertions: boolean
+  /** The napi-tracing crate's version, in lockstep with this package's. */
+  version: string
 }
 
 /** What `export_tracing_api!()` exports (see the addon's index.d.ts). */
@@ -25,8 +32,12 @@ export interface TracingAddon {
   napiTracingProtocol(): number
   napiTracingBuild(): NativeBuild
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
-  /** Tags the spans this thread makes from now on (0: none) and draws them on trace track `track` (0: the thread's own). */
-  napiTracingCaller(tag: number, track: number): void
+  /**
+   * Tags the spans this thread makes from now on (0: none) and draws them on
+   * the track of concurrent test slot `slot` (0: the thread's own); returns
+   * the track's id (0: the thread's own).
+   */
+  napiTracingCaller(tag: number, slot: number): number
   napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
   /** Returns when the collect layer's new epoch began (hrtime ns), 0 without one. */
   napiTracingFlush(): number
@@ -100,5 +111,35 @@ export function unoptimised(label: string, build: NativeBuild): string | undefin
     `and the report's times count that against your functions. Add to the workspace's Cargo.toml ` +
     `[profile.dev.package.napi-tracing] opt-level = 3 and [profile.dev.package."*"] opt-level = 2 (see the README's profile lines), ` +
     `or build the addon with --release`
+  )
+}
+
+/** This package's version (the napi-tracing crate's is the same, in lockstep). */
+export const PACKAGE_VERSION: string = readPackageVersion()
+
+function readPackageVersion(): string {
+  // From the package's own package.json, wherever this module was compiled to.
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string }
+      if (manifest.name === 'vitest-napi-tracing' && manifest.version) return manifest.version
+    } catch {
+      // Not this folder: go up.
+    }
+    if (dir.pathname === '/' || dir.pathname === new URL('..', dir).pathname) return 'unknown'
+  }
+}
+
+/**
+ * Why an addon's napi-tracing and this package disagree, or undefined when
+ * they do not: both speak the same protocol (else the addon is refused),
+ * but a crate of another version behaves as that version does.
+ */
+export function versionSkew(label: string, build: NativeBuild, ours: string = PACKAGE_VERSION): string | undefined {
+  if (build.version === ours) return undefined
+  return (
+    `${label} was built with napi-tracing ${build.version}, but this is vitest-napi-tracing ${ours}: ` +
+    `they speak one protocol, but fixes and reports of one version may be missing from the other. ` +
+    `Depend on napi-tracing = "${ours}" (or the crate in node_modules/vitest-napi-tracing) and rebuild the addon`
   )
 }

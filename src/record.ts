@@ -7,7 +7,7 @@ import type { Callsite, FieldValue, Fields, Level } from './layer.js'
 const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
 
 /** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 8
+export const PROTOCOL_VERSION = 9
 
 /** The first byte of each record. */
 export const Kind = {
@@ -53,25 +53,31 @@ export interface RecordVisitor {
   /**
    * The collect layer's sums, made at a flush: the spans of one path (see
    * `path`) with one anchor (the epoch time and caller tag they are
-   * attributed by) finished since the last flush: how many, their busy
-   * time, their self time (busy less their children's on their thread),
-   * the shortest and the longest.
+   * attributed by, and whether the call that made them is known: `caused`,
+   * else they were placed by time) finished since the last flush: how
+   * many, how many were entered, their busy time, their self time (busy
+   * less their children's on their thread), the shortest and the longest
+   * entered one (0 without), and the lifetime (creation to close) of those
+   * never entered.
    */
   spanStats(
     callsite: CallsiteInfo,
     path: number,
     anchorTs: number,
     anchorCaller: number,
+    caused: boolean,
     calls: number,
+    entered: number,
     busyNs: number,
     selfNs: number,
     minNs: number,
     maxNs: number,
+    lifetimeNs: number,
   ): void
   /** A span path: `callsite` under path `parent` (0: a root), sent before the sums that name it. */
   path(path: number, parent: number, callsite: CallsiteInfo): void
   /** The collect layer's count of events of one callsite and message (undefined: not kept) with one anchor. */
-  eventStats(callsite: CallsiteInfo, message: string | undefined, anchorTs: number, anchorCaller: number, count: number): void
+  eventStats(callsite: CallsiteInfo, message: string | undefined, anchorTs: number, anchorCaller: number, caused: boolean, count: number): void
   /**
    * A trace track the collect layer wrote on for the first time (a thread,
    * or one of its own tracks), and the name it should have in the trace.
@@ -172,7 +178,7 @@ export class RecordReader {
           this.#messages.set(this.#u32(), this.#str())
           break
         case Kind.EventStats:
-          visitor.eventStats(this.#callsite(this.#u32()), this.#messages.get(this.#u32()), this.#u64n(), this.#u32(), this.#u64n())
+          visitor.eventStats(this.#callsite(this.#u32()), this.#messages.get(this.#u32()), this.#u64n(), this.#u32(), this.#u8() === 1, this.#u64n())
           break
         case Kind.SpanStats:
           visitor.spanStats(
@@ -180,6 +186,9 @@ export class RecordReader {
             this.#u32(),
             this.#u64n(),
             this.#u32(),
+            this.#u8() === 1,
+            this.#u64n(),
+            this.#u64n(),
             this.#u64n(),
             this.#u64n(),
             this.#u64n(),

@@ -2,11 +2,13 @@
  * `Tracing.start()`: sets up an addon's tracing from TypeScript and returns
  * the handle that `using` disposes.
  */
-import { checkLayers, type LayerSpec } from './config.js'
+import { checkLayers, type CollectLayerSpec, type LayerSpec } from './config.js'
 import { Deliverer, type LayerError } from './deliver.js'
 import type { Layer } from './layer.js'
 import { asTracingAddon, type NativeBuild, type NativeStats, type TracingAddon } from './native.js'
-import { knownKeys } from './options.js'
+import { knownKeys, oneOf } from './options.js'
+
+const SUBSCRIBER_MODES = ['auto', 'global', 'scoped', 'layer'] as const
 
 /** The filter used when neither `filter` nor `RUST_LOG` is set. */
 export const DEFAULT_FILTER = 'info'
@@ -53,7 +55,23 @@ export interface TracingOptions {
   queueCapacity?: number
   /** Called when a TypeScript layer method throws. @default prints once per method */
   onLayerError?: (error: LayerError) => void
+  /**
+   * How napi-tracing reaches the addon's spans. `'global'`: it installs the
+   * addon's global default and sees every thread's spans (the addon must
+   * not install a subscriber of its own). `'scoped'`: it traces the calling
+   * JavaScript thread only, and leaves the global default to the addon.
+   * `'layer'`: it installs nothing, and sees what `napi_tracing::layer()`
+   * in the addon's own subscriber hands it. `'auto'`: `'layer'` when the
+   * addon's subscriber has that layer, `'scoped'` when the addon calls
+   * tracing-subscriber's `init()`, else `'global'`; an addon running a
+   * subscriber without the layer is refused with the fix named.
+   * @default 'auto'
+   */
+  subscriber?: SubscriberMode
 }
+
+/** How napi-tracing reaches an addon's spans (see `TracingOptions.subscriber`). */
+export type SubscriberMode = (typeof SUBSCRIBER_MODES)[number]
 
 export interface TracingStats {
   /** Records handed to TypeScript layers. */
@@ -68,6 +86,10 @@ export interface TracingStats {
   readonly warnings: readonly string[]
   /** The OS thread id of the JavaScript thread that started tracing. */
   readonly threadId: number
+  /** How napi-tracing reaches the addon's spans: `'global'`, `'scoped'` or `'layer'`. */
+  readonly subscriber: string
+  /** What the session cannot trace, and why, as sentences naming the fix. */
+  readonly notes: readonly string[]
 }
 
 export class Tracing implements Disposable, AsyncDisposable {
@@ -85,30 +107,29 @@ export class Tracing implements Disposable, AsyncDisposable {
    * One Tracing per addon and thread may be open at a time.
    */
   static start(addon: unknown, options: TracingOptions = {}): Tracing {
-    knownKeys('Tracing.start()', options, ['filter', 'layers', 'queueCapacity', 'onLayerError'])
+    knownKeys('Tracing.start()', options, ['filter', 'layers', 'queueCapacity', 'onLayerError', 'subscriber'])
+    if (options.subscriber !== undefined) oneOf('Tracing.start()', 'subscriber', options.subscriber, SUBSCRIBER_MODES)
     const addonApi = asTracingAddon(addon)
     const specs = checkLayers(options.layers ?? [])
     const tsLayers: Layer[] = specs.flatMap((s) => (s.kind === 'callback' ? [s.layer] : []))
-    const collectors = specs.flatMap((s) => (s.kind === 'collect' ? [s] : []))
-    if (collectors.length > 1 || (collectors.length === 1 && tsLayers.length > 0)) {
-      throw new TypeError(
-        'vitest-napi-tracing: a collectLayer() cannot be combined with another collectLayer() or with callbackLayer()s in one Tracing',
-      )
-    }
     const deliverer = tsLayers.length > 0 ? new Deliverer(tsLayers, options.onLayerError) : undefined
-    const collect = collectors[0]
+    // Which layers combine is the addon's to check: it builds them.
+    const collect = specs.find((s): s is CollectLayerSpec => s.kind === 'collect')
     const filter = resolveFilter(options.filter).directives
     const native = specs.flatMap((s) => ('native' in s ? [{ kind: s.kind, ...s.native }] : []))
     const config = {
       filter,
       layers: deliverer ? [...native, { kind: 'callback' }] : native,
       ...(options.queueCapacity !== undefined ? { queueCapacity: options.queueCapacity } : {}),
+      ...(options.subscriber !== undefined ? { subscriber: options.subscriber } : {}),
+      ...(collect?.threadName !== undefined ? { threadName: collect.threadName } : {}),
+      ...(collect?.panicFile !== undefined ? { panicFile: collect.panicFile } : {}),
       clockNs: String(process.hrtime.bigint()),
     }
-    addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.collector.receive)
+    addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.sink.receive)
     const tracing = new Tracing(addonApi, deliverer)
-    // Test windows open and close at flushes, which end the addon's epochs (see SpanCollector).
-    collect?.collector.attach(() => (tracing.closed ? undefined : addonApi.napiTracingFlush()))
+    // Test windows open and close at flushes, which end the addon's epochs (see the plugin's collector).
+    collect?.sink.attach(() => (tracing.closed ? undefined : addonApi.napiTracingFlush()))
     // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
     process.once('exit', tracing.#onExit)
     return tracing
@@ -178,6 +199,8 @@ export class Tracing implements Disposable, AsyncDisposable {
       layerErrors: this.#deliverer?.layerErrors ?? 0,
       warnings: s.warnings,
       threadId: s.threadId,
+      subscriber: s.subscriber,
+      notes: s.notes,
     }
   }
 }

@@ -1,6 +1,6 @@
 /** Which test owns a span: caller tags first, then the test windows in time; the file otherwise. */
 import { describe, expect, test } from 'vitest'
-import { Attribution } from '../src/attribution.js'
+import { Attribution } from '../plugin/worker/attribution.js'
 
 describe('Attribution', () => {
   test('a span made inside one test window is that test’s; outside every window, the file’s', () => {

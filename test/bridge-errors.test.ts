@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
-import { Tracing, callbackLayer, PROTOCOL_VERSION, type LayerError } from '../src/index.js'
+import { Tracing, callbackLayer, type LayerError } from '../src/index.js'
+import { PROTOCOL_VERSION } from '../src/record.js'
 import { fib } from './support/addons.js'
 import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'

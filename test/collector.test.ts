@@ -2,7 +2,10 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import { SpanCollector, Tracing, collectLayer } from '../src/index.js'
+import { collectLayer } from '../src/config.js'
+import { Tracing } from '../src/index.js'
+import { spansByName } from '../plugin/data/stats.js'
+import { SpanCollector } from '../plugin/worker/collector.js'
 import { fib } from './support/addons.js'
 import { classicCalls } from './support/counts.js'
 
@@ -41,10 +44,11 @@ function start(options: { queueCapacity?: number } = {}) {
 describe('the collect layer (timing, trace and sums in Rust, attribution in TypeScript)', () => {
   test('per-test statistics match the slices the addon wrote: calls, total, self, min, max', () => {
     const { collector, lines } = start()
-    collector.beginTest('t1', process.hrtime.bigint())
+    collector.beginTest('t1')
     fib.fibonacci(8, false)
     tracing!.flush()
-    const [stats] = collector.endTest('t1', process.hrtime.bigint())
+    collector.endTest('t1')
+    const [stats] = spansByName(collector.tree('t1'))
     expect(stats).toMatchObject({ name: 'fibonacci', target: 'fib_addon', calls: classicCalls(8) })
     const slices = lines().filter((l) => l.ph === 'X' && l.name === 'fibonacci')
     expect(slices).toHaveLength(classicCalls(8))
@@ -73,22 +77,23 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
   test('spans outside any test window belong to the file', () => {
     const { collector } = start()
     fib.fibonacci(3, false)
-    collector.beginTest('t', process.hrtime.bigint())
+    collector.beginTest('t')
     fib.fibonacci(2, false)
     tracing!.flush()
-    collector.endTest('t', process.hrtime.bigint())
-    expect(collector.stats('').map((s) => s.calls)).toEqual([classicCalls(3)])
-    expect(collector.stats('t').map((s) => s.calls)).toEqual([classicCalls(2)])
+    collector.endTest('t')
+    expect(spansByName(collector.tree('')).map((s) => s.calls)).toEqual([classicCalls(3)])
+    expect(spansByName(collector.tree('t')).map((s) => s.calls)).toEqual([classicCalls(2)])
   })
 
   test('sums, not spans, reach JavaScript: a long call through a tiny queue loses nothing', () => {
     // 21,891 spans; a 4 KiB queue would hold about a hundred per-span records.
     const { collector } = start({ queueCapacity: 4 << 10 })
-    collector.beginTest('big', process.hrtime.bigint())
+    collector.beginTest('big')
     fib.fibonacci(20, false)
     // No JavaScript ran during the call: nothing is summed here yet.
     expect(collector.spans).toBe(0)
-    const [stats] = collector.endTest('big', process.hrtime.bigint())
+    collector.endTest('big')
+    const [stats] = spansByName(collector.tree('big'))
     expect(stats?.calls).toBe(classicCalls(20))
     expect(collector.spans).toBe(classicCalls(20))
     // Records grow with paths, not spans: per recursion depth (20 paths) one
@@ -98,26 +103,27 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
 
   test('flushes during a test split its sums, not its statistics', () => {
     const { collector } = start()
-    collector.beginTest('t', process.hrtime.bigint())
+    collector.beginTest('t')
     fib.fibonacci(5, false)
     tracing!.flush()
     fib.fibonacci(7, false)
     tracing!.flush()
     fib.fibonacci(6, false)
-    const [stats] = collector.endTest('t', process.hrtime.bigint())
+    collector.endTest('t')
+    const [stats] = spansByName(collector.tree('t'))
     expect(stats?.calls).toBe(classicCalls(5) + classicCalls(7) + classicCalls(6))
     // Per flush a sum per recursion depth (5, 7, 6), the 7 paths named once, the thread's track once.
     expect(tracing!.stats().delivered).toBe(5 + 7 + 6 + 7 + 1)
-    expect(collector.stats('')).toEqual([])
+    expect(spansByName(collector.tree(''))).toEqual([])
   })
 
   test('a span still open at the end of its test is counted against that test', () => {
     const { collector } = start()
-    collector.beginTest('t', process.hrtime.bigint())
+    collector.beginTest('t')
     fib.fibonacci(4, false)
     fib.leakSpan()
-    collector.endTest('t', process.hrtime.bigint())
-    collector.beginTest('next', process.hrtime.bigint())
+    collector.endTest('t')
+    collector.beginTest('next')
     const open = fib.napiTracingOpenSpans()
     expect(open).toEqual([expect.objectContaining({ count: 1, caller: 0 })])
     expect(collector.openOf('t', open)).toBe(1)
@@ -138,9 +144,9 @@ describe('call trees: spans summed by path in Rust, per test', () => {
 
   test('fibonacci(10, false): 177 spans, one path per depth, exact counts per depth', () => {
     const { collector } = start()
-    collector.beginTest('t', process.hrtime.bigint())
+    collector.beginTest('t')
     fib.fibonacci(10, false)
-    collector.endTest('t', process.hrtime.bigint())
+    collector.endTest('t')
     const tree = collector.tree('t')
     const depths = perDepth(10)
     expect(depths.reduce((a, b) => a + b, 0)).toBe(177)
@@ -153,9 +159,9 @@ describe('call trees: spans summed by path in Rust, per test', () => {
 
   test('fanned out to 4 threads: the tree follows the parent links across threads', () => {
     const { collector } = start()
-    collector.beginTest('t', process.hrtime.bigint())
+    collector.beginTest('t')
     fib.fanOut(4, 6)
-    collector.endTest('t', process.hrtime.bigint())
+    collector.endTest('t')
     const byPath = new Map(collector.tree('t').map((p) => [p.path.map(([, name]) => name).join(' › '), p.calls]))
     expect(byPath.get('fan_out')).toBe(1)
     expect(byPath.get('fan_out › worker')).toBe(4)
@@ -168,10 +174,10 @@ describe('call trees: spans summed by path in Rust, per test', () => {
 
   test('events are counted per test by message and level', () => {
     const { collector } = start()
-    collector.beginTest('t', process.hrtime.bigint())
+    collector.beginTest('t')
     fib.emitEvents()
     fib.emitEvents()
-    collector.endTest('t', process.hrtime.bigint())
+    collector.endTest('t')
     const events = Object.fromEntries(collector.events('t').map((e) => [e.message, [e.level, e.count]]))
     expect(events).toEqual({
       'a trace event': ['TRACE', 2],

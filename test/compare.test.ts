@@ -1,7 +1,7 @@
 /** Two runs compared: counts exactly, times only beyond the threshold in both the shortest and the mean span. */
 import { describe, expect, test } from 'vitest'
-import { compareReports, describeChange, isRegression } from '../src/report/compare.js'
-import type { ReportNode, ReportTest, SpanReport } from '../src/report/model.js'
+import { compareReports, describeChange, isRegression } from '../plugin/report/compare.js'
+import type { ReportNode, ReportTest, SpanReport } from '../plugin/report/model.js'
 
 /** A node with `calls` spans of `meanMs` each, the shortest `minMs`. */
 function node(name: string, calls: number, meanMs: number, minMs = meanMs, children: ReportNode[] = []): ReportNode {

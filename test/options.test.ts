@@ -7,7 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { chromeLayer, collectLayer, fmtLayer, otlpLayer, SpanCollector, Tracing } from '../src/index.js'
+import { collectLayer } from '../src/config.js'
+import { chromeLayer, fmtLayer, otlpLayer, Tracing } from '../src/index.js'
+import { SpanCollector } from '../plugin/worker/collector.js'
 import { resolveFilter } from '../src/tracing.js'
 import { napiTracing } from '../plugin/index.js'
 import { resolveAddons } from '../plugin/options.js'
@@ -15,12 +17,12 @@ import { fib } from './support/addons.js'
 
 describe('unknown option keys name the key and the valid ones', () => {
   test.each([
-    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'"],
+    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'"],
     ['fmtLayer()', () => fmtLayer({ fromat: 'json' } as never), "'fromat'", "'writer', 'format', 'ansi', 'spanEvents'"],
     ['chromeLayer()', () => chromeLayer({ file: 't.json', args: false } as never), "'args'", "'file', 'includeArgs', 'includeLocations', 'processName'"],
     ['otlpLayer()', () => otlpLayer({ url: 'http://x' } as never), "'url'", "'endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'"],
-    ['collectLayer()', () => collectLayer(new SpanCollector(), { trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs', 'paths'"],
-    ['Tracing.start()', () => Tracing.start(fib, { filters: 'trace' } as never), "'filters'", "'filter', 'layers', 'queueCapacity', 'onLayerError'"],
+    ['collectLayer()', () => collectLayer(new SpanCollector(), { trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs', 'paths', 'threadName', 'panicFile'"],
+    ['Tracing.start()', () => Tracing.start(fib, { filters: 'trace' } as never), "'filters'", "'filter', 'layers', 'queueCapacity', 'onLayerError', 'subscriber'"],
   ])('%s', (fn, call, key, valid) => {
     expect(call).toThrow(new TypeError(`vitest-napi-tracing: ${fn} got unknown option ${key}; the options are ${valid}`))
   })

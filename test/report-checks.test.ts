@@ -1,6 +1,6 @@
 /** The report's own checks: what a run's data says went wrong, each with its fix. */
 import { describe, expect, test } from 'vitest'
-import { filterEnabledNothing, misplacedInstrument, untracedFiles } from '../src/report/checks.js'
+import { filterEnabledNothing, misplacedInstrument, untracedFiles } from '../plugin/report/checks.js'
 
 describe('untracedFiles', () => {
   const files = [

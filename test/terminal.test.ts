@@ -1,21 +1,20 @@
 /** The span report as text: fits the width it is given, says "1 span", collapses recursion, and picks what to show. */
 import pc from 'picocolors'
 import { describe, expect, test } from 'vitest'
-import { computeSpanReport } from '../src/report/model.js'
-import { collapse, fit, formatSpanReport, plural, shownPath, wrap } from '../src/report/terminal.js'
-import type { PathStats } from '../src/stats.js'
-import type { StatsLine } from '../src/trace/worker-file.js'
+import { computeSpanReport } from '../plugin/report/model.js'
+import { collapse, fit, formatSpanReport, plural, shownPath, wrap } from '../plugin/report/terminal.js'
+import type { PathStats } from '../plugin/data/stats.js'
+import type { StatsLine } from '../plugin/data/worker-file.js'
 import { stdoutTakenBy } from '../plugin/reporter.js'
 
 const c = pc.createColors(false)
 
 function path(names: string[], calls: number, selfNs: number): PathStats {
-  return { path: names.map((n) => ['my_addon', n] as const), calls, totalNs: selfNs * 2, selfNs, minNs: selfNs, maxNs: selfNs }
+  return { path: names.map((n) => ['my_addon', n] as const), calls, entered: calls, totalNs: selfNs * 2, selfNs, minNs: selfNs, maxNs: selfNs, lifetimeNs: 0 }
 }
 
 function made(paths: PathStats[]) {
-  const spans = paths.map((p) => ({ name: p.path.at(-1)![1], target: 'my_addon', calls: p.calls, totalNs: p.totalNs, selfNs: p.selfNs, minNs: p.minNs, maxNs: p.maxNs }))
-  return { spans, tree: paths, events: [] }
+  return { tree: paths, events: [] }
 }
 
 const results = [

@@ -12,7 +12,7 @@ test("export_tracing_api!() entry points are typed in the addon's generated inde
     'export interface NapiTracingAnchor {',
     'export declare function napiTracingBuild(): NapiTracingBuild',
     'export interface NapiTracingBuild {',
-    'export declare function napiTracingCaller(tag: number, track: number): void',
+    'export declare function napiTracingCaller(tag: number, slot: number): number',
     'export declare function napiTracingFlush(): number',
     'export declare function napiTracingOpenSpans(): Array<NapiTracingAnchor>',
     'export declare function napiTracingProtocol(): number',

@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, expect, inject, test } from 'vitest'
-import type { SpanReport } from 'vitest-napi-tracing'
+import type { SpanReport } from 'vitest-napi-tracing/plugin'
 import { readmeBlock } from '../support/readme.js'
 import { loadTrace } from '../support/trace-engine.js'
 import { REPO } from './support/paths.js'

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, test } from 'vitest'
-import type { ReportTest, SpanReport } from 'vitest-napi-tracing'
+import type { ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import { loadTrace } from '../support/trace-engine.js'
 import { REPO, type Major } from './support/paths.js'
@@ -38,7 +38,7 @@ const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major
 
 /** The protocol the installed package speaks, from its own compiled code. */
 async function installedProtocol(): Promise<number> {
-  const entry = join(installedEnv().dir, 'node_modules/vitest-napi-tracing/dist/src/index.js')
+  const entry = join(installedEnv().dir, 'node_modules/vitest-napi-tracing/dist/src/record.js')
   return ((await import(pathToFileURL(entry).href)) as { PROTOCOL_VERSION: number }).PROTOCOL_VERSION
 }
 

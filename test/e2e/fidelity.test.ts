@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
-import type { ReportTest, SpanReport } from 'vitest-napi-tracing'
+import type { ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import { loadTrace, type Slice, type ThreadView, type TraceView } from '../support/trace-engine.js'
 import type { Major } from './support/paths.js'

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing'
+import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'

@@ -11,7 +11,7 @@ import { once } from 'node:events'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import type { SpanReport } from 'vitest-napi-tracing'
+import type { SpanReport } from 'vitest-napi-tracing/plugin'
 import { loadTrace } from '../support/trace-engine.js'
 import { installedEnv, runVitest } from './support/run-vitest.js'
 

@@ -8,7 +8,7 @@
 import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import type { ReportNode, SpanReport } from 'vitest-napi-tracing'
+import type { ReportNode, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'

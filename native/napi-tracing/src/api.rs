@@ -10,13 +10,18 @@ use napi::bindgen_prelude::{Buffer, Function};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Error, Result, Status};
 
+use crate::config::LayerConfig;
+use crate::filter::Filter;
+use crate::install::{self, Mode};
 use crate::js_thread::{self, JsThread};
 use crate::layers::callback::CallbackLayer;
-use crate::layers::collect::Collection;
-use crate::layers::{self, BoxedLayer, Output};
+use crate::layers::trace::TraceLayer;
+use crate::layers::{self, create_file};
 use crate::queue::{Outbox, Waker};
-use crate::session::Session;
-use crate::{caller, clock, config, record, router, sessions, thread_info};
+use crate::session::{Parts, Session};
+use crate::{
+    caller, clock, config, crash, record, registry_path, router, sessions, thread_info, tracks,
+};
 
 /// Counters a session reports when asked and when it stops.
 #[derive(Clone, Debug, Default)]
@@ -31,6 +36,11 @@ pub struct Stats {
     pub warnings: Vec<String>,
     /// The OS thread id of the calling JavaScript thread.
     pub thread_id: u64,
+    /// How the session reaches the addon's spans: `global`, `scoped`,
+    /// `layer` (empty when none is open).
+    pub subscriber: String,
+    /// What the session cannot trace, and why, for the user to read.
+    pub notes: Vec<String>,
 }
 
 fn invalid(message: String) -> Error {
@@ -59,17 +69,18 @@ pub fn protocol() -> u32 {
 }
 
 /// How this crate was built: the profile's opt-level for it (`"0"`–`"3"`,
-/// `"s"`, `"z"`, with per-package overrides applied) and whether debug
-/// assertions were on.
-pub fn build() -> (&'static str, bool) {
-    (env!("NAPI_TRACING_OPT_LEVEL"), cfg!(debug_assertions))
+/// `"s"`, `"z"`, with per-package overrides applied), whether debug
+/// assertions were on, and the crate's version (the npm package's too).
+pub fn build() -> (&'static str, bool, &'static str) {
+    (
+        env!("NAPI_TRACING_OPT_LEVEL"),
+        cfg!(debug_assertions),
+        env!("CARGO_PKG_VERSION"),
+    )
 }
 
 /// Starts a session on the calling JavaScript thread.
 pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>>) -> Result<()> {
-    // Named as the JavaScript thread; threads it spawns inherit its OS name
-    // and must not pass for it.
-    thread_info::note_js_thread();
     if js_thread::has_session() {
         return Err(invalid(
             "tracing is already started for this addon on this thread; close the open \
@@ -78,19 +89,17 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         ));
     }
     let config = config::parse(config_json).map_err(invalid)?;
-    let filter = config::parse_filter(&config.filter).map_err(invalid)?;
-    let filter_tracks_spans = config.filter.contains('[');
+    // Named as the JavaScript thread; threads it spawns inherit its OS name
+    // and must not pass for it.
+    thread_info::note_js_thread(config.thread_name.as_deref());
+    let filter = Filter::parse(&config.filter).map_err(invalid)?;
     if let Some(js_now) = config.clock_ns.as_deref().and_then(|s| s.parse().ok()) {
         clock::calibrate(js_now);
     }
-    router::install().map_err(|m| Error::new(Status::GenericFailure, m))?;
-
-    let streams = config.layers.iter().any(|layer| {
-        matches!(
-            layer,
-            config::LayerConfig::Callback {} | config::LayerConfig::Collect(_)
-        )
-    });
+    let streams = config
+        .layers
+        .iter()
+        .any(|layer| matches!(layer, LayerConfig::Callback {} | LayerConfig::Collect(_)));
     if streams && sink.is_none() {
         return Err(invalid(
             "callback and collect layers need a sink function; start tracing through \
@@ -99,113 +108,146 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
         ));
     }
     let id = Session::next_id();
-    let built = build_layers(config.layers, config.queue_capacity, id);
-    let (layers, outbox, outputs, collection) = match built {
-        Ok(built) => built,
-        Err((message, outputs)) => {
-            // Files already opened for this start are closed again.
-            for output in outputs {
-                output.close();
-            }
-            return Err(invalid(message));
+    let parts = build_layers(config.layers, config.queue_capacity, filter).map_err(invalid)?;
+    let installed = match install::install(config.subscriber) {
+        Ok(installed) => installed,
+        Err(message) => {
+            close_parts(&parts);
+            return Err(Error::new(Status::GenericFailure, message));
         }
     };
+    if installed.mode == Mode::Layer && (!parts.registry_layers.is_empty() || parts.filter.dynamic)
+    {
+        close_parts(&parts);
+        return Err(invalid(
+            "fmtLayer, otlpLayer and filters with span directives ([span{field}]) need \
+             napi-tracing's own subscriber, but this addon's own subscriber traces it \
+             (through napi_tracing::layer()): use that subscriber's layers instead"
+                .to_owned(),
+        ));
+    }
     // Checked above: a stream has its sink.
-    let sink = match (&outbox, sink) {
+    let sink = match (&parts.outbox, sink) {
         (Some(_), Some(sink)) => Some(Rc::new(sink.create_ref()?)),
         _ => None,
     };
-
-    let session = Arc::new(Session::new(
-        id,
-        filter,
-        filter_tracks_spans,
-        layers,
-        outbox.clone(),
-        outputs,
-        collection,
-    ));
-    if let Some(outbox) = &outbox {
+    let session = Arc::new(Session::new(id, parts));
+    if session.on_registry_path() {
+        registry_path::prepare();
+    }
+    if let Some(outbox) = &session.outbox {
         outbox.set_waker(Some(make_waker(env)?));
         outbox.set_notifier(Box::new(js_thread::deliver_or_wake));
     }
     let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
+    let mut notes: Vec<String> = installed.note.into_iter().collect();
+    if installed.mode == Mode::Global && crate::layer::registered() {
+        notes.push(LAYER_REFUSED.to_owned());
+    }
     js_thread::install(JsThread {
         session: session.clone(),
         env: env.raw(),
         sink,
         cleanup: Some(cleanup),
+        mode: installed.mode,
+        guard: installed.guard,
+        notes,
     });
+    if let Some(path) = config.panic_file {
+        crash::watch(id, path);
+    }
     sessions::register(session);
     Ok(())
 }
 
-type Built = (
-    Vec<BoxedLayer>,
-    Option<Arc<Outbox>>,
-    Vec<Box<dyn Output>>,
-    Option<Arc<Collection>>,
-);
+const LAYER_REFUSED: &str = "this addon built a subscriber with napi_tracing::layer(), but \
+     napi-tracing already held the global default, so the addon's subscriber was not installed \
+     (its own output is off while traced): set subscriber: 'layer' so that napi-tracing traces \
+     through the addon's subscriber instead";
 
-/// Builds the layers a start asked for. On error, returns the outputs
-/// already opened so the caller can close them.
+/// Closes the files a start opened before it failed.
+fn close_parts(parts: &Parts) {
+    if let Some(trace) = &parts.trace {
+        trace.collection.close(trace.name);
+    }
+    for output in &parts.outputs {
+        output.close();
+    }
+}
+
+/// Builds the layers a start asked for, checking how they combine.
 fn build_layers(
-    configs: Vec<config::LayerConfig>,
+    configs: Vec<LayerConfig>,
     queue_capacity: Option<usize>,
-    session: u64,
-) -> std::result::Result<Built, (String, Vec<Box<dyn Output>>)> {
-    let mut layers: Vec<BoxedLayer> = Vec::new();
-    let mut outbox: Option<Arc<Outbox>> = None;
-    let mut outputs: Vec<Box<dyn Output>> = Vec::new();
-    let mut collection = None;
+    filter: Filter,
+) -> std::result::Result<Parts, String> {
+    let mut parts = Parts {
+        filter,
+        trace: None,
+        callback: None,
+        registry_layers: Vec::new(),
+        outbox: None,
+        outputs: Vec::new(),
+    };
+    let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
     for layer in configs {
         let step: std::result::Result<(), String> = (|| {
             match layer {
-                config::LayerConfig::Callback {} => {
-                    if outbox.is_some() {
-                        return Err("more than one callback layer was given; pass one \
-                                    callbackLayer() per TypeScript layer through \
-                                    Tracing.start(), which shares one stream"
-                            .to_owned());
+                LayerConfig::Callback {} => {
+                    if parts.outbox.is_some() {
+                        return Err(if parts.callback.is_some() {
+                            "more than one callback layer was given; pass one callbackLayer() per \
+                             TypeScript layer through Tracing.start(), which shares one stream"
+                        } else {
+                            "the plugin's collect layer cannot be combined with callback layers"
+                        }
+                        .to_owned());
                     }
-                    let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let new_outbox = Arc::new(Outbox::new(capacity, true));
-                    layers.push(Box::new(CallbackLayer::new(new_outbox.clone())));
-                    outbox = Some(new_outbox);
+                    let outbox = Arc::new(Outbox::new(capacity, true));
+                    parts.callback = Some(CallbackLayer::new(outbox.clone()));
+                    parts.outbox = Some(outbox);
                 }
-                config::LayerConfig::Collect(collect) => {
-                    if outbox.is_some() {
+                LayerConfig::Collect(collect) => {
+                    if parts.outbox.is_some() {
                         return Err(
-                            "a collect layer cannot be combined with callback layers".to_owned()
+                            "the plugin's collect layer cannot be combined with callback layers"
+                                .to_owned(),
                         );
                     }
-                    let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
-                    let (layer, new_outbox, output, new_collection) =
-                        layers::collect::CollectLayer::build(&collect, capacity)?;
-                    layers.push(Box::new(layer));
-                    outputs.push(Box::new(output));
-                    outbox = Some(new_outbox);
-                    collection = Some(new_collection);
+                    if parts.trace.is_some() {
+                        return Err("the plugin's collect layer cannot be combined with chromeLayer: each writes a trace of its own".to_owned());
+                    }
+                    let file = create_file("collectLayer", &collect.path)?;
+                    // Records are made only when JavaScript flushes, and taken right after.
+                    let outbox = Arc::new(Outbox::new(capacity, false));
+                    parts.trace = Some(TraceLayer::collect(&collect, file, outbox.clone())?);
+                    parts.outbox = Some(outbox);
                 }
-                config::LayerConfig::Fmt(fmt) => layers.push(layers::fmt::build(&fmt)?),
-                config::LayerConfig::Chrome(chrome) => {
-                    let (layer, output) = layers::chrome::build(&chrome, session)?;
-                    layers.push(layer);
-                    outputs.push(output);
+                LayerConfig::Chrome(chrome) => {
+                    if parts.trace.is_some() {
+                        return Err(
+                            "one chromeLayer per Tracing: each writes a trace file of its own"
+                                .to_owned(),
+                        );
+                    }
+                    let file = create_file("chromeLayer", &chrome.path)?;
+                    parts.trace = Some(TraceLayer::chrome(&chrome, file)?);
                 }
-                config::LayerConfig::Otlp(otlp) => {
+                LayerConfig::Fmt(fmt) => parts.registry_layers.push(layers::fmt::build(&fmt)?),
+                LayerConfig::Otlp(otlp) => {
                     let (layer, output) = layers::otlp::build(&otlp)?;
-                    layers.push(layer);
-                    outputs.push(output);
+                    parts.registry_layers.push(layer);
+                    parts.outputs.push(output);
                 }
             }
             Ok(())
         })();
         if let Err(message) = step {
-            return Err((message, outputs));
+            close_parts(&parts);
+            return Err(message);
         }
     }
-    Ok((layers, outbox, outputs, collection))
+    Ok(parts)
 }
 
 /// A weak threadsafe function whose only job is to run `drain` on this
@@ -226,18 +268,30 @@ fn make_waker(env: &Env) -> Result<Waker> {
 }
 
 /// Tags the spans this JavaScript thread creates from now on, so that spans
-/// of concurrent tests can be told apart (0: no tag), and names the trace
-/// track they are drawn on (0: the thread's own; the plugin gives each
-/// concurrent test a track of its own).
-pub fn set_caller(tag: u32, track: u32) {
-    caller::set(tag, track);
+/// of concurrent tests can be told apart (0: no tag), and draws them on the
+/// track of concurrent test slot `slot` (0: the thread's own; the plugin
+/// gives each concurrent test a slot). Returns the track's id, which the
+/// worker draws the test's slice on (0: the thread's own).
+pub fn set_caller(tag: u32, slot: u32) -> u32 {
+    let js_tid = thread_info::with_current(|t| t.tid);
+    let track = tracks::concurrent(js_tid, slot);
+    caller::set(tag, track as u32);
+    if track != 0 {
+        if let Some(trace) = js_thread::current_session()
+            .and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
+        {
+            let name = thread_info::with_current(|t| tracks::concurrent_name(&t.name, track));
+            crate::sync::lock(&trace.local()).name_track(track, name);
+        }
+    }
+    track as u32
 }
 
 /// (anchor time, caller tag, count) of the spans of this thread's collect
 /// layer that are still open; empty without one.
 pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
     js_thread::current_session()
-        .and_then(|s| s.collection.as_ref().map(|c| c.open()))
+        .and_then(|s| s.trace.as_ref().map(|t| t.collection.open()))
         .unwrap_or_default()
 }
 
@@ -245,13 +299,15 @@ pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
 /// Returns when the new epoch began, if there is a collect layer.
 fn seal_sums() -> Option<u64> {
     js_thread::current_session()
-        .and_then(|s| s.collection.clone())
+        .and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
+        .filter(|c| c.sums())
         .map(|c| c.seal())
 }
 
 /// Delivers everything queued for this thread's session, now. Returns when
 /// the collect layer's new epoch began (see `layers/collect/`), else 0.
 pub fn flush(_env: &Env) -> Result<u64> {
+    js_thread::follow_subscriber();
     let epoch = seal_sums();
     js_thread::drain();
     if let Some(session) = js_thread::current_session() {
@@ -267,14 +323,20 @@ pub fn stats(_env: &Env) -> Stats {
     // Trace entries the collect layer's writer could not keep up with count too.
     let lost_entries = session
         .as_ref()
-        .and_then(|s| s.collection.as_ref())
-        .map_or(0, |c| c.dropped());
+        .and_then(|s| s.trace.as_ref())
+        .map_or(0, |t| t.collection.dropped());
+    let (mode, notes) = js_thread::mode_and_notes()
+        .map_or((String::new(), Vec::new()), |(m, n)| {
+            (m.as_str().to_owned(), n)
+        });
     Stats {
         delivered: outbox.as_ref().map_or(0, |o| o.delivered()),
         dropped: outbox.as_ref().map_or(0, |o| o.dropped()) + lost_entries,
         unattributed: router::unattributed(),
         warnings: Vec::new(),
         thread_id: thread_info::with_current(|t| t.tid),
+        subscriber: mode,
+        notes,
     }
 }
 
@@ -292,6 +354,7 @@ pub fn stop(env: &Env) -> Result<Stats> {
     let mut stats = stats(env);
     if let Some(js) = js_thread::take(None) {
         sessions::unregister(&js.session);
+        crash::unwatch(js.session.id);
         let closed = js.session.close_outputs();
         stats.dropped += closed.dropped;
         stats.warnings = closed.warnings;

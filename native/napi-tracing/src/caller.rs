@@ -1,11 +1,34 @@
-//! Which JavaScript call made a span: the caller tag and trace track
+//! Which JavaScript call a span belongs to: the caller tag and track
 //! JavaScript sets on its thread before calling into the addon
-//! (`napiTracingCaller`). Off the JavaScript thread both stay 0.
+//! (`napiTracingCaller`), the anchor a span is attributed by, and the
+//! anchor a thread carries while it runs work a call started
+//! (`napi_tracing::Caller::in_scope`).
 
 use std::cell::Cell;
 
+/// Where a span is attributed from: the epoch it was made in (the moment
+/// of the collection's last flush, on the clock of `process.hrtime`), the
+/// caller tag of the JavaScript call that made it, and whether that call
+/// is known (`caused`) or the span was only placed by time (a span with no
+/// parent made on a thread no call is known to have started).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Anchor {
+    pub(crate) ts: u64,
+    pub(crate) caller: u32,
+    pub(crate) caused: bool,
+}
+
+/// The anchor a thread carries for a session: the session's id and the
+/// anchor of the call that started the work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Carried {
+    pub(crate) session: u64,
+    pub(crate) anchor: Anchor,
+}
+
 thread_local! {
     static CALLER: Cell<(u32, u32)> = const { Cell::new((0, 0)) };
+    static CARRIED: Cell<Option<Carried>> = const { Cell::new(None) };
 }
 
 /// Tags the spans this thread creates from now on with `tag` (0: none),
@@ -23,4 +46,20 @@ pub(crate) fn tag() -> u32 {
 /// the thread's own.
 pub(crate) fn track() -> u32 {
     CALLER.try_with(Cell::get).map_or(0, |(_, track)| track)
+}
+
+/// The anchor the calling thread carries, if it runs carried work.
+pub(crate) fn carried() -> Option<Carried> {
+    CARRIED.try_with(Cell::get).ok().flatten()
+}
+
+/// Makes `carried` the calling thread's until the returned value is given
+/// back to [`restore`]: scopes nest.
+pub(crate) fn carry(carried: Option<Carried>) -> Option<Carried> {
+    CARRIED.try_with(|c| c.replace(carried)).ok().flatten()
+}
+
+/// Ends a scope begun by [`carry`], restoring what it returned.
+pub(crate) fn restore(previous: Option<Carried>) {
+    let _ = CARRIED.try_with(|c| c.set(previous));
 }

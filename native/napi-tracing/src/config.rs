@@ -2,9 +2,6 @@
 //! Every error names what is wrong and how to fix it.
 
 use serde::Deserialize;
-use std::str::FromStr;
-use tracing_subscriber::filter::Directive;
-use tracing_subscriber::EnvFilter;
 
 /// Default room for records waiting for the JavaScript thread: 16 MiB.
 pub(crate) const DEFAULT_QUEUE_BYTES: usize = 16 << 20;
@@ -21,6 +18,26 @@ pub(crate) struct StartConfig {
     /// `process.hrtime.bigint()` at start, for platforms whose clock needs it.
     #[serde(default)]
     pub(crate) clock_ns: Option<String>,
+    /// How napi-tracing reaches the addon's spans (`install.rs`).
+    #[serde(default)]
+    pub(crate) subscriber: Requested,
+    /// The name of the calling JavaScript thread in traces.
+    #[serde(default)]
+    pub(crate) thread_name: Option<String>,
+    /// A file to append a line to when the process panics (`crash.rs`).
+    #[serde(default)]
+    pub(crate) panic_file: Option<String>,
+}
+
+/// How a start asks napi-tracing to reach the addon's spans (`install.rs`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum Requested {
+    #[default]
+    Auto,
+    Global,
+    Scoped,
+    Layer,
 }
 
 #[derive(Debug, Deserialize)]
@@ -28,10 +45,10 @@ pub(crate) struct StartConfig {
 pub(crate) enum LayerConfig {
     /// Records for the TypeScript layers behind the sink, each at once.
     Callback {},
-    /// The Vitest plugin's per-worker collection (`layers/collect/`).
-    Collect(crate::layers::collect::CollectConfig),
+    /// The Vitest plugin's per-worker collection (`layers/trace.rs`).
+    Collect(crate::layers::trace::CollectConfig),
     Fmt(crate::layers::fmt::FmtConfig),
-    Chrome(crate::layers::chrome::ChromeConfig),
+    Chrome(crate::layers::trace::ChromeConfig),
     Otlp(crate::layers::otlp::OtlpConfig),
 }
 
@@ -44,41 +61,21 @@ pub(crate) fn parse(json: &str) -> Result<StartConfig, String> {
     })
 }
 
-/// Parses EnvFilter directives strictly, quoting the first bad one.
-pub(crate) fn parse_filter(spec: &str) -> Result<EnvFilter, String> {
-    for directive in spec.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        if let Err(e) = Directive::from_str(directive) {
-            return Err(format!(
-                "invalid filter directive {directive:?} in {spec:?}: {e}. Use \
-                 tracing-subscriber's EnvFilter syntax, e.g. \"info\" or \
-                 \"warn,my_addon=trace\""
-            ));
-        }
-    }
-    EnvFilter::builder().parse(spec).map_err(|e| {
-        format!("invalid filter {spec:?}: {e}. Use tracing-subscriber's EnvFilter syntax")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn bad_directive_is_quoted() {
-        let err = parse_filter("info,my_addon=loud").unwrap_err();
-        assert!(err.contains("\"my_addon=loud\""), "{err}");
-        assert!(err.contains("EnvFilter syntax"), "{err}");
-    }
-
-    #[test]
-    fn good_filter_parses() {
-        assert!(parse_filter("warn,my_addon[span{n=1}]=trace").is_ok());
-    }
-
-    #[test]
     fn unknown_layer_is_named() {
         let err = parse(r#"{"filter":"info","layers":[{"kind":"nope"}]}"#).unwrap_err();
         assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn the_subscriber_defaults_to_auto_and_names_the_choices() {
+        let config = parse(r#"{"filter":"info","layers":[]}"#).unwrap();
+        assert_eq!(config.subscriber, Requested::Auto);
+        let err = parse(r#"{"filter":"info","layers":[],"subscriber":"mine"}"#).unwrap_err();
+        assert!(err.contains("mine") && err.contains("scoped"), "{err}");
     }
 }

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::{Buffer, FunctionRef, ToNapiValue};
 use napi::{sys, CleanupEnvHook, Env};
+use tracing_core::dispatcher::DefaultGuard;
 
+use crate::install::{self, Mode};
 use crate::queue::Outbox;
 use crate::session::Session;
 use crate::sessions;
@@ -25,6 +27,12 @@ pub(crate) struct JsThread {
     pub(crate) env: sys::napi_env,
     pub(crate) sink: Option<Rc<Sink>>,
     pub(crate) cleanup: Option<CleanupEnvHook<u64>>,
+    /// How the session reaches the addon's spans.
+    pub(crate) mode: Mode,
+    /// napi-tracing as this thread's default, in scoped mode.
+    pub(crate) guard: Option<DefaultGuard>,
+    /// What the session could not trace, and why, for the user.
+    pub(crate) notes: Vec<String>,
 }
 
 thread_local! {
@@ -41,6 +49,37 @@ pub(crate) fn current_session() -> Option<Arc<Session>> {
             c.try_borrow()
                 .ok()
                 .and_then(|c| c.as_ref().map(|js| js.session.clone()))
+        })
+        .ok()
+        .flatten()
+}
+
+/// In scoped mode, follows the addon if it installed its own subscriber
+/// since (see `install::follow_scoped`). Called from JavaScript, outside
+/// any dispatch.
+pub(crate) fn follow_subscriber() {
+    let _ = CURRENT.try_with(|c| {
+        let Ok(mut c) = c.try_borrow_mut() else {
+            return;
+        };
+        let Some(js) = c.as_mut() else { return };
+        if js.mode != Mode::Scoped || js.guard.is_none() {
+            return;
+        }
+        if let Some((mode, note)) = install::follow_scoped(&mut js.guard) {
+            js.mode = mode;
+            js.notes.extend(note);
+        }
+    });
+}
+
+/// How this thread's session reaches the spans, and its notes.
+pub(crate) fn mode_and_notes() -> Option<(Mode, Vec<String>)> {
+    CURRENT
+        .try_with(|c| {
+            c.try_borrow()
+                .ok()
+                .and_then(|c| c.as_ref().map(|js| (js.mode, js.notes.clone())))
         })
         .ok()
         .flatten()
@@ -209,6 +248,7 @@ fn call_sink(env: &Env, sink: &Sink, bytes: Vec<u8>) -> sys::napi_status {
 pub(crate) fn teardown(id: u64) {
     if let Some(js) = take(Some(id)) {
         sessions::unregister(&js.session);
+        crate::crash::unwatch(js.session.id);
         // Files are finished even though JavaScript can no longer hear of it.
         js.session.close_outputs();
         if let Some(outbox) = &js.session.outbox {

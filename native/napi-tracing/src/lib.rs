@@ -1,4 +1,5 @@
-//! Forward `tracing` spans and events from a napi-rs addon to TypeScript.
+//! See inside a napi-rs addon while its JavaScript tests run: `tracing`
+//! spans and events to TypeScript layers, per-test sums and Chrome traces.
 //!
 //! Add the crate to the addon and one line to its `lib.rs`:
 //!
@@ -11,6 +12,10 @@
 //! own `tracing-core`), so two addons in one process are set up separately and
 //! never see each other's spans. Within one addon, each JavaScript thread
 //! (main thread or worker) that starts tracing gets only its own spans.
+//!
+//! An addon that keeps a subscriber of its own adds [`layer()`] to it; work
+//! napi-tracing cannot see started (an `AsyncTask`'s `compute`, a thread or
+//! a task of the addon's) carries its JavaScript caller with [`caller()`].
 #![deny(missing_docs, unreachable_pub)]
 #![deny(
     clippy::all,
@@ -20,26 +25,45 @@
 )]
 
 // Leaves: each imports no module of this crate but `sync`.
-mod caller;
 mod callsites;
 mod clock;
-mod record;
-mod span_data;
 mod sync;
 mod thread_info;
-// The record queue, then the layers that fill it and write traces.
-mod layers;
+mod tracks;
+mod values;
+// What a span carries and where it is attributed from, the binary records,
+// the record queue, the trace entries and their writer, the per-thread
+// collections, the filters.
+mod caller;
+mod collection;
+mod crash;
+mod entered;
+mod filter;
 mod queue;
-// What composes them: a session's configuration, the session (a Layer of
-// its filter and layers), the open sessions, the router (this addon's
-// dispatcher), the JavaScript thread's side, the entry points, the macro.
+mod record;
+mod span;
+mod trace;
+// The layers, the session (its filter and layers), the open sessions, who
+// owns a span (the router), the subscribers that feed them (the Registry
+// path, napi-tracing's own, the addon's through the layer), how one is
+// installed, the JavaScript thread's side, the entry points, the macro.
 #[doc(hidden)]
 pub mod api;
+mod carry;
 mod config;
+mod core;
+mod install;
 mod js_thread;
+mod layer;
+mod layers;
 mod macros;
+mod registry_path;
 mod router;
 mod session;
 mod sessions;
+#[cfg(test)]
+mod test_support;
 
+pub use carry::{caller, Caller, Carry};
+pub use layer::{layer, NapiTracingLayer};
 pub use record::PROTOCOL_VERSION;

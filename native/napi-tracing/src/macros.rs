@@ -5,11 +5,13 @@
 ///
 /// - `napiTracingProtocol(): number`: the protocol version, checked by the
 ///   TypeScript package before anything else;
-/// - `napiTracingBuild(): NapiTracingBuild`: how the crate was optimised;
+/// - `napiTracingBuild(): NapiTracingBuild`: the crate's version and how
+///   it was optimised;
 /// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
-/// - `napiTracingCaller(tag: number, track: number): void`: tags the spans
+/// - `napiTracingCaller(tag: number, slot: number): number`: tags the spans
 ///   this thread creates from now on (which concurrent test called) and
-///   names the trace track they are drawn on (0: the thread's own);
+///   draws them on that test's track (slot 0: the thread's own); returns
+///   the track's id;
 /// - `napiTracingOpenSpans(): NapiTracingAnchor[]`: the collect layer's open
 ///   spans by anchor (for the plugin's "still open at test end");
 /// - `napiTracingFlush(): number`: delivers what is queued; returns when the
@@ -37,6 +39,10 @@ macro_rules! export_tracing_api {
             pub warnings: Vec<String>,
             /// The OS thread id of the calling JavaScript thread.
             pub thread_id: f64,
+            /// How the session reaches the addon's spans: global, scoped or layer.
+            pub subscriber: String,
+            /// What the session cannot trace, and why.
+            pub notes: Vec<String>,
         }
 
         impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
@@ -47,6 +53,8 @@ macro_rules! export_tracing_api {
                     unattributed: s.unattributed as f64,
                     warnings: s.warnings,
                     thread_id: s.thread_id as f64,
+                    subscriber: s.subscriber,
+                    notes: s.notes,
                 }
             }
         }
@@ -90,16 +98,19 @@ macro_rules! export_tracing_api {
             pub opt_level: String,
             /// Whether napi-tracing was built with debug assertions.
             pub debug_assertions: bool,
+            /// The napi-tracing crate's version (the npm package's, in lockstep).
+            pub version: String,
         }
 
         /// How napi-tracing was optimised when this addon was built.
         #[napi_derive::napi(js_name = "napiTracingBuild")]
         pub fn napi_tracing_build() -> napi::Result<NapiTracingBuild> {
             $crate::api::guarded("napiTracingBuild", || {
-                let (opt_level, debug_assertions) = $crate::api::build();
+                let (opt_level, debug_assertions, version) = $crate::api::build();
                 Ok(NapiTracingBuild {
                     opt_level: opt_level.to_owned(),
                     debug_assertions,
+                    version: version.to_owned(),
                 })
             })
         }
@@ -117,12 +128,12 @@ macro_rules! export_tracing_api {
         }
 
         /// Tags the spans this thread creates from now on (0: none) and
-        /// draws them on trace track `track` (0: the thread's own).
+        /// draws them on concurrent test slot `slot`'s track (0: the
+        /// thread's own); returns the track's id.
         #[napi_derive::napi(js_name = "napiTracingCaller")]
-        pub fn napi_tracing_caller(tag: u32, track: u32) -> napi::Result<()> {
+        pub fn napi_tracing_caller(tag: u32, slot: u32) -> napi::Result<u32> {
             $crate::api::guarded("napiTracingCaller", || {
-                $crate::api::set_caller(tag, track);
-                Ok(())
+                Ok($crate::api::set_caller(tag, slot))
             })
         }
 

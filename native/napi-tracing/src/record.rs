@@ -15,17 +15,20 @@
 //! EXIT      u64 span, u64 tid, u64 ts
 //! CLOSE     u64 span, u64 tid, u64 ts
 //! EVENT     u32 callsite, u64 parent (0: none), u64 tid, u64 ts, fields
-//! SPAN_STATS u32 callsite, u32 path, u64 anchor ts, u32 anchor caller, u64 calls,
-//!           u64 busy ns, u64 self ns (busy less children on their thread),
-//!           u64 min busy ns, u64 max busy ns
+//! SPAN_STATS u32 callsite, u32 path, anchor, u64 calls, u64 entered (calls
+//!           entered at least once), u64 busy ns, u64 self ns (busy less
+//!           children on their thread), u64 min busy ns, u64 max busy ns (of
+//!           the entered ones; 0 without), u64 lifetime ns (creation to close,
+//!           summed over the spans never entered)
 //! PATH      u32 path, u32 parent path (0: a root), u32 callsite: a span path,
 //!           sent once per session before the sums that name it
-//! EVENT_STATS u32 callsite, u32 message (0: not kept), u64 anchor ts,
-//!           u32 anchor caller, u64 count
+//! EVENT_STATS u32 callsite, u32 message (0: not kept), anchor, u64 count
 //! MESSAGE   u32 message, str text: an event message, sent once per session
 //! TRACK     u64 track, str name: a track the collect layer wrote trace entries
 //!           on for the first time (a thread, or a track of its own), to be named
 //! fields    u16 n, n × (u16 field index, u8 value tag, value)
+//! anchor    u64 epoch ts, u32 caller tag, u8 flags (bit 0: caused, the
+//!           call that made the span is known; else it was placed by time)
 //! ```
 //!
 //! Span ids are this crate's own counters, never reused (tracing's ids are).
@@ -38,9 +41,11 @@ use std::fmt;
 use tracing_core::field::{Field, Visit};
 use tracing_core::{Level, Metadata};
 
+use crate::caller::Anchor;
+
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 
 /// The first byte of every record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,21 +185,42 @@ pub(crate) fn put_message(buf: &mut Vec<u8>, message: u32, text: &str) {
     buf.put_str(text);
 }
 
-/// Encodes the sums of one path's spans with one anchor (see SPAN_STATS
-/// above): `figures` are calls, busy, self, min and max busy, in ns.
+/// The sums of one path's spans with one anchor, in ns (see SPAN_STATS).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SpanFigures {
+    pub(crate) calls: u64,
+    /// Spans entered at least once; min and max are theirs.
+    pub(crate) entered: u64,
+    pub(crate) busy: u64,
+    pub(crate) self_ns: u64,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    /// Creation to close, summed over the spans never entered.
+    pub(crate) lifetime: u64,
+}
+
+fn put_anchor(buf: &mut Vec<u8>, anchor: Anchor) {
+    buf.put_u64(anchor.ts);
+    buf.put_u32(anchor.caller);
+    buf.put_u8(u8::from(anchor.caused));
+}
+
+/// Encodes the sums of one path's spans with one anchor (see SPAN_STATS).
 pub(crate) fn put_span_stats(
     buf: &mut Vec<u8>,
     callsite: u32,
     path: u32,
-    (anchor_ts, anchor_caller): (u64, u32),
-    figures: [u64; 5],
+    anchor: Anchor,
+    f: &SpanFigures,
 ) {
     buf.put_u8(Kind::SpanStats as u8);
     buf.put_u32(callsite);
     buf.put_u32(path);
-    buf.put_u64(anchor_ts);
-    buf.put_u32(anchor_caller);
-    for figure in figures {
+    put_anchor(buf, anchor);
+    let min = if f.entered == 0 { 0 } else { f.min };
+    for figure in [
+        f.calls, f.entered, f.busy, f.self_ns, min, f.max, f.lifetime,
+    ] {
         buf.put_u64(figure);
     }
 }
@@ -204,14 +230,13 @@ pub(crate) fn put_event_stats(
     buf: &mut Vec<u8>,
     callsite: u32,
     message: u32,
-    (anchor_ts, anchor_caller): (u64, u32),
+    anchor: Anchor,
     count: u64,
 ) {
     buf.put_u8(Kind::EventStats as u8);
     buf.put_u32(callsite);
     buf.put_u32(message);
-    buf.put_u64(anchor_ts);
-    buf.put_u32(anchor_caller);
+    put_anchor(buf, anchor);
     buf.put_u64(count);
 }
 

@@ -1,38 +1,48 @@
-//! A session: one `Tracing.start()` on one JavaScript thread, and the layers
-//! it asked for. A session is itself a `tracing_subscriber::Layer`: its
-//! filter and its layers, composed as tracing-subscriber composes a
-//! `Vec<L>`. The router gives every span to at most one session, which
-//! alone sees it.
+//! A session: one `Tracing.start()` on one JavaScript thread, its filter
+//! and the layers it asked for. Every span belongs to at most one session,
+//! decided when the span is made; the session's hooks take the span as
+//! napi-tracing keeps it (`span.rs`), whichever subscriber made it.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use tracing_core::span::{Attributes, Id, Record};
-use tracing_core::Event;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::{EnvFilter, Layer, Registry};
+use tracing_core::span::{Attributes, Record};
+use tracing_core::{Event, Metadata};
 
-use crate::layers::collect::Collection;
+use crate::caller::Anchor;
+use crate::entered::{Facts, Left};
+use crate::filter::Filter;
+use crate::layers::callback::CallbackLayer;
+use crate::layers::trace::TraceLayer;
 use crate::layers::{BoxedLayer, Closed, Output};
 use crate::queue::Outbox;
-use crate::span_data;
+use crate::span::SpanRecord;
 
 pub(crate) struct Session {
     pub(crate) id: u64,
-    pub(crate) filter: EnvFilter,
-    /// Whether the filter has span directives (`target[span{field}]=level`),
-    /// the only ones that need to follow spans being entered and exited, and
-    /// so to see the spans it hides: without them, the router hands this
-    /// session only the spans its filter lets through.
-    pub(crate) filter_tracks_spans: bool,
-    layers: Vec<BoxedLayer>,
+    pub(crate) filter: Filter,
+    /// `chromeLayer`'s file, or the plugin's collect layer.
+    pub(crate) trace: Option<TraceLayer>,
+    pub(crate) callback: Option<CallbackLayer>,
+    /// tracing-subscriber layers (fmt, OpenTelemetry): with any, or with a
+    /// filter that decides per span, the session's spans live on the
+    /// Registry path (`registry_path.rs`).
+    pub(crate) registry_layers: Vec<BoxedLayer>,
     /// Present when records go to JavaScript (a callback or collect layer).
     pub(crate) outbox: Option<Arc<Outbox>>,
-    /// Files and exporters to flush and close with the session.
+    /// Exporters to flush and close with the session.
     outputs: Vec<Box<dyn Output>>,
-    /// The collect layer's sums, open spans and trace, when there is one.
-    pub(crate) collection: Option<Arc<Collection>>,
     closed: AtomicBool,
+}
+
+/// What a session is made of.
+pub(crate) struct Parts {
+    pub(crate) filter: Filter,
+    pub(crate) trace: Option<TraceLayer>,
+    pub(crate) callback: Option<CallbackLayer>,
+    pub(crate) registry_layers: Vec<BoxedLayer>,
+    pub(crate) outbox: Option<Arc<Outbox>>,
+    pub(crate) outputs: Vec<Box<dyn Output>>,
 }
 
 impl Session {
@@ -42,43 +52,48 @@ impl Session {
         NEXT.fetch_add(1, Ordering::Relaxed)
     }
 
-    pub(crate) fn new(
-        id: u64,
-        filter: EnvFilter,
-        filter_tracks_spans: bool,
-        layers: Vec<BoxedLayer>,
-        outbox: Option<Arc<Outbox>>,
-        outputs: Vec<Box<dyn Output>>,
-        collection: Option<Arc<Collection>>,
-    ) -> Session {
+    pub(crate) fn new(id: u64, parts: Parts) -> Session {
         Session {
             id,
-            filter,
-            filter_tracks_spans,
-            layers,
-            outbox,
-            outputs,
-            collection,
+            filter: parts.filter,
+            trace: parts.trace,
+            callback: parts.callback,
+            registry_layers: parts.registry_layers,
+            outbox: parts.outbox,
+            outputs: parts.outputs,
             closed: AtomicBool::new(false),
         }
     }
 
-    /// Writes out what every output has received so far.
-    pub(crate) fn flush_outputs(&self) {
-        for output in &self.outputs {
-            output.flush();
-        }
+    /// Whether the session's spans live on tracing-subscriber's Registry.
+    pub(crate) fn on_registry_path(&self) -> bool {
+        !self.registry_layers.is_empty() || self.filter.dynamic
     }
 
-    /// Closes every output; what they lost and what went wrong.
-    pub(crate) fn close_outputs(&self) -> Closed {
-        let mut all = Closed::default();
-        for output in &self.outputs {
-            let closed = output.close();
-            all.dropped += closed.dropped;
-            all.warnings.extend(closed.warnings);
+    /// Whether its layers see spans and events of `meta`, for a filter that
+    /// decides per callsite (see `router::shows` for one that does not).
+    /// With `sole`, the session is the only one open and the callsite's
+    /// cached interest already said yes (else the span would not have been made).
+    pub(crate) fn shows(&self, meta: &'static Metadata<'static>, sole: bool) -> bool {
+        sole || self.filter.enables(meta)
+    }
+
+    /// Whether its layers time spans (read the clock when they are entered).
+    pub(crate) fn times(&self) -> bool {
+        self.trace.is_some()
+    }
+
+    /// The anchor of a span or event of this session (see `TraceLayer::anchor`).
+    pub(crate) fn anchor(
+        &self,
+        parent: Option<&Facts>,
+        on_js_thread: bool,
+        carried: Option<Anchor>,
+    ) -> Anchor {
+        match &self.trace {
+            Some(trace) => trace.anchor(parent, on_js_thread, carried),
+            None => Anchor::default(),
         }
-        all
     }
 
     pub(crate) fn is_open(&self) -> bool {
@@ -91,92 +106,104 @@ impl Session {
         self.closed.store(true, Ordering::Release);
     }
 
-    /// Whether the layers see span `id`. The router hands a session hidden
-    /// spans only when its filter tracks spans, so only then is it asked.
-    fn shows(&self, ctx: &Context<'_, Registry>, id: &Id) -> bool {
-        !self.filter_tracks_spans || span_data::with(ctx, id, |data| data.visible).unwrap_or(false)
-    }
-}
-
-impl Session {
-    /// One span hook: the filter first when it follows spans, then the
-    /// layers when they see the span.
-    fn forward(
+    /// A visible span of this session was made (`rec` complete but for what
+    /// the layers fill in).
+    pub(crate) fn on_new_span(
         &self,
-        ctx: &Context<'_, Registry>,
-        id: &Id,
-        filter: impl FnOnce(&EnvFilter),
-        layer: impl FnMut(&BoxedLayer),
+        rec: &mut SpanRecord,
+        parent: Option<&Facts>,
+        attrs: &Attributes<'_>,
     ) {
-        if self.filter_tracks_spans {
-            filter(&self.filter);
+        if let Some(trace) = &self.trace {
+            trace.on_new_span(rec, parent, attrs);
         }
-        if self.shows(ctx, id) {
-            self.layers.iter().for_each(layer);
-        }
-    }
-}
-
-impl Layer<Registry> for Session {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
-        self.forward(
-            &ctx,
-            id,
-            |f| f.on_new_span(attrs, id, ctx.clone()),
-            |l| l.on_new_span(attrs, id, ctx.clone()),
-        );
-    }
-
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
-        self.forward(
-            &ctx,
-            id,
-            |f| f.on_record(id, values, ctx.clone()),
-            |l| l.on_record(id, values, ctx.clone()),
-        );
-    }
-
-    fn on_follows_from(&self, id: &Id, follows: &Id, ctx: Context<'_, Registry>) {
-        self.forward(
-            &ctx,
-            id,
-            |_| {},
-            |l| l.on_follows_from(id, follows, ctx.clone()),
-        );
-    }
-
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
-        if self.filter.enabled(event.metadata(), ctx.clone()) {
-            self.layers
-                .iter()
-                .for_each(|l| l.on_event(event, ctx.clone()));
+        if let Some(callback) = &self.callback {
+            callback.on_new_span(rec, attrs);
         }
     }
 
-    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
-        self.forward(
-            &ctx,
-            id,
-            |f| f.on_enter(id, ctx.clone()),
-            |l| l.on_enter(id, ctx.clone()),
-        );
+    pub(crate) fn on_record(&self, rec: &SpanRecord, values: &Record<'_>) {
+        if let Some(trace) = &self.trace {
+            let mut state = crate::sync::lock(&rec.state);
+            trace.on_record(&mut state, values);
+        }
+        if let Some(callback) = &self.callback {
+            callback.on_record(rec, values);
+        }
     }
 
-    fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
-        self.forward(
-            &ctx,
-            id,
-            |f| f.on_exit(id, ctx.clone()),
-            |l| l.on_exit(id, ctx.clone()),
-        );
+    pub(crate) fn on_enter(&self, rec: &SpanRecord) {
+        if let Some(callback) = &self.callback {
+            callback.on_enter(rec);
+        }
     }
 
-    fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        self.forward(
-            &ctx,
-            &id,
-            |f| f.on_close(id.clone(), ctx.clone()),
-            |l| l.on_close(id.clone(), ctx.clone()),
-        );
+    /// A stay ended at `now`; `left` is its timing on this thread, when it
+    /// was entered here while this session timed it.
+    pub(crate) fn on_exit(&self, rec: &SpanRecord, left: Option<&Left>, now: u64) {
+        if let (Some(trace), Some(left)) = (&self.trace, left) {
+            trace.on_exit(rec, left, now);
+        }
+        if let Some(callback) = &self.callback {
+            callback.on_exit(rec);
+        }
+    }
+
+    pub(crate) fn on_close(&self, rec: &SpanRecord, now: u64) {
+        if let Some(trace) = &self.trace {
+            trace.on_close(rec, now);
+        }
+        if let Some(callback) = &self.callback {
+            callback.on_close(rec);
+        }
+    }
+
+    /// An event this session shows, under `parent` (its nearest span).
+    pub(crate) fn on_event(
+        &self,
+        event: &Event<'_>,
+        parent: Option<&Facts>,
+        on_js_thread: bool,
+        now: u64,
+    ) {
+        if let Some(trace) = &self.trace {
+            let anchor = trace.anchor(
+                parent,
+                on_js_thread,
+                crate::caller::carried()
+                    .filter(|c| c.session == self.id)
+                    .map(|c| c.anchor),
+            );
+            trace.on_event(event, anchor, now);
+        }
+        if let Some(callback) = &self.callback {
+            callback.on_event(event, parent.map_or(0, |p| p.parent_uid));
+        }
+    }
+
+    /// Writes out what every output has received so far.
+    pub(crate) fn flush_outputs(&self) {
+        if let Some(trace) = &self.trace {
+            trace.collection.write_all();
+        }
+        for output in &self.outputs {
+            output.flush();
+        }
+    }
+
+    /// Closes every output; what they lost and what went wrong.
+    pub(crate) fn close_outputs(&self) -> Closed {
+        let mut all = Closed::default();
+        if let Some(trace) = &self.trace {
+            // Entries the writer dropped are counted by the session's stats
+            // (`Collection::dropped`), not again here; the warning says where.
+            all.warnings.extend(trace.collection.close(trace.name));
+        }
+        for output in &self.outputs {
+            let closed = output.close();
+            all.dropped += closed.dropped;
+            all.warnings.extend(closed.warnings);
+        }
+        all
     }
 }

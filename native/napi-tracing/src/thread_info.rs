@@ -10,7 +10,7 @@
 //! `thread <tid>` instead, so that no track pretends to be the process or a
 //! JavaScript thread.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::RwLock;
 
 use crate::sync::{read, write};
@@ -22,7 +22,9 @@ pub(crate) struct ThreadInfo {
 }
 
 thread_local! {
-    static CURRENT: ThreadInfo = ThreadInfo::read();
+    /// Read on first use; read again once the thread is noted as a
+    /// JavaScript thread (its name changes then).
+    static CURRENT: RefCell<Option<ThreadInfo>> = const { RefCell::new(None) };
     static MUTED: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -41,10 +43,16 @@ pub(crate) fn muted() -> bool {
 
 /// Runs `f` with the calling thread's id and name.
 pub(crate) fn with_current<R, F: FnOnce(&ThreadInfo) -> R>(f: F) -> R {
-    // During thread-local destruction the cache is gone; read afresh.
+    // During thread-local destruction (or inside `f` itself) the cache is
+    // out of reach; read afresh.
     let mut f = Some(f);
     let run = |t: &ThreadInfo, f: &mut Option<_>| f.take().map(|f: F| f(t));
-    match CURRENT.try_with(|t| run(t, &mut f)) {
+    let cached = CURRENT.try_with(|cell| {
+        let mut cache = cell.try_borrow_mut().ok()?;
+        let info = cache.get_or_insert_with(ThreadInfo::read);
+        run(info, &mut f)
+    });
+    match cached {
         Ok(Some(r)) => r,
         _ => run(&ThreadInfo::read(), &mut f).expect("closure not yet run"),
     }
@@ -53,15 +61,9 @@ pub(crate) fn with_current<R, F: FnOnce(&ThreadInfo) -> R>(f: F) -> R {
 impl ThreadInfo {
     fn read() -> ThreadInfo {
         let tid = os_tid();
-        let name = if is_js_thread(tid) {
+        let name = if let Some(given) = js_thread_name(tid) {
             // Its OS name is the process's ("node") or Node's for workers.
-            let main = u64::from(std::process::id()) == tid;
-            (if main {
-                "JavaScript (main)"
-            } else {
-                "JavaScript (worker)"
-            })
-            .to_owned()
+            given
         } else {
             std::thread::current()
                 .name()
@@ -73,24 +75,51 @@ impl ThreadInfo {
     }
 }
 
-/// The JavaScript threads that started tracing: their ids and OS names.
-static JS_THREADS: RwLock<Vec<(u64, String)>> = RwLock::new(Vec::new());
+/// The JavaScript threads that started tracing: their ids, OS names (which
+/// threads they spawn inherit) and names in traces.
+static JS_THREADS: RwLock<Vec<JsThread>> = RwLock::new(Vec::new());
 
-/// Notes the calling thread as a JavaScript thread (so named), whose OS
-/// name the threads it spawns inherit. Called when a session starts, before
-/// anything asks for this thread's info.
-pub(crate) fn note_js_thread() {
-    let tid = os_tid();
-    if let Some(name) = os_name() {
-        let mut js = write(&JS_THREADS);
-        if !js.iter().any(|(t, _)| *t == tid) {
-            js.push((tid, name));
-        }
-    }
+struct JsThread {
+    tid: u64,
+    os_name: Option<String>,
+    name: String,
 }
 
-fn is_js_thread(tid: u64) -> bool {
-    read(&JS_THREADS).iter().any(|(js, _)| *js == tid)
+/// Notes the calling thread as a JavaScript thread, named `name` in traces
+/// (by default `JavaScript (main)` or `JavaScript (worker)`). Called when a
+/// session starts, before anything asks for this thread's info.
+pub(crate) fn note_js_thread(name: Option<&str>) {
+    let tid = os_tid();
+    let main = u64::from(std::process::id()) == tid;
+    let name = name.map(str::to_owned).unwrap_or_else(|| {
+        (if main {
+            "JavaScript (main)"
+        } else {
+            "JavaScript (worker)"
+        })
+        .to_owned()
+    });
+    {
+        let mut js = write(&JS_THREADS);
+        match js.iter_mut().find(|t| t.tid == tid) {
+            Some(known) => known.name = name,
+            None => js.push(JsThread {
+                tid,
+                os_name: os_name(),
+                name,
+            }),
+        }
+    }
+    // Read before (its id asked for), it was named as any thread.
+    let _ = CURRENT.try_with(|c| c.try_borrow_mut().map(|mut c| *c = None));
+}
+
+/// The trace name of JavaScript thread `tid`, if it is one.
+fn js_thread_name(tid: u64) -> Option<String> {
+    read(&JS_THREADS)
+        .iter()
+        .find(|t| t.tid == tid)
+        .map(|t| t.name.clone())
 }
 
 /// Whether `name` is only inherited: the process's name on a thread other
@@ -101,7 +130,7 @@ fn inherited(tid: u64, name: &str) -> bool {
     process
         || read(&JS_THREADS)
             .iter()
-            .any(|(js, js_name)| *js != tid && js_name == name)
+            .any(|js| js.tid != tid && js.os_name.as_deref() == Some(name))
 }
 
 /// The process's name as the OS gives it to its threads (Linux: `comm`).
@@ -167,7 +196,7 @@ mod tests {
         let (js_tid, js_name) = std::thread::Builder::new()
             .name("js-like".to_owned())
             .spawn(|| {
-                note_js_thread();
+                note_js_thread(None);
                 (os_tid(), os_name().unwrap())
             })
             .unwrap()

@@ -6,7 +6,8 @@
 
 #[test]
 fn the_dev_profile_override_is_what_the_crate_reports() {
-    let (opt_level, debug_assertions) = napi_tracing::api::build();
+    let (opt_level, debug_assertions, version) = napi_tracing::api::build();
     assert_eq!(opt_level, "3");
     assert!(!debug_assertions);
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
 }

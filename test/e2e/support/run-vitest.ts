@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { inject } from 'vitest'
-import type { SpanReport } from 'vitest-napi-tracing'
+import type { SpanReport } from 'vitest-napi-tracing/plugin'
 import type { InstalledEnv, Major } from './paths.js'
 
 export type Pool = 'forks' | 'threads' | 'vmForks' | 'vmThreads'

@@ -8,20 +8,18 @@
 //! blocks and Node is never kept alive. One FIFO per session keeps every
 //! span's records in order.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tracing_core::span::{Attributes, Id, Record};
+use tracing_core::span::{Attributes, Record};
 use tracing_core::Event;
-use tracing_subscriber::layer::Context;
-use tracing_subscriber::{Layer, Registry};
 
 use crate::caller;
 use crate::queue::Outbox;
 use crate::record::{put_new_span, FieldEncoder, Kind, Put};
-use crate::span_data::{self, event_parent_uid};
+use crate::span::SpanRecord;
+use crate::sync::lock;
 
-/// The `tracing_subscriber::Layer` that feeds an [`Outbox`].
+/// Feeds an [`Outbox`] with a record per span and event hook.
 pub(crate) struct CallbackLayer {
     outbox: Arc<Outbox>,
 }
@@ -32,22 +30,12 @@ impl CallbackLayer {
     }
 
     /// Emits a record about an existing span, unless the span was lost.
-    fn emit_span(
-        &self,
-        id: &Id,
-        ctx: &Context<'_, Registry>,
-        kind: Kind,
-        values: Option<&Record<'_>>,
-    ) {
-        let Some((uid, lost)) = span_data::with(ctx, id, |data| {
-            (data.uid, data.lost.load(Ordering::Relaxed))
-        }) else {
-            return;
-        };
-        if lost {
+    fn emit_span(&self, rec: &SpanRecord, kind: Kind, values: Option<&Record<'_>>) {
+        if lock(&rec.state).lost {
             self.outbox.count_dropped();
             return;
         }
+        let uid = rec.uid;
         let pushed = self.outbox.emit(None, |buf, _callsite, tid, ts| {
             buf.put_u8(kind as u8);
             buf.put_u64(uid);
@@ -60,20 +48,12 @@ impl CallbackLayer {
             }
         });
         if !pushed {
-            mark_lost(ctx, id);
+            lock(&rec.state).lost = true;
         }
     }
-}
 
-pub(crate) fn mark_lost(ctx: &Context<'_, Registry>, id: &Id) {
-    span_data::with(ctx, id, |data| data.lost.store(true, Ordering::Relaxed));
-}
-
-impl Layer<Registry> for CallbackLayer {
-    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, Registry>) {
-        let Some((uid, parent)) = span_data::with(&ctx, id, |d| (d.uid, d.parent_uid)) else {
-            return;
-        };
+    pub(crate) fn on_new_span(&self, rec: &SpanRecord, attrs: &Attributes<'_>) {
+        let (uid, parent) = (rec.uid, rec.parent_uid);
         let pushed = self
             .outbox
             .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
@@ -83,33 +63,33 @@ impl Layer<Registry> for CallbackLayer {
                 fields.finish();
             });
         if !pushed {
-            mark_lost(&ctx, id);
+            lock(&rec.state).lost = true;
         }
     }
 
-    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, Registry>) {
-        self.emit_span(id, &ctx, Kind::Record, Some(values));
+    pub(crate) fn on_record(&self, rec: &SpanRecord, values: &Record<'_>) {
+        self.emit_span(rec, Kind::Record, Some(values));
     }
 
-    fn on_enter(&self, id: &Id, ctx: Context<'_, Registry>) {
-        self.emit_span(id, &ctx, Kind::Enter, None);
+    pub(crate) fn on_enter(&self, rec: &SpanRecord) {
+        self.emit_span(rec, Kind::Enter, None);
     }
 
-    fn on_exit(&self, id: &Id, ctx: Context<'_, Registry>) {
-        self.emit_span(id, &ctx, Kind::Exit, None);
+    pub(crate) fn on_exit(&self, rec: &SpanRecord) {
+        self.emit_span(rec, Kind::Exit, None);
     }
 
-    fn on_close(&self, id: Id, ctx: Context<'_, Registry>) {
-        self.emit_span(&id, &ctx, Kind::Close, None);
+    pub(crate) fn on_close(&self, rec: &SpanRecord) {
+        self.emit_span(rec, Kind::Close, None);
     }
 
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, Registry>) {
-        let parent = event_parent_uid(event, &ctx);
+    /// An event whose nearest visible span is `parent_uid` (0: none).
+    pub(crate) fn on_event(&self, event: &Event<'_>, parent_uid: u64) {
         self.outbox
             .emit(Some(event.metadata()), |buf, callsite, tid, ts| {
                 buf.put_u8(Kind::Event as u8);
                 buf.put_u32(callsite);
-                buf.put_u64(parent);
+                buf.put_u64(parent_uid);
                 buf.put_u64(tid);
                 buf.put_u64(ts);
                 let mut fields = FieldEncoder::new(buf);

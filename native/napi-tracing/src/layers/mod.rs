@@ -1,21 +1,24 @@
 //! The layers a session can stack, one module each, each owning its config,
-//! and what they share: outputs that must be flushed and closed, field and
-//! track helpers of the two trace writers.
+//! and what they share: outputs that must be flushed and closed, and the
+//! one way a layer creates its file.
+//!
+//! napi-tracing's own layers (`trace.rs`: chrome and collect; `callback.rs`)
+//! receive the spans napi-tracing keeps (`span.rs`), from whichever
+//! subscriber made them. `fmt.rs` and `otlp/` are tracing-subscriber layers
+//! (tracing-subscriber's fmt, tracing-opentelemetry), which need its
+//! Registry: a session with one of them runs on the Registry path.
 
 pub(crate) mod callback;
-pub(crate) mod chrome;
-pub(crate) mod collect;
-pub(crate) mod fields_json;
 pub(crate) mod fmt;
 pub(crate) mod otlp;
-pub(crate) mod tracks;
+pub(crate) mod trace;
 
 use std::fs::File;
 use std::path::Path;
 
 use tracing_subscriber::{Layer, Registry};
 
-/// A layer of a session's stack: it receives only its session's spans.
+/// A tracing-subscriber layer of a session: it receives only its session's spans.
 pub(crate) type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// A layer's destination that must be flushed and closed (a file, an

@@ -1,0 +1,118 @@
+//! `napi_tracing::caller()`: the JavaScript call some work belongs to,
+//! carried into work napi-tracing cannot see started.
+//!
+//! napi-tracing attributes a span to the test whose call made it: spans
+//! made on the JavaScript thread during the call, and spans under them on
+//! any thread. A span made with no parent on another thread (in
+//! `AsyncTask::compute` on a libuv thread, in a task spawned on tokio, on a
+//! thread of the addon's own) has no such link, and is placed by time
+//! alone. Take the caller in the `#[napi]` function and run the work in
+//! its scope, and its spans are the call's, whatever the timing:
+//!
+//! ```ignore
+//! #[napi]
+//! pub fn resolve(path: String) -> AsyncTask<Resolve> {
+//!     AsyncTask::new(Resolve { path, caller: napi_tracing::caller() })
+//! }
+//!
+//! impl Task for Resolve {
+//!     fn compute(&mut self) -> napi::Result<String> {
+//!         self.caller.in_scope(|| tracing::debug_span!("resolve").in_scope(|| work(&self.path)))
+//!     }
+//!     // ...
+//! }
+//! ```
+//!
+//! For a spawned thread, move the caller into its closure and call
+//! `in_scope` there; for a future, `caller.carry(future)` enters the scope
+//! at each poll. Outside a traced run (or in a release build without
+//! napi-tracing's entry points) a caller carries nothing and costs nothing.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tracing_core::Dispatch;
+
+use crate::caller::{self, Carried};
+use crate::core::dispatch;
+use crate::{entered, install, sessions};
+
+/// The JavaScript call some work belongs to (see the module docs). Cheap to
+/// clone, `Send` and `Sync`.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    carried: Option<Carried>,
+    /// napi-tracing's dispatcher, when it is not every thread's default
+    /// (scoped): the work's spans must reach it.
+    dispatch: Option<Dispatch>,
+}
+
+/// The caller of the running call: on a traced JavaScript thread, the
+/// call's own; on a thread that carries one, that one; else nothing.
+pub fn caller() -> Caller {
+    let carried = match sessions::this_thread() {
+        Some(id) => {
+            let open = sessions::open_now();
+            sessions::find(&open, id).map(|session| {
+                let current = entered::current().filter(|c| c.owner == id);
+                Carried {
+                    session: id,
+                    anchor: session.anchor(current.as_ref(), true, None),
+                }
+            })
+        }
+        None => caller::carried(),
+    };
+    let dispatch = (carried.is_some() && !install::holds_global()).then(|| dispatch().clone());
+    Caller { carried, dispatch }
+}
+
+impl Caller {
+    /// Runs `f` as work of this caller: spans made in it with no parent are
+    /// the caller's.
+    pub fn in_scope<R>(&self, f: impl FnOnce() -> R) -> R {
+        let Some(carried) = self.carried else {
+            return f();
+        };
+        let previous = caller::carry(Some(carried));
+        let result = match &self.dispatch {
+            Some(dispatch)
+                if !tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>()) =>
+            {
+                tracing_core::dispatcher::with_default(dispatch, f)
+            }
+            _ => f(),
+        };
+        caller::restore(previous);
+        result
+    }
+
+    /// `future`, polled as work of this caller.
+    pub fn carry<F: Future>(&self, future: F) -> Carry<F> {
+        Carry {
+            caller: self.clone(),
+            future,
+        }
+    }
+}
+
+/// A future polled as work of a caller (see [`Caller::carry`]).
+#[derive(Debug)]
+pub struct Carry<F> {
+    caller: Caller,
+    future: F,
+}
+
+impl<F: Future> Future for Carry<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `future` is pinned with `self` and never moved out of it;
+        // `caller` is not structurally pinned (it is only read).
+        let this = unsafe { self.get_unchecked_mut() };
+        // SAFETY: as above: `future` stays where the pinned `self` put it.
+        let future = unsafe { Pin::new_unchecked(&mut this.future) };
+        this.caller.in_scope(|| future.poll(cx))
+    }
+}

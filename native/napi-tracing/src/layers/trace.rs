@@ -1,0 +1,304 @@
+//! The two layers that time spans and write a trace: `chromeLayer` (a
+//! Chrome trace file of its own) and the Vitest plugin's collect layer (the
+//! worker's trace, and the sums JavaScript attributes to tests).
+//!
+//! All per-span work stays in Rust: timing (busy time, time in children on
+//! the same thread), the trace entries, and for the collect layer the sums
+//! by span path and anchor. JavaScript receives the sums when it flushes,
+//! one small record per (path, anchor); no JavaScript runs per span.
+//!
+//! Every slice stays placeable: a slice is written on the track of the
+//! thread it ran on, on the track of the concurrent test whose call made
+//! it, or, when spans exit out of order, on a displaced track of its own;
+//! the polls of a span entered several times are linked by flow events.
+//! tracing-chrome, which `chromeLayer` once ran, wrote `"pid": 1`, its own
+//! clock, `B`/`E` pairs interleaved across threads and every field through
+//! `Debug`; each line of its output had to be parsed and rewritten. Both
+//! layers now write through the one writer (`trace/`), in the format
+//! tracing-chrome's users know, with none of that.
+
+use std::fs::File;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use tracing_core::span::{Attributes, Record};
+use tracing_core::{Event, Metadata};
+
+use crate::caller::Anchor;
+use crate::collection::{Collection, Ended};
+use crate::entered::{Facts, Left};
+use crate::queue::Outbox;
+use crate::record::FieldEncoder;
+use crate::span::{SpanRecord, SpanState};
+use crate::sync::lock;
+use crate::trace::writer::Format;
+use crate::trace::{fields, Entry};
+use crate::{caller, thread_info, tracks};
+
+/// `chromeLayer`: a Chrome trace file of the session's spans.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ChromeConfig {
+    pub(crate) path: String,
+    pub(crate) include_args: bool,
+    pub(crate) include_locations: bool,
+    pub(crate) process_name: String,
+}
+
+/// The Vitest plugin's per-worker collection.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct CollectConfig {
+    /// The worker's trace file (Chrome trace entries, one per line, each
+    /// followed by a comma), created or truncated.
+    pub(crate) path: String,
+    /// The pid to write: the process's, or a trace process of a worker thread's own.
+    pub(crate) pid: u64,
+    /// Span fields as slice args.
+    pub(crate) include_args: bool,
+    /// Sums by span path (call trees); without, by callsite alone.
+    #[serde(default = "yes")]
+    pub(crate) paths: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A session's trace (and, for the collect layer, its sums).
+pub(crate) struct TraceLayer {
+    pub(crate) collection: Arc<Collection>,
+    include_args: bool,
+    /// The layer's name, for messages.
+    pub(crate) name: &'static str,
+}
+
+impl TraceLayer {
+    /// `chromeLayer`: the file is a whole JSON array, its tracks named in it.
+    pub(crate) fn chrome(config: &ChromeConfig, file: File) -> Result<TraceLayer, String> {
+        let format = Format {
+            pid: u64::from(std::process::id()),
+            include_args: config.include_args,
+            slice_locations: config.include_locations,
+            event_locations: config.include_locations,
+            array: Some(config.process_name.clone()),
+        };
+        let collection = Collection::new(file, &config.path, format, None, false)?;
+        Ok(TraceLayer {
+            collection: Arc::new(collection),
+            include_args: config.include_args,
+            name: "chromeLayer",
+        })
+    }
+
+    /// The collect layer: entries one per line, sums and track names to `outbox`.
+    pub(crate) fn collect(
+        config: &CollectConfig,
+        file: File,
+        outbox: Arc<Outbox>,
+    ) -> Result<TraceLayer, String> {
+        let format = Format {
+            pid: config.pid,
+            include_args: config.include_args,
+            slice_locations: false,
+            event_locations: true,
+            array: None,
+        };
+        let collection = Collection::new(file, &config.path, format, Some(outbox), config.paths)?;
+        Ok(TraceLayer {
+            collection: Arc::new(collection),
+            include_args: config.include_args,
+            name: "collectLayer",
+        })
+    }
+
+    /// The anchor of a span or event: its parent's; the call's that made it
+    /// on the JavaScript thread; the carried one; else the epoch's alone,
+    /// placed by time.
+    pub(crate) fn anchor(
+        &self,
+        parent: Option<&Facts>,
+        on_js_thread: bool,
+        carried: Option<Anchor>,
+    ) -> Anchor {
+        if let Some(parent) = parent.filter(|p| p.anchor.ts != 0) {
+            return parent.anchor;
+        }
+        if on_js_thread {
+            return self.collection.anchor_now(caller::tag(), true);
+        }
+        carried.unwrap_or_else(|| self.collection.anchor_now(0, false))
+    }
+
+    /// Fills in what a new span needs of this layer: its path and the
+    /// `Local` that counts it, and its fields.
+    pub(crate) fn on_new_span(
+        &self,
+        rec: &mut SpanRecord,
+        parent: Option<&Facts>,
+        attrs: &Attributes<'_>,
+    ) {
+        let local = self.collection.local();
+        if self.collection.sums() {
+            let mut counted_in = lock(&local);
+            counted_in.opened(rec.anchor);
+            // The nearest ancestor of this session gives the path (hidden
+            // ones pass their parent's on).
+            let parent_path = parent
+                .filter(|p| self.collection.paths && p.owner == rec.owner)
+                .map_or(0, |p| p.path);
+            rec.path = counted_in.path(&self.collection, parent_path, rec.meta);
+        }
+        rec.local = Some(local);
+        if self.include_args && !attrs.values().is_empty() {
+            let state = rec.state.get_mut().unwrap_or_else(|e| e.into_inner());
+            let mut encoder = FieldEncoder::new(&mut state.fields);
+            attrs.record(&mut encoder);
+            encoder.finish();
+        }
+    }
+
+    pub(crate) fn on_record(&self, state: &mut SpanState, values: &Record<'_>) {
+        if self.include_args {
+            let mut encoder = FieldEncoder::new(&mut state.fields);
+            values.record(&mut encoder);
+            encoder.finish();
+        }
+    }
+
+    /// A stay of the span on this thread ended at `now`: times it and
+    /// writes its slice (and the flow from its previous poll).
+    pub(crate) fn on_exit(&self, rec: &SpanRecord, left: &Left, now: u64) {
+        let tid = thread_info::with_current(|t| t.tid);
+        let base = rec.base_track(tid);
+        let track = tracks::displaced(base, left.level);
+        let dur = now.saturating_sub(left.start);
+        let mut state = lock(&rec.state);
+        state.busy += dur;
+        state.child += left.child;
+        state.polls += 1;
+        let previous = std::mem::replace(&mut state.last_poll, (left.start, track));
+        let Some(local) = &rec.local else { return };
+        let meta = rec.meta;
+        let level = left.level;
+        let mut local = lock(local);
+        let name = || track_name(base, level);
+        local.trace(&self.collection, track, name, |batch| Entry::Slice {
+            meta,
+            start: left.start,
+            dur,
+            track,
+            fields: batch.keep(&state.fields),
+        });
+        if state.polls > 1 {
+            // One flow per pair of consecutive polls: no need to know which poll is the last.
+            let (uid, poll) = (rec.uid, state.polls);
+            let (from, from_track) = previous;
+            local.trace(
+                &self.collection,
+                from_track,
+                || track_name(from_track, 0),
+                |_| Entry::Flow {
+                    meta,
+                    phase: b's',
+                    uid,
+                    poll,
+                    ts: from,
+                    track: from_track,
+                },
+            );
+            local.trace(&self.collection, track, name, |_| Entry::Flow {
+                meta,
+                phase: b'f',
+                uid,
+                poll,
+                ts: left.start,
+                track,
+            });
+        }
+    }
+
+    /// The span closed at `now`: a span never entered gets its lifetime as
+    /// a slice of its own track; the collect layer sums it.
+    pub(crate) fn on_close(&self, rec: &SpanRecord, now: u64) {
+        let Some(local) = &rec.local else { return };
+        let state = std::mem::take(&mut *lock(&rec.state));
+        let entered = state.polls > 0;
+        let lifetime = now.saturating_sub(rec.created_at);
+        let mut local = lock(local);
+        if !entered {
+            let track = tracks::lifetime(rec.created_on);
+            let meta = rec.meta;
+            let created_on = rec.created_on;
+            local.trace(
+                &self.collection,
+                track,
+                || tracks::lifetime_name(created_on),
+                |batch| Entry::Slice {
+                    meta,
+                    start: rec.created_at,
+                    dur: lifetime,
+                    track,
+                    fields: batch.keep(&state.fields),
+                },
+            );
+        }
+        let ended = Ended {
+            busy: state.busy,
+            child: state.child,
+            entered,
+            lifetime,
+        };
+        local.closed(rec.meta, rec.path, rec.anchor, &ended);
+    }
+
+    /// An event at `now`, anchored at `anchor`: counted (collect) and drawn
+    /// as an instant on its thread, beside a concurrent test's spans when
+    /// its call made it.
+    pub(crate) fn on_event(&self, event: &Event<'_>, anchor: Anchor, now: u64) {
+        thread_local! {
+            static FIELDS: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        }
+        let meta: &'static Metadata<'static> = event.metadata();
+        let tid = thread_info::with_current(|t| t.tid);
+        let track = match caller::track() {
+            0 => tid,
+            given => u64::from(given),
+        };
+        // Fields are encoded before anything is locked: a field's Debug code
+        // may itself trace (and so write to this collection).
+        let mut encoded = FIELDS.try_with(std::cell::Cell::take).unwrap_or_default();
+        encoded.clear();
+        let mut encoder = FieldEncoder::new(&mut encoded);
+        event.record(&mut encoder);
+        encoder.finish();
+        let message = fields::message_of(&encoded, meta);
+        let local = self.collection.local();
+        let mut local = lock(&local);
+        local.event(&self.collection, meta, &message, anchor);
+        local.trace(
+            &self.collection,
+            track,
+            || track_name(track, 0),
+            |batch| Entry::Instant {
+                meta,
+                ts: now,
+                track,
+                fields: batch.keep(&encoded),
+            },
+        );
+        drop(local);
+        let _ = FIELDS.try_with(|c| c.set(encoded));
+    }
+}
+
+/// The name of track `base` displaced `level` levels, as the calling thread
+/// (which writes on it) names it.
+fn track_name(base: u64, level: u8) -> String {
+    let base_name = if tracks::is_concurrent(base) {
+        thread_info::with_current(|t| tracks::concurrent_name(&t.name, base))
+    } else {
+        thread_info::with_current(|t| t.name.clone())
+    };
+    tracks::name(&base_name, level)
+}

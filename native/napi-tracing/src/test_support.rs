@@ -1,0 +1,42 @@
+//! Callsites for the crate's unit tests.
+
+use tracing_core::callsite::Callsite;
+use tracing_core::metadata::Kind;
+use tracing_core::{Level, Metadata};
+
+struct Site(fn() -> &'static Metadata<'static>);
+
+impl Callsite for Site {
+    fn set_interest(&self, _: tracing_core::subscriber::Interest) {}
+    fn metadata(&self) -> &Metadata<'_> {
+        (self.0)()
+    }
+}
+
+/// A span callsite named `span`, target `t`, without fields.
+pub(crate) fn meta() -> &'static Metadata<'static> {
+    static SITE: Site = Site(meta);
+    static META: Metadata<'static> = tracing_core::metadata!(
+        name: "span",
+        target: "t",
+        level: Level::INFO,
+        fields: &[],
+        callsite: &SITE,
+        kind: Kind::SPAN
+    );
+    &META
+}
+
+/// A callsite with the fields `message`, `index`, `name`, `ok`, `ratio`.
+pub(crate) fn meta_with_fields() -> &'static Metadata<'static> {
+    static SITE: Site = Site(meta_with_fields);
+    static META: Metadata<'static> = tracing_core::metadata!(
+        name: "fields",
+        target: "t",
+        level: Level::INFO,
+        fields: &["message", "index", "name", "ok", "ratio"],
+        callsite: &SITE,
+        kind: Kind::EVENT
+    );
+    &META
+}

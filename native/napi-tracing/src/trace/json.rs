@@ -1,0 +1,219 @@
+//! Chrome trace entries (JSON Trace Event Format), written straight into a
+//! byte buffer by the writer thread: one entry per line, each followed by a
+//! comma, so that a worker's file is a run of complete entries at any
+//! moment and the merged trace is the files' bytes (`plugin/trace/merge.ts`).
+
+use std::sync::{OnceLock, RwLock};
+
+use rustc_hash::FxHashMap;
+use tracing_core::Metadata;
+
+use crate::sync::{read, write};
+
+/// A complete slice (`"ph":"X"`): a span entered at `start_ns` for `dur_ns`.
+/// `names` comes from [`names_of`], `args` are JSON object members; with
+/// `location`, the callsite's `.file` and `.line` (as tracing-chrome writes them).
+pub(crate) fn slice(
+    buf: &mut Vec<u8>,
+    names: &[u8],
+    (start_ns, dur_ns): (u64, u64),
+    args: &[u8],
+    location: Option<&Metadata<'_>>,
+    pid: u64,
+    tid: u64,
+) {
+    open_entry(buf, b"{\"ph\":\"X\",", names, start_ns);
+    buf.extend_from_slice(b",\"dur\":");
+    put_micros(buf, dur_ns);
+    if let Some(meta) = location {
+        if let Some(file) = meta.file() {
+            buf.extend_from_slice(b",\".file\":");
+            put_json_str(buf, file);
+        }
+        if let Some(line) = meta.line() {
+            buf.extend_from_slice(b",\".line\":");
+            put_int(buf, u64::from(line));
+        }
+    }
+    close_entry(buf, args, pid, tid);
+}
+
+/// An instant event on its thread (`"ph":"I"`): a `tracing` event, named
+/// by its message (`message`, a JSON string; empty: the callsite's name).
+pub(crate) fn instant(
+    buf: &mut Vec<u8>,
+    names: &[u8],
+    message: &[u8],
+    ts_ns: u64,
+    args: &[u8],
+    pid: u64,
+    tid: u64,
+) {
+    if message.is_empty() {
+        open_entry(buf, b"{\"ph\":\"I\",\"s\":\"t\",", names, ts_ns);
+    } else {
+        buf.extend_from_slice(b"{\"ph\":\"I\",\"s\":\"t\",\"name\":");
+        buf.extend_from_slice(message);
+        // `names` is `"name":…,"cat":…`: the category is what follows the name.
+        let cat = names
+            .windows(7)
+            .rposition(|w| w == b",\"cat\":")
+            .map_or(&b""[..], |at| &names[at..]);
+        buf.extend_from_slice(cat);
+        buf.extend_from_slice(b",\"ts\":");
+        put_micros(buf, ts_ns);
+    }
+    close_entry(buf, args, pid, tid);
+}
+
+/// One end of a flow (`"ph":"s"` or `"ph":"f"`) between two slices of the
+/// same span: bound to the slice of this name and category that starts at
+/// `ts_ns` on `tid`. `flow` is the span's uid and the later poll's number;
+/// with the pid, unique in a merged trace.
+pub(crate) fn flow(
+    buf: &mut Vec<u8>,
+    names: &[u8],
+    phase: u8,
+    flow: (u64, u32),
+    ts_ns: u64,
+    pid: u64,
+    tid: u64,
+) {
+    buf.extend_from_slice(b"{\"ph\":\"");
+    buf.push(phase);
+    buf.extend_from_slice(b"\",\"id\":\"");
+    put_int(buf, pid);
+    buf.push(b'.');
+    put_int(buf, flow.0);
+    buf.push(b'.');
+    put_int(buf, u64::from(flow.1));
+    buf.extend_from_slice(b"\",");
+    if phase == b'f' {
+        // Bound to the enclosing slice, as the start is, not to the next one.
+        buf.extend_from_slice(b"\"bp\":\"e\",");
+    }
+    buf.extend_from_slice(names);
+    buf.extend_from_slice(b",\"ts\":");
+    put_micros(buf, ts_ns);
+    buf.extend_from_slice(b",\"pid\":");
+    put_int(buf, pid);
+    buf.extend_from_slice(b",\"tid\":");
+    put_int(buf, tid);
+    buf.extend_from_slice(b"},\n");
+}
+
+fn open_entry(buf: &mut Vec<u8>, head: &[u8], names: &[u8], ts_ns: u64) {
+    buf.extend_from_slice(head);
+    buf.extend_from_slice(names);
+    buf.extend_from_slice(b",\"ts\":");
+    put_micros(buf, ts_ns);
+}
+
+fn close_entry(buf: &mut Vec<u8>, args: &[u8], pid: u64, tid: u64) {
+    buf.extend_from_slice(b",\"args\":{");
+    buf.extend_from_slice(args);
+    buf.extend_from_slice(b"},\"pid\":");
+    put_int(buf, pid);
+    buf.extend_from_slice(b",\"tid\":");
+    put_int(buf, tid);
+    buf.extend_from_slice(b"},\n");
+}
+
+/// `"name":…,"cat":…` of a callsite, made once per process: callsites are
+/// few and live forever. Callers keep their own cache in front of this
+/// table, so the table's lock is not taken per entry.
+pub(crate) fn names_of(meta: &'static Metadata<'static>) -> &'static [u8] {
+    static NAMES: OnceLock<RwLock<FxHashMap<usize, &'static [u8]>>> = OnceLock::new();
+    let table = NAMES.get_or_init(Default::default);
+    let key = callsite_key(meta);
+    if let Some(names) = read(table).get(&key) {
+        return names;
+    }
+    let mut names = b"\"name\":".to_vec();
+    let _ = serde_json::to_writer(&mut names, meta.name());
+    names.extend_from_slice(b",\"cat\":");
+    let _ = serde_json::to_writer(&mut names, meta.target());
+    let names: &'static [u8] = Box::leak(names.into_boxed_slice());
+    write(table).entry(key).or_insert(names)
+}
+
+/// A callsite's identity: its metadata is a static that lives forever.
+pub(crate) fn callsite_key(meta: &'static Metadata<'static>) -> usize {
+    meta as *const Metadata<'static> as usize
+}
+
+/// Appends nanoseconds as microseconds with three decimals (`1234.567`).
+fn put_micros(buf: &mut Vec<u8>, ns: u64) {
+    let mut digits = itoa::Buffer::new();
+    buf.extend_from_slice(digits.format(ns / 1000).as_bytes());
+    let frac = ns % 1000;
+    buf.extend_from_slice(&[
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ]);
+}
+
+/// A metadata entry naming a process or a track (`process_name`, `thread_name`).
+pub(crate) fn name_entry(buf: &mut Vec<u8>, what: &str, name: &str, pid: u64, tid: u64) {
+    buf.extend_from_slice(b"{\"ph\":\"M\",\"name\":\"");
+    buf.extend_from_slice(what.as_bytes());
+    buf.extend_from_slice(b"\",\"pid\":");
+    put_int(buf, pid);
+    buf.extend_from_slice(b",\"tid\":");
+    put_int(buf, tid);
+    buf.extend_from_slice(b",\"args\":{\"name\":");
+    put_json_str(buf, name);
+    buf.extend_from_slice(b"}},\n");
+}
+
+/// Appends `text` as a JSON string.
+pub(crate) fn put_json_str(buf: &mut Vec<u8>, text: &str) {
+    let _ = serde_json::to_writer(&mut *buf, text);
+}
+
+fn put_int(buf: &mut Vec<u8>, n: u64) {
+    buf.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_json_lines_ending_in_a_comma() {
+        let mut buf = Vec::new();
+        let names = b"\"name\":\"a\",\"cat\":\"t\"";
+        slice(&mut buf, names, (1_234_567, 890), b"\"n\":1", None, 7, 8);
+        instant(&mut buf, names, b"", 5, b"", 7, 8);
+        instant(
+            &mut buf,
+            names,
+            b"\"said \\\"hi\\\"\"",
+            5,
+            b"\"level\":\"INFO\"",
+            7,
+            8,
+        );
+        flow(&mut buf, names, b's', (42, 2), 1_000, 7, 8);
+        flow(&mut buf, names, b'f', (42, 2), 2_000, 7, 9);
+        name_entry(&mut buf, "thread_name", "fib \"0\"", 7, 9);
+        let text = String::from_utf8(buf).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                r#"{"ph":"X","name":"a","cat":"t","ts":1234.567,"dur":0.890,"args":{"n":1},"pid":7,"tid":8},"#,
+                r#"{"ph":"I","s":"t","name":"a","cat":"t","ts":0.005,"args":{},"pid":7,"tid":8},"#,
+                r#"{"ph":"I","s":"t","name":"said \"hi\"","cat":"t","ts":0.005,"args":{"level":"INFO"},"pid":7,"tid":8},"#,
+                r#"{"ph":"s","id":"7.42.2","name":"a","cat":"t","ts":1.000,"pid":7,"tid":8},"#,
+                r#"{"ph":"f","id":"7.42.2","bp":"e","name":"a","cat":"t","ts":2.000,"pid":7,"tid":9},"#,
+                r#"{"ph":"M","name":"thread_name","pid":7,"tid":9,"args":{"name":"fib \"0\""}},"#,
+            ]
+        );
+        for line in lines {
+            serde_json::from_str::<serde_json::Value>(line.strip_suffix(',').unwrap()).unwrap();
+        }
+    }
+}

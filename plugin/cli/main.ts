@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The package's command, `vitest-napi-tracing`:
+ *
+ *   vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression]
+ *   vitest-napi-tracing open [trace.json] [--no-browser] [--port 9001]
+ *
+ * Exit codes: 0 done; 1 `compare --fail-on-regression` found a regression;
+ * 2 bad input (the message names the file and the fix).
+ */
+import { DEFAULT_OUTPUT_DIR } from '../report/model.js'
+import { messageOf } from '../../src/errors.js'
+import { compareReports, describeChange, isRegression, MIN_CALLS, readReport } from '../report/compare.js'
+import { plural } from '../report/terminal.js'
+import { openBrowser, PERFETTO_PORT, serveTrace } from './open.js'
+
+const USAGE = `usage:
+  vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression]
+  vitest-napi-tracing open [trace.json] [--no-browser] [--port ${PERFETTO_PORT}]`
+
+function option(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name)
+  if (at === -1) return undefined
+  const value = args[at + 1]
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value\n${USAGE}`)
+  args.splice(at, 2)
+  return value
+}
+
+function flag(args: string[], name: string): boolean {
+  const at = args.indexOf(name)
+  if (at !== -1) args.splice(at, 1)
+  return at !== -1
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv
+  if (command === 'compare') {
+    const threshold = Number(option(args, '--threshold') ?? 2)
+    const fail = flag(args, '--fail-on-regression')
+    if (!(threshold > 1)) throw new Error(`--threshold must be a number above 1 (how many times slower), got ${threshold}`)
+    const [basePath, nextPath, ...rest] = args
+    if (!basePath || !nextPath || rest.length > 0) throw new Error(USAGE)
+    const comparison = compareReports(readReport(basePath), readReport(nextPath), basePath, { threshold })
+    console.log(`Compared ${plural(comparison.tests, 'test')} with ${basePath} (times: beyond ${threshold}× in both the shortest and the mean span, of paths called ${MIN_CALLS}+ times)`)
+    if (comparison.changes.length === 0) console.log('  no change in span counts, no span slower or faster')
+    let test = ''
+    for (const change of comparison.changes) {
+      if (change.test !== test) console.log(`  ${(test = change.test)}`)
+      console.log(`    ${describeChange(change)}`)
+    }
+    return fail && comparison.changes.some(isRegression) ? 1 : 0
+  }
+  if (command === 'open') {
+    const port = Number(option(args, '--port') ?? PERFETTO_PORT)
+    if (!(Number.isInteger(port) && port > 0 && port < 65536)) throw new Error(`--port must be a port number (1-65535), got ${port}`)
+    const noBrowser = flag(args, '--no-browser')
+    const [path = `${DEFAULT_OUTPUT_DIR}/trace.json`, ...rest] = args
+    if (rest.length > 0) throw new Error(USAGE)
+    const served = await serveTrace(path, port)
+    if (served.port !== port) {
+      console.log(`port ${port} is taken, so the trace is served on ${served.port}; ui.perfetto.dev may fetch only from ${PERFETTO_PORT}: free it, or use Open trace file in the UI`)
+    }
+    const opened = !noBrowser && openBrowser(served.link)
+    console.log(`${opened ? 'Opening' : 'Open'} ${served.link}\n(serving ${path} once on ${served.url}; Ctrl-C to stop)`)
+    process.once('SIGINT', () => {
+      served.close()
+      process.exit(0)
+    })
+    await served.fetched
+    console.log('The trace was fetched.')
+    return 0
+  }
+  if (command === undefined || command === '--help' || command === '-h') {
+    console.log(USAGE)
+    return 0
+  }
+  throw new Error(`unknown command ${JSON.stringify(command)}\n${USAGE}`)
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`vitest-napi-tracing: ${messageOf(error)}`)
+    process.exit(2)
+  },
+)

@@ -1,0 +1,76 @@
+/**
+ * Span data in Vitest's own per-test and per-file data (`task.meta` and
+ * `file.meta`, key `napiTracing`): Vitest's JSON reporter, its UI and blob
+ * reports carry it without reading our files, and `--merge-reports` builds
+ * the span report from it alone. JSON-safe; per test, its figures by span
+ * name and path and its event counts.
+ */
+import { levelCount } from '../report/model.js'
+import { spansByName, type SpanStats } from './stats.js'
+import type { StatsLine, Made } from './worker-file.js'
+
+/** A test's span data. */
+export interface NapiTracingMeta extends Made {
+  /** Spans the test made, and their native self time in ms. */
+  spanCount: number
+  selfMs: number
+  /** Its ten biggest span names by total time (every path is in `tree`). */
+  spans: SpanStats[]
+  warnings: number
+  errors: number
+  /** Spans still open when the test ended. */
+  open: number
+}
+
+/** A test file's: what was made outside its tests, and the shard (`i/n`) that ran it. */
+export interface NapiTracingFileMeta {
+  outside: Made
+  shard?: string
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    napiTracing?: NapiTracingMeta | NapiTracingFileMeta
+  }
+}
+
+export function testMeta(made: Made, open: number): NapiTracingMeta {
+  return {
+    spanCount: made.tree.reduce((n, s) => n + s.calls, 0),
+    selfMs: Math.round(made.tree.reduce((n, s) => n + s.selfNs, 0)) / 1e6,
+    warnings: levelCount(made.events, 'WARN'),
+    errors: levelCount(made.events, 'ERROR'),
+    open,
+    spans: spansByName(made.tree).slice(0, 10),
+    ...made,
+  }
+}
+
+/** What the reporter needs from a test or module for `linesFromMeta`. */
+export interface WithMeta {
+  meta(): { napiTracing?: NapiTracingMeta | NapiTracingFileMeta }
+}
+
+/**
+ * Statistics lines rebuilt from the tests' and files' data, as the workers
+ * would have written them: what a `--merge-reports` run reports. Also the
+ * shards (`i/n`) the files came from.
+ */
+export function linesFromMeta(
+  modules: ReadonlyArray<WithMeta & { relativeModuleId?: string; moduleId: string; children: { allTests(): Iterable<WithMeta & { id: string; name: string; result(): { state: string } }> } }>,
+): { lines: StatsLine[]; shards: Set<string> } {
+  const lines: StatsLine[] = []
+  const shards = new Set<string>()
+  for (const module of modules) {
+    const file = module.relativeModuleId ?? module.moduleId
+    const fileMeta = module.meta().napiTracing as NapiTracingFileMeta | undefined
+    if (fileMeta?.shard) shards.add(fileMeta.shard)
+    if (fileMeta?.outside && fileMeta.outside.tree.length + fileMeta.outside.events.length > 0) lines.push({ kind: 'file', file, ...fileMeta.outside })
+    for (const test of module.children.allTests()) {
+      const meta = test.meta().napiTracing as NapiTracingMeta | undefined
+      if (!meta) continue
+      lines.push({ kind: 'test', id: test.id, file, name: test.name, state: test.result().state, open: meta.open, tree: meta.tree, events: meta.events })
+    }
+  }
+  return { lines, shards }
+}

@@ -1,0 +1,98 @@
+/** Span statistics (by path, and by name derived from them) and the one way two of them add up. */
+import type { Level } from '../../src/layer.js'
+
+/** Statistics of one span name within one test (or file), in nanoseconds. */
+export interface SpanStats extends Sums {
+  name: string
+  target: string
+  /** Set when the spans may belong to any of several concurrent tests. */
+  shared?: boolean
+  /** Set when the spans were placed in the test by time only (no call is known to have made them). */
+  timed?: boolean
+}
+
+/** The figures of a group of spans that add up, in ns. */
+export interface Sums {
+  calls: number
+  /** Spans entered at least once: the shortest and longest are theirs. */
+  entered: number
+  /** Time inside the spans (entered), nested calls counted in each ancestor. */
+  totalNs: number
+  /** `totalNs` less the time in child spans on the same thread. */
+  selfNs: number
+  /** Of one entered span; 0 when none was entered. */
+  minNs: number
+  maxNs: number
+  /** Creation to close, summed over the spans never entered (their only time). */
+  lifetimeNs: number
+}
+
+/** Adds `more` into `into`: calls and times summed, the shortest and longest entered span kept. */
+export function addSums(into: Sums, more: Sums): void {
+  if (more.entered > 0) {
+    into.minNs = into.entered > 0 ? Math.min(into.minNs, more.minNs) : more.minNs
+    into.maxNs = Math.max(into.maxNs, more.maxNs)
+  }
+  into.calls += more.calls
+  into.entered += more.entered
+  into.totalNs += more.totalNs
+  into.selfNs += more.selfNs
+  into.lifetimeNs += more.lifetimeNs
+}
+
+/** One step of a span path: the span's target and name. */
+export type PathStep = readonly [target: string, name: string]
+
+/** Statistics of the spans of one path (`parse › parse_text › build_tree`) within one test or file, in ns. */
+export interface PathStats extends Sums {
+  /** From the root span down to this one. */
+  path: PathStep[]
+  /** Set when the spans may belong to any of several concurrent tests. */
+  shared?: boolean
+  /** Set when the spans were placed by time only. */
+  timed?: boolean
+}
+
+/** Events of one callsite and message within one test or file. */
+export interface EventCount {
+  /** The event's message; its callsite's name (`event src/lib.rs:12`) when it has none or it was not kept. */
+  message: string
+  target: string
+  level: Level
+  count: number
+  /** Set when the events may belong to any of several concurrent tests. */
+  shared?: boolean
+  /** Set when the events were placed by time only. */
+  timed?: boolean
+}
+
+/**
+ * Spans by name from spans by path: the one place a test's by-name rows are
+ * made. Spans of one name (and target) are summed over every path they
+ * appear at, apart by placement (shared, placed by time).
+ */
+export function spansByName(tree: readonly PathStats[]): SpanStats[] {
+  const byName = new Map<string, SpanStats>()
+  for (const p of tree) {
+    const [target, name] = p.path[p.path.length - 1] ?? ['', '']
+    const key = `${target}\u0000${name}\u0000${p.shared ? 1 : 0}${p.timed ? 1 : 0}`
+    const known = byName.get(key)
+    if (known) addSums(known, p)
+    else {
+      byName.set(key, {
+        name,
+        target,
+        calls: p.calls,
+        entered: p.entered,
+        totalNs: p.totalNs,
+        selfNs: p.selfNs,
+        minNs: p.minNs,
+        maxNs: p.maxNs,
+        lifetimeNs: p.lifetimeNs,
+        ...(p.shared ? { shared: true } : {}),
+        ...(p.timed ? { timed: true } : {}),
+      })
+    }
+  }
+  return [...byName.values()].sort((a, b) => b.totalNs - a.totalNs)
+}

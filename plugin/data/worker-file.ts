@@ -1,0 +1,194 @@
+/**
+ * One worker's output: its own trace events (test and file slices; Chrome
+ * format, one per line, each followed by a comma, like the addons' files:
+ * see merge.ts) and statistics lines (the tests' figures, and the names of
+ * its process and tracks, which the reporter writes once each into the
+ * merged trace), appended to files in the raw folder, per run. The addons
+ * stream their native spans to files of their own beside these
+ * (`nativeTrace`). Lines are written whole, synchronously, so a worker that
+ * dies leaves every line it finished; the reporter merges the run's files
+ * at its end.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import type { EventCount, PathStats } from './stats.js'
+import { nsToUs, type MetadataEvent, type TraceEvent } from './events.js'
+
+/** What a test (or file) made: spans by path (by name is derived: `spansByName`), events by message. */
+export interface Made {
+  tree: PathStats[]
+  events: EventCount[]
+}
+
+/** A line of a worker's stats file. */
+export type StatsLine =
+  | { kind: 'worker'; pid: number; label: string; addon: string }
+  /** A test file began in this worker (its absolute path): the tracer saw it. */
+  | { kind: 'begin'; path: string }
+  | ({ kind: 'test'; id: string; file: string; name: string; state: string; open: number } & Made)
+  | ({ kind: 'file'; file: string } & Made)
+  | ({ kind: 'late'; id: string } & Made)
+  /** A running test's figures so far: used when its worker dies before the test ends. */
+  | ({ kind: 'progress'; id: string } & Made)
+  | { kind: 'dropped'; addon: string; records: number }
+  | { kind: 'problem'; text: string }
+  /** The name of a worker's process in the trace (the last one counts). */
+  | { kind: 'process'; pid: number; name: string }
+  /** The name of a track (a thread, or a track of its own) in the trace (the first one counts). */
+  | { kind: 'thread'; pid: number; tid: number; name: string }
+
+export const TRACE_SUFFIX = '.trace.jsonl'
+/** What ends every entry of a trace file: the merged trace is the files' bytes. */
+export const ENTRY_END = ',\n'
+export const STATS_SUFFIX = '.stats.jsonl'
+/** The file in the raw folder naming the current run; worker files start with it. */
+const RUN_FILE = 'run'
+
+/**
+ * The trace's name entries from the workers' stats lines: one
+ * `process_name` per process (its last name: the files it ran) and one
+ * `thread_name` per track (its first name: the worker names its JavaScript
+ * thread before the addon reports it).
+ */
+export function nameEntries(lines: readonly StatsLine[]): MetadataEvent[] {
+  const processes = new Map<number, string>()
+  const threads = new Map<string, MetadataEvent>()
+  for (const line of lines) {
+    if (line.kind === 'process') processes.set(line.pid, line.name)
+    else if (line.kind === 'thread' && !threads.has(`${line.pid} ${line.tid}`)) {
+      threads.set(`${line.pid} ${line.tid}`, { ph: 'M', name: 'thread_name', pid: line.pid, tid: line.tid, args: { name: line.name } })
+    }
+  }
+  return [
+    ...[...processes].map(([pid, name]): MetadataEvent => ({ ph: 'M', name: 'process_name', pid, tid: 0, args: { name } })),
+    ...threads.values(),
+  ]
+}
+
+/** Starts a run: called by the reporter before any worker writes. */
+export function startRun(dir: string, run: string): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, RUN_FILE), run)
+}
+
+/** The run workers should write for now; '' before any run started. */
+export function currentRun(dir: string): string {
+  try {
+    return readFileSync(join(dir, RUN_FILE), 'utf8').trim()
+  } catch {
+    return ''
+  }
+}
+
+/** Whether a raw file belongs to `run`. */
+export function ofRun(name: string, run: string): boolean {
+  return name.startsWith(`${run}.`)
+}
+
+
+export class WorkerFiles {
+  readonly pid: number
+  readonly #dir: string
+  readonly #key: string
+  #run: string
+  #trace: number
+  #stats: number
+  /** Trace lines waiting for the next flush (a few per test). */
+  #buffer: string[] = []
+  #closed = false
+  /** Process and track names, written again into each run's stats file. */
+  readonly #names = new Map<string, StatsLine>()
+
+  /**
+   * @param dir the raw folder
+   * @param key unique per worker (pid and thread)
+   * @param pid the trace pid: the OS id of the worker's JavaScript thread
+   *   (for a forked worker, its process id), unique among every worker of
+   *   the run however many threads share a process
+   */
+  constructor(dir: string, key: string, pid: number) {
+    mkdirSync(dir, { recursive: true })
+    this.pid = pid
+    this.#dir = dir
+    this.#key = key
+    this.#run = currentRun(dir)
+    ;[this.#trace, this.#stats] = this.#open()
+  }
+
+  /** The stats file of the current run, which the addon also appends a line to when the process panics. */
+  get statsPath(): string {
+    return join(this.#dir, `${this.#run}.${this.#key}${STATS_SUFFIX}`)
+  }
+
+  /**
+   * Where the addon numbered `index` streams this worker's native spans, for
+   * the current run (merged with the other trace files of the run).
+   */
+  nativeTrace(index: number): string {
+    return join(this.#dir, `${this.#run}.${this.#key}.native-${index}${TRACE_SUFFIX}`)
+  }
+
+  #open(): [number, number] {
+    const base = join(this.#dir, `${this.#run}.${this.#key}`)
+    return [openSync(base + TRACE_SUFFIX, 'a'), openSync(base + STATS_SUFFIX, 'a')]
+  }
+
+  /**
+   * Follows the reporter to a new run (watch mode reruns a worker that
+   * outlived the previous run): later lines go to files of the new run.
+   */
+  followRun(): boolean {
+    const run = currentRun(this.#dir)
+    if (this.#closed || run === this.#run) return false
+    this.flush()
+    closeSync(this.#trace)
+    closeSync(this.#stats)
+    this.#run = run
+    mkdirSync(this.#dir, { recursive: true })
+    ;[this.#trace, this.#stats] = this.#open()
+    for (const line of this.#names.values()) this.stats(line)
+    return true
+  }
+
+  /** A slice the worker itself knows (a test, a file); native spans are the addon's to write. */
+  slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void {
+    const event: TraceEvent = { ph: 'X', name, cat, pid: this.pid, tid, ts: nsToUs(startNs), dur: nsToUs(durNs), args }
+    this.#buffer.push(JSON.stringify(event) + ENTRY_END)
+  }
+
+  /** Names a track of this worker's process (once per track; later names of the same track are ignored). */
+  thread(tid: number, name: string): void {
+    const key = `thread ${tid}`
+    if (this.#names.has(key)) return
+    const line: StatsLine = { kind: 'thread', pid: this.pid, tid, name }
+    this.#names.set(key, line)
+    this.stats(line)
+  }
+
+  /** Names this worker's process (the last name counts). */
+  process(name: string): void {
+    const line: StatsLine = { kind: 'process', pid: this.pid, name }
+    this.#names.set('process', line)
+    this.stats(line)
+  }
+
+  stats(line: StatsLine): void {
+    this.flush()
+    if (!this.#closed) writeSync(this.#stats, JSON.stringify(line) + '\n')
+  }
+
+  /** Writes buffered trace lines. */
+  flush(): void {
+    if (this.#closed || this.#buffer.length === 0) return
+    writeSync(this.#trace, this.#buffer.join(''))
+    this.#buffer = []
+  }
+
+  close(): void {
+    if (this.#closed) return
+    this.flush()
+    this.#closed = true
+    closeSync(this.#trace)
+    closeSync(this.#stats)
+  }
+}

@@ -1,0 +1,308 @@
+/**
+ * The report model: every test with its native spans, computed from Vitest's
+ * results and the workers' statistics lines. Pure: no I/O, no colours.
+ */
+import { addSums, spansByName, type EventCount, type PathStats, type Sums } from '../data/stats.js'
+import type { Made, StatsLine } from '../data/worker-file.js'
+import type { ResolvedFilter } from '../../src/tracing.js'
+
+export type Milliseconds = number
+
+/** Where report.json and trace.json go, under the Vitest root, unless the plugin's `outputDir` says otherwise. */
+export const DEFAULT_OUTPUT_DIR = '.vitest/napi-tracing'
+
+/** The figures of a group of spans (one name, or one path), in ms. */
+export interface SpanFigures {
+  name: string
+  /** The `tracing` target, usually the Rust crate and module. */
+  target: string
+  calls: number
+  totalMs: Milliseconds
+  /** Total minus time in child spans on the same thread. */
+  selfMs: Milliseconds
+  /** Of one span entered at least once (0 when none was). */
+  minMs: Milliseconds
+  maxMs: Milliseconds
+  /** Creation to close, summed over the spans never entered: present when some were not. */
+  lifetimeMs?: Milliseconds
+  /** The spans may belong to any of several concurrent tests (each lists them). */
+  shared?: boolean
+  /** The spans were placed in the test by time only: no call of it is known to have made them. */
+  timed?: boolean
+}
+
+/** A span name's statistics within one test or file. */
+export interface ReportSpan extends SpanFigures {
+  meanMs: Milliseconds
+}
+
+/** A node of a test's call tree: the spans of one path, and the paths below it. */
+export interface ReportNode extends SpanFigures {
+  children: ReportNode[]
+}
+
+/** Events of one callsite and message within a test or file. */
+export type ReportEvent = EventCount
+
+export type TestState = 'passed' | 'failed' | 'skipped' | 'pending'
+
+/** A change of one span path in one test between a baseline run and this one (see `compare.ts`). */
+export interface Change {
+  /** `file > test name`, with `[project] ` before it when the run had several. */
+  test: string
+  /** Span names from the root, joined with ` › `. */
+  path: string
+  kind: 'calls' | 'slower' | 'faster' | 'new' | 'gone'
+  /** Calls in the baseline and now. */
+  calls: [number, number]
+  /** Mean span in ms, in the baseline and now. */
+  meanMs: [number, number]
+  /** Now over baseline: calls for `calls`, mean time for `slower` / `faster`. */
+  ratio: number
+}
+
+export interface Comparison {
+  baseline: string
+  threshold: number
+  /** Tests in both runs, compared. */
+  tests: number
+  changes: Change[]
+}
+
+/**
+ * A test's state in the report's words, from the runner's (a worker sees
+ * `pass`, `fail`, `skip`, `todo`, `run`; reporters get the report's words
+ * already, which pass through).
+ */
+export function stateOf(state: string | undefined): TestState {
+  switch (state) {
+    case 'pass':
+    case 'passed':
+      return 'passed'
+    case 'fail':
+    case 'failed':
+      return 'failed'
+    case 'skip':
+    case 'skipped':
+    case 'todo':
+      return 'skipped'
+    default:
+      return 'pending'
+  }
+}
+
+export interface ReportTest {
+  /** Relative to the Vitest root. */
+  file: string
+  /** Suite and test names joined with ` > `. */
+  name: string
+  state: TestState
+  durationMs: Milliseconds
+  /** The Vitest project the test belongs to, when the run has several. */
+  project?: string
+  spans: ReportSpan[]
+  /** Spans of this test still open when it ended (their time is not counted). */
+  openSpans: number
+  /** The call tree: the test's root spans, by path, biggest total first at each level. */
+  tree: ReportNode[]
+  /** Events the test's code emitted, by callsite and message. */
+  events: ReportEvent[]
+  /** How many of its events were at level WARN, and at level ERROR. */
+  warnings: number
+  errors: number
+}
+
+export interface ReportFile {
+  file: string
+  /** Spans outside any test: module load, beforeAll/afterAll. */
+  spans: ReportSpan[]
+  tree: ReportNode[]
+  events: ReportEvent[]
+}
+
+export interface SpanReport {
+  /** 2: tests and files have `tree` and `events`; every field of version 1 stays. */
+  version: 2
+  tests: ReportTest[]
+  files: ReportFile[]
+  /** Records or trace entries lost because a worker could not keep up (a full buffer, a stalled disk). */
+  droppedRecords: number
+  /** Things that went wrong while tracing, each a sentence naming the fix. */
+  problems: string[]
+  /** The EnvFilter the workers traced with, and where it came from. */
+  filter?: ResolvedFilter
+  /** The comparison with `napiTracing({ baseline })`, when one was given and read. */
+  comparison?: Comparison
+  /** The merged trace, once written: entries, bytes and the time it took. */
+  trace?: { path: string; events: number; bytes: number; writeMs: Milliseconds }
+}
+
+/** A test as Vitest reports it, joined to the workers' lines by id. */
+export interface TestResult {
+  id: string
+  file: string
+  name: string
+  state: TestState
+  durationMs: Milliseconds
+  project?: string
+}
+
+export function computeSpanReport(results: readonly TestResult[], lines: readonly StatsLine[], problems: readonly string[] = []): SpanReport {
+  const byTest = new Map<string, Made[]>()
+  const open = new Map<string, number>()
+  const byFile = new Map<string, Made[]>()
+  const progress = new Map<string, Made>()
+  let dropped = 0
+  const workerProblems = new Map<string, number>()
+  for (const line of lines) {
+    switch (line.kind) {
+      case 'test':
+        open.set(line.id, (open.get(line.id) ?? 0) + line.open)
+        push(byTest, line.id, line)
+        break
+      case 'late':
+        push(byTest, line.id, line)
+        break
+      case 'progress':
+        // Cumulative: the last one counts, and only if the test never ended.
+        progress.set(line.id, line)
+        break
+      case 'file':
+        push(byFile, line.file, line)
+        break
+      case 'dropped':
+        dropped += line.records
+        break
+      case 'problem':
+        workerProblems.set(line.text, (workerProblems.get(line.text) ?? 0) + 1)
+        break
+      default:
+        break
+    }
+  }
+  for (const [id, made] of progress) {
+    if (!open.has(id)) push(byTest, id, made)
+  }
+  const tests = results.map((r): ReportTest => {
+    const made = byTest.get(r.id) ?? []
+    const events = mergeEvents(made.flatMap((m) => m.events))
+    return {
+      file: r.file,
+      name: r.name,
+      state: r.state,
+      durationMs: r.durationMs,
+      ...(r.project !== undefined ? { project: r.project } : {}),
+      spans: reportSpans(made.flatMap((m) => m.tree)),
+      openSpans: open.get(r.id) ?? 0,
+      tree: treeOf(made.flatMap((m) => m.tree)),
+      events,
+      warnings: levelCount(events, 'WARN'),
+      errors: levelCount(events, 'ERROR'),
+    }
+  })
+  const files = [...byFile]
+    .map(([file, made]): ReportFile => ({
+      file,
+      spans: reportSpans(made.flatMap((m) => m.tree)),
+      tree: treeOf(made.flatMap((m) => m.tree)),
+      events: mergeEvents(made.flatMap((m) => m.events)),
+    }))
+    .sort((a, b) => a.file.localeCompare(b.file))
+  return {
+    version: 2,
+    tests,
+    files,
+    droppedRecords: dropped,
+    problems: [...problems, ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text))],
+  }
+}
+
+function push<K>(map: Map<K, Made[]>, key: K, made: Made): void {
+  const list = map.get(key)
+  if (list) list.push(made)
+  else map.set(key, [made])
+}
+
+/** A test's spans by name (attempts, late arrivals and addons summed), biggest total first. */
+function reportSpans(tree: readonly PathStats[]): ReportSpan[] {
+  return spansByName(tree)
+    .map((s): ReportSpan => ({ name: s.name, target: s.target, ...figures(s), meanMs: s.entered > 0 ? ms(s.totalNs / s.entered) : 0 }))
+    .sort((a, b) => b.totalMs - a.totalMs || a.name.localeCompare(b.name))
+}
+
+/** The call tree of a test from its path statistics (attempts, addons and late arrivals summed by path). */
+export function treeOf(paths: readonly PathStats[]): ReportNode[] {
+  interface Building extends Sums {
+    name: string
+    target: string
+    shared?: boolean
+    timed?: boolean
+    children: Map<string, Building>
+  }
+  const roots = new Map<string, Building>()
+  for (const p of paths) {
+    let level = roots
+    p.path.forEach(([target, name], depth) => {
+      const key = `${target}\u0000${name}\u0000${p.shared ? 1 : 0}${p.timed ? 1 : 0}`
+      let node = level.get(key)
+      if (!node) {
+        node = { name, target, ...placement(p), calls: 0, entered: 0, totalNs: 0, selfNs: 0, minNs: 0, maxNs: 0, lifetimeNs: 0, children: new Map() }
+        level.set(key, node)
+      }
+      if (depth === p.path.length - 1) addSums(node, p)
+      level = node.children
+    })
+  }
+  const finish = (nodes: Map<string, Building>): ReportNode[] =>
+    [...nodes.values()]
+      .map((n): ReportNode => ({ name: n.name, target: n.target, ...figures(n), children: finish(n.children) }))
+      .sort((a, b) => b.totalMs - a.totalMs || a.name.localeCompare(b.name))
+  return finish(roots)
+}
+
+/** The figures of summed spans in the report's units, and how they were placed. */
+function figures(s: Sums & { shared?: boolean; timed?: boolean }): Omit<SpanFigures, 'name' | 'target'> {
+  return {
+    calls: s.calls,
+    totalMs: ms(s.totalNs),
+    selfMs: ms(s.selfNs),
+    minMs: ms(s.minNs),
+    maxMs: ms(s.maxNs),
+    ...(s.lifetimeNs > 0 ? { lifetimeMs: ms(s.lifetimeNs) } : {}),
+    ...placement(s),
+  }
+}
+
+function placement(s: { shared?: boolean; timed?: boolean }): { shared?: true; timed?: true } {
+  return { ...(s.shared ? { shared: true as const } : {}), ...(s.timed ? { timed: true as const } : {}) }
+}
+
+function mergeEvents(events: readonly EventCount[]): ReportEvent[] {
+  const merged = new Map<string, EventCount>()
+  for (const e of events) {
+    const key = `${e.target}\u0000${e.level}\u0000${e.message}\u0000${e.shared ? 1 : 0}${e.timed ? 1 : 0}`
+    const m = merged.get(key)
+    if (m) m.count += e.count
+    else merged.set(key, { ...e })
+  }
+  return [...merged.values()].sort((a, b) => b.count - a.count || a.message.localeCompare(b.message))
+}
+
+/** How many of `events` were at `level`. */
+export function levelCount(events: readonly ReportEvent[], level: ReportEvent['level']): number {
+  return events.filter((e) => e.level === level).reduce((n, e) => n + e.count, 0)
+}
+
+function ms(ns: number): Milliseconds {
+  return Math.round(ns) / 1e6
+}
+
+/** Native time of a test: the sum of its root-level spans' self times is not known, so the total of all self times. */
+export function nativeMs(spans: readonly ReportSpan[]): Milliseconds {
+  return spans.reduce((sum, s) => sum + s.selfMs, 0)
+}
+
+/** Calls of all spans. */
+export function spanCount(spans: readonly ReportSpan[]): number {
+  return spans.reduce((sum, s) => sum + s.calls, 0)
+}

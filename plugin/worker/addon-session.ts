@@ -1,0 +1,142 @@
+/**
+ * One traced addon in one worker: its `Tracing` session (a collect layer
+ * streaming the addon's trace file), the collector that attributes its sums
+ * to tests, and what this worker has already reported of it. The worker
+ * (`tracer.ts`) holds one per addon in the config.
+ */
+import { createRequire } from 'node:module'
+import { collectLayer } from '../../src/config.js'
+import { asTracingAddon, type TracingAddon } from '../../src/native.js'
+import { Tracing, type SubscriberMode, type TracingStats } from '../../src/tracing.js'
+import type { WorkerFiles } from '../data/worker-file.js'
+import { tagCalls } from './callers.js'
+import { SpanCollector } from './collector.js'
+
+export interface SessionOptions {
+  filter: string
+  queueCapacity: number | undefined
+  subscriber: SubscriberMode | undefined
+  /** The worker's JavaScript thread's name in the trace. */
+  threadName: string
+}
+
+/** An addon's module as loaded, and its entry points. */
+export interface LoadedAddon {
+  label: string
+  module: Record<string, unknown>
+  api: TracingAddon
+}
+
+/**
+ * Loads the addon at `path` (its loader, as Node requires it) and checks its
+ * entry points. Throws what went wrong, in words for the config's `addons`.
+ */
+export function loadAddon(label: string, path: string): LoadedAddon {
+  const module = createRequire(path)(path) as Record<string, unknown>
+  return { label, module, api: asTracingAddon(module, 'it', 'napiTracing({ addons })') }
+}
+
+export class AddonSession {
+  readonly label: string
+  readonly api: TracingAddon
+  readonly #module: Record<string, unknown>
+  /** Its position in the config: names its trace file. */
+  readonly #index: number
+  readonly #options: SessionOptions
+  #tracing: Tracing
+  #collector: SpanCollector
+  /** Records lost so far that this worker has written down. */
+  #reportedDrops = 0
+  /** Notes of the session already written down. */
+  readonly #reportedNotes = new Set<string>()
+
+  /**
+   * Starts tracing `addon` into this worker's files. Its exports are wrapped
+   * so that concurrent tests' calls are tagged (`overlapping` says when
+   * tests overlap). Throws what went wrong.
+   */
+  constructor(addon: LoadedAddon, index: number, files: WorkerFiles, options: SessionOptions, overlapping: () => boolean) {
+    this.label = addon.label
+    this.api = addon.api
+    this.#module = addon.module
+    this.#index = index
+    this.#options = options
+    ;[this.#tracing, this.#collector] = this.#start(files)
+    tagCalls(this.#module, this.api, overlapping)
+  }
+
+  get collector(): SpanCollector {
+    return this.#collector
+  }
+
+  #start(files: WorkerFiles): [Tracing, SpanCollector] {
+    const collector = new SpanCollector()
+    const layer = collectLayer(collector, {
+      trace: files.nativeTrace(this.#index),
+      pid: files.pid,
+      threadName: this.#options.threadName,
+      panicFile: files.statsPath,
+    })
+    const tracing = Tracing.start(this.#module, {
+      filter: this.#options.filter,
+      layers: [layer],
+      ...(this.#options.queueCapacity !== undefined ? { queueCapacity: this.#options.queueCapacity } : {}),
+      ...(this.#options.subscriber !== undefined ? { subscriber: this.#options.subscriber } : {}),
+    })
+    return [tracing, collector]
+  }
+
+  /** Starts a new session into the files of a new run (watch mode reruns). */
+  restart(files: WorkerFiles): void {
+    this.#tracing.close()
+    ;[this.#tracing, this.#collector] = this.#start(files)
+    this.#reportedDrops = 0
+  }
+
+  /** Delivers the addon's sums so far and writes its trace lines; returns when the addon's new epoch began (hrtime ns). */
+  flush(): number {
+    return this.#collector.flush()
+  }
+
+  stats(): TracingStats {
+    return this.#tracing.stats()
+  }
+
+  /** Names the tracks the addon wrote on since it was last asked. */
+  nameTracks(files: WorkerFiles): void {
+    for (const { track, name } of this.#collector.takeTracks()) files.thread(track, name)
+  }
+
+  /** Writes the statistics not written with their test: the file's, and late spans of ended tests. */
+  writeRest(files: WorkerFiles, file: string): void {
+    for (const id of this.#collector.owners()) {
+      const made = this.#collector.made(id)
+      if (id === '') files.stats({ kind: 'file', file, ...made })
+      else files.stats({ kind: 'late', id, ...made })
+      this.#collector.forget(id)
+    }
+  }
+
+  /** Writes down records lost and notes of the session since the last time. */
+  report(files: WorkerFiles): void {
+    const stats = this.#tracing.stats()
+    if (stats.dropped > this.#reportedDrops) {
+      files.stats({ kind: 'dropped', addon: this.label, records: stats.dropped - this.#reportedDrops })
+      this.#reportedDrops = stats.dropped
+    }
+    for (const note of stats.notes) {
+      if (this.#reportedNotes.has(note)) continue
+      this.#reportedNotes.add(note)
+      files.stats({ kind: 'problem', text: `addon ${JSON.stringify(this.label)} (subscriber: '${stats.subscriber}'): ${note}` })
+    }
+  }
+
+  /** Flushes and ends the session (also when `Tracing`'s own exit handler closed it first). */
+  close(files: WorkerFiles, file: string): void {
+    this.#tracing.flush()
+    this.report(files)
+    this.#tracing.close()
+    this.nameTracks(files)
+    this.writeRest(files, file)
+  }
+}
