@@ -1,7 +1,8 @@
 /**
  * A new user's first run, as the README says: in an empty folder, a napi-rs
  * addon of its own, the packed tarball installed with npm, the addon built
- * against the crate the tarball carries, the README's Cargo and Vitest
+ * against the crate from a registry (the local one the suite builds, with
+ * the crate as `cargo package` makes it), the README's Cargo and Vitest
  * configuration as written, then a Vitest suite with the plugin and a plain
  * Node script with `Tracing.start()`.
  */
@@ -14,6 +15,7 @@ import type { SpanReport } from 'vitest-napi-tracing/plugin'
 import { readmeBlock } from '../support/readme.js'
 import { loadTrace } from '../support/trace-engine.js'
 import { REPO } from './support/paths.js'
+import { sourceConfig } from '../../scripts/e2e/registry.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'napi-tracing-consumer-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -58,7 +60,10 @@ ${readmeBlock('cargo-feature')}
 ${readmeBlock('profile')}`,
   )
   // The plain form is the same, the crate always on.
-  expect(readmeBlock('cargo-feature').replace(', optional = true', '')).toBe(readmeBlock('cargo'))
+  expect(readmeBlock('cargo-feature').replace(/napi-tracing = \{ version = ("[^"]+"), optional = true \}/, 'napi-tracing = $1')).toBe(readmeBlock('cargo'))
+  // crates.io's place taken by the local registry, as a registry of one's own would be.
+  mkdirSync(join(dir, '.cargo'))
+  writeFileSync(join(dir, '.cargo/config.toml'), sourceConfig(inject('installed').registry.vendor))
   writeFileSync(join(dir, 'build.rs'), 'fn main() {\n    napi_build::setup();\n}\n')
   mkdirSync(join(dir, 'src'))
   writeFileSync(
@@ -74,11 +79,11 @@ pub fn greet(name: String) -> String {
 }
 `,
   )
-  // The repository's lock file and target folder: the same dependency builds, reused.
+  // The repository's lock file and the registry's target folder: the same dependency builds, reused.
   copyFileSync(join(REPO, 'Cargo.lock'), join(dir, 'Cargo.lock'))
   const build = readmeBlock('build').trim()
   expect(build).toBe('napi build --platform --features napi-tracing')
-  run(join(REPO, 'node_modules/.bin/napi'), build.split(' ').slice(1), { CARGO_TARGET_DIR: join(REPO, 'target') })
+  run(join(REPO, 'node_modules/.bin/napi'), build.split(' ').slice(1), { CARGO_TARGET_DIR: inject('installed').registry.target })
   // napi writes the loader at the package root, where the README's config looks for it.
   expect(existsSync(join(dir, 'index.js'))).toBe(true)
 

@@ -26,138 +26,151 @@
 #[macro_export]
 macro_rules! export_tracing_api {
     () => {
-        /// Counters of this thread's tracing session.
-        #[napi_derive::napi(object)]
-        pub struct NapiTracingStats {
-            /// Records delivered to the TypeScript sink.
-            pub delivered: f64,
-            /// Records dropped: queue full, or JavaScript could not run.
-            pub dropped: f64,
-            /// Spans and events no session could claim.
-            pub unattributed: f64,
-            /// What went wrong in the session's outputs.
-            pub warnings: Vec<String>,
-            /// The OS thread id of the calling JavaScript thread.
-            pub thread_id: f64,
-            /// How the session reaches the addon's spans: global, scoped or layer.
-            pub subscriber: String,
-            /// What the session cannot trace, and why.
-            pub notes: Vec<String>,
-        }
+        /// The tracing entry points `export_tracing_api!()` adds (napi-rs
+        /// registers `#[napi]` items wherever they are).
+        #[doc(hidden)]
+        #[allow(missing_docs)]
+        pub mod napi_tracing_entry_points {
+            // Written `Env` and `Function<'_, ..>`: napi-derive before 3.7 knows
+            // the env parameter by that exact name, and declares no lifetimes.
+            use napi::bindgen_prelude::{Buffer, Function};
+            use napi::Env;
+            /// Counters of this thread's tracing session.
+            #[napi_derive::napi(object)]
+            pub struct NapiTracingStats {
+                /// Records delivered to the TypeScript sink.
+                pub delivered: f64,
+                /// Records dropped: queue full, or JavaScript could not run.
+                pub dropped: f64,
+                /// Spans and events no session could claim.
+                pub unattributed: f64,
+                /// What went wrong in the session's outputs.
+                pub warnings: Vec<String>,
+                /// The OS thread id of the calling JavaScript thread.
+                pub thread_id: f64,
+                /// How the session reaches the addon's spans: global, scoped or layer.
+                pub subscriber: String,
+                /// What the session cannot trace, and why.
+                pub notes: Vec<String>,
+                /// Span callsites met that the filter turned off, as `LEVEL target::name`.
+                pub hidden: Vec<String>,
+            }
 
-        impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
-            fn from(s: $crate::api::Stats) -> Self {
-                NapiTracingStats {
-                    delivered: s.delivered as f64,
-                    dropped: s.dropped as f64,
-                    unattributed: s.unattributed as f64,
-                    warnings: s.warnings,
-                    thread_id: s.thread_id as f64,
-                    subscriber: s.subscriber,
-                    notes: s.notes,
+            impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
+                fn from(s: $crate::api::Stats) -> Self {
+                    NapiTracingStats {
+                        delivered: s.delivered as f64,
+                        dropped: s.dropped as f64,
+                        unattributed: s.unattributed as f64,
+                        warnings: s.warnings,
+                        thread_id: s.thread_id as f64,
+                        subscriber: s.subscriber,
+                        notes: s.notes,
+                        hidden: s.hidden,
+                    }
                 }
             }
-        }
 
-        /// Where an open span is attributed from (the collect layer).
-        #[napi_derive::napi(object)]
-        pub struct NapiTracingAnchor {
-            /// Nanoseconds on the clock of `process.hrtime.bigint()`.
-            pub ts: f64,
-            /// The caller tag, 0 for none.
-            pub caller: u32,
-            /// How many open spans have this anchor.
-            pub count: f64,
-        }
+            /// Where an open span is attributed from (the collect layer).
+            #[napi_derive::napi(object)]
+            pub struct NapiTracingAnchor {
+                /// Nanoseconds on the clock of `process.hrtime.bigint()`.
+                pub ts: f64,
+                /// The caller tag, 0 for none.
+                pub caller: u32,
+                /// How many open spans have this anchor.
+                pub count: f64,
+            }
 
-        /// The collect layer's spans still open on this thread's session, by anchor.
-        #[napi_derive::napi(js_name = "napiTracingOpenSpans")]
-        pub fn napi_tracing_open_spans(env: napi::Env) -> napi::Result<Vec<NapiTracingAnchor>> {
-            $crate::api::guarded("napiTracingOpenSpans", || {
-                Ok($crate::api::open_spans(&env)
-                    .into_iter()
-                    .map(|(ts, caller, count)| NapiTracingAnchor {
-                        ts: ts as f64,
-                        caller,
-                        count: count as f64,
-                    })
-                    .collect())
-            })
-        }
-
-        /// The napi-tracing protocol version this addon was built with.
-        #[napi_derive::napi(js_name = "napiTracingProtocol")]
-        pub fn napi_tracing_protocol() -> napi::Result<u32> {
-            $crate::api::guarded("napiTracingProtocol", || Ok($crate::api::protocol()))
-        }
-
-        /// How napi-tracing was built in this addon.
-        #[napi_derive::napi(object)]
-        pub struct NapiTracingBuild {
-            /// The profile's opt-level for napi-tracing: "0" to "3", "s" or "z".
-            pub opt_level: String,
-            /// Whether napi-tracing was built with debug assertions.
-            pub debug_assertions: bool,
-            /// The napi-tracing crate's version (the npm package's, in lockstep).
-            pub version: String,
-        }
-
-        /// How napi-tracing was optimised when this addon was built.
-        #[napi_derive::napi(js_name = "napiTracingBuild")]
-        pub fn napi_tracing_build() -> napi::Result<NapiTracingBuild> {
-            $crate::api::guarded("napiTracingBuild", || {
-                let (opt_level, debug_assertions, version) = $crate::api::build();
-                Ok(NapiTracingBuild {
-                    opt_level: opt_level.to_owned(),
-                    debug_assertions,
-                    version: version.to_owned(),
+            /// The collect layer's spans still open on this thread's session, by anchor.
+            #[napi_derive::napi(js_name = "napiTracingOpenSpans")]
+            pub fn napi_tracing_open_spans(env: Env) -> napi::Result<Vec<NapiTracingAnchor>> {
+                $crate::api::guarded("napiTracingOpenSpans", || {
+                    Ok($crate::api::open_spans(&env)
+                        .into_iter()
+                        .map(|(ts, caller, count)| NapiTracingAnchor {
+                            ts: ts as f64,
+                            caller,
+                            count: count as f64,
+                        })
+                        .collect())
                 })
-            })
-        }
+            }
 
-        /// Starts tracing on this thread. Use `Tracing.start()` instead.
-        #[napi_derive::napi(js_name = "napiTracingStart")]
-        pub fn napi_tracing_start<'a>(
-            env: napi::Env,
-            config: String,
-            sink: Option<napi::bindgen_prelude::Function<'a, napi::bindgen_prelude::Buffer, ()>>,
-        ) -> napi::Result<()> {
-            $crate::api::guarded("napiTracingStart", || {
-                $crate::api::start(&env, &config, sink)
-            })
-        }
+            /// The napi-tracing protocol version this addon was built with.
+            #[napi_derive::napi(js_name = "napiTracingProtocol")]
+            pub fn napi_tracing_protocol() -> napi::Result<u32> {
+                $crate::api::guarded("napiTracingProtocol", || Ok($crate::api::protocol()))
+            }
 
-        /// Tags the spans this thread creates from now on (0: none) and
-        /// draws them on concurrent test slot `slot`'s track (0: the
-        /// thread's own); returns the track's id.
-        #[napi_derive::napi(js_name = "napiTracingCaller")]
-        pub fn napi_tracing_caller(tag: u32, slot: u32) -> napi::Result<u32> {
-            $crate::api::guarded("napiTracingCaller", || {
-                Ok($crate::api::set_caller(tag, slot))
-            })
-        }
+            /// How napi-tracing was built in this addon.
+            #[napi_derive::napi(object)]
+            pub struct NapiTracingBuild {
+                /// The profile's opt-level for napi-tracing: "0" to "3", "s" or "z".
+                pub opt_level: String,
+                /// Whether napi-tracing was built with debug assertions.
+                pub debug_assertions: bool,
+                /// The napi-tracing crate's version (the npm package's, in lockstep).
+                pub version: String,
+            }
 
-        /// Delivers every queued record to this thread's layers now; returns
-        /// when the collect layer's new epoch began (hrtime ns, 0 without one).
-        #[napi_derive::napi(js_name = "napiTracingFlush")]
-        pub fn napi_tracing_flush(env: napi::Env) -> napi::Result<f64> {
-            $crate::api::guarded("napiTracingFlush", || {
-                $crate::api::flush(&env).map(|epoch| epoch as f64)
-            })
-        }
+            /// How napi-tracing was optimised when this addon was built.
+            #[napi_derive::napi(js_name = "napiTracingBuild")]
+            pub fn napi_tracing_build() -> napi::Result<NapiTracingBuild> {
+                $crate::api::guarded("napiTracingBuild", || {
+                    let (opt_level, debug_assertions, version) = $crate::api::build();
+                    Ok(NapiTracingBuild {
+                        opt_level: opt_level.to_owned(),
+                        debug_assertions,
+                        version: version.to_owned(),
+                    })
+                })
+            }
 
-        /// Counters of this thread's session.
-        #[napi_derive::napi(js_name = "napiTracingStats")]
-        pub fn napi_tracing_stats(env: napi::Env) -> napi::Result<NapiTracingStats> {
-            $crate::api::guarded("napiTracingStats", || Ok($crate::api::stats(&env).into()))
-        }
+            /// Starts tracing on this thread. Use `Tracing.start()` instead.
+            #[napi_derive::napi(js_name = "napiTracingStart")]
+            pub fn napi_tracing_start(
+                env: Env,
+                config: String,
+                sink: Option<Function<'_, Buffer, ()>>,
+            ) -> napi::Result<()> {
+                $crate::api::guarded("napiTracingStart", || {
+                    $crate::api::start(&env, &config, sink)
+                })
+            }
 
-        /// Flushes and ends this thread's session.
-        #[napi_derive::napi(js_name = "napiTracingStop")]
-        pub fn napi_tracing_stop(env: napi::Env) -> napi::Result<NapiTracingStats> {
-            $crate::api::guarded("napiTracingStop", || {
-                $crate::api::stop(&env).map(::core::convert::Into::into)
-            })
+            /// Tags the spans this thread creates from now on (0: none) and
+            /// draws them on concurrent test slot `slot`'s track (0: the
+            /// thread's own); returns the track's id.
+            #[napi_derive::napi(js_name = "napiTracingCaller")]
+            pub fn napi_tracing_caller(tag: u32, slot: u32) -> napi::Result<u32> {
+                $crate::api::guarded("napiTracingCaller", || {
+                    Ok($crate::api::set_caller(tag, slot))
+                })
+            }
+
+            /// Delivers every queued record to this thread's layers now; returns
+            /// when the collect layer's new epoch began (hrtime ns, 0 without one).
+            #[napi_derive::napi(js_name = "napiTracingFlush")]
+            pub fn napi_tracing_flush(env: Env) -> napi::Result<f64> {
+                $crate::api::guarded("napiTracingFlush", || {
+                    $crate::api::flush(&env).map(|epoch| epoch as f64)
+                })
+            }
+
+            /// Counters of this thread's session.
+            #[napi_derive::napi(js_name = "napiTracingStats")]
+            pub fn napi_tracing_stats(env: Env) -> napi::Result<NapiTracingStats> {
+                $crate::api::guarded("napiTracingStats", || Ok($crate::api::stats(&env).into()))
+            }
+
+            /// Flushes and ends this thread's session.
+            #[napi_derive::napi(js_name = "napiTracingStop")]
+            pub fn napi_tracing_stop(env: Env) -> napi::Result<NapiTracingStats> {
+                $crate::api::guarded("napiTracingStop", || {
+                    $crate::api::stop(&env).map(::core::convert::Into::into)
+                })
+            }
         }
     };
 }
