@@ -16,6 +16,8 @@ export interface NativeStats {
   subscriber: string
   /** What the session cannot trace, and why. */
   notes: string[]
+  /** Span callsites met that the filter turned off, as `LEVEL target::name` (the first 64). */
+  hidden: string[]
 }
 
 /** How napi-tracing was built into an addon. */

@@ -19,16 +19,24 @@ describe('untracedFiles', () => {
 })
 
 describe('filterEnabledNothing', () => {
-  test('a traced run without a single span names the filter and where it came from', () => {
-    expect(filterEnabledNothing({ directives: 'off', source: 'RUST_LOG' }, 0, true)).toEqual([
-      "filter 'off' (from RUST_LOG) enabled no spans: the run has none. If the addon should have made some, widen it: napiTracing({ filter: 'trace' }) or RUST_LOG=trace.",
+  test('a traced run without a single span names the filter, where it came from, what it hid and the level to widen it to', () => {
+    const hidden = ['DEBUG resolver_addon::resolve', 'DEBUG resolver_addon::lookup', 'TRACE resolver_addon::step']
+    expect(filterEnabledNothing({ directives: 'info', source: 'default' }, 0, true, hidden)).toEqual([
+      "filter 'info' (the default) enabled no spans: the run has none, and the addons met 3 span callsites it turned off " +
+        '(DEBUG resolver_addon::resolve, DEBUG resolver_addon::lookup, TRACE resolver_addon::step). ' +
+        "Widen it to their level: napiTracing({ filter: 'trace' }) or RUST_LOG=trace.",
     ])
-    expect(filterEnabledNothing({ directives: 'warn', source: 'option' }, 0, true)[0]).toContain("filter 'warn' (napiTracing({ filter }))")
+    const one = filterEnabledNothing({ directives: 'warn', source: 'option' }, 0, true, ['INFO a::b'])[0]
+    expect(one).toContain("filter 'warn' (napiTracing({ filter })) enabled no spans")
+    expect(one).toContain('1 span callsite it turned off (INFO a::b)')
+    expect(one).toContain("napiTracing({ filter: 'info' })")
   })
 
-  test('spans, or nothing traced at all (reported elsewhere): nothing to say', () => {
-    expect(filterEnabledNothing({ directives: 'info', source: 'default' }, 3, true)).toEqual([])
-    expect(filterEnabledNothing({ directives: 'info', source: 'default' }, 0, false)).toEqual([])
+  test('spans, nothing traced at all, or nothing the filter hid (another cause, reported as itself): nothing to say', () => {
+    expect(filterEnabledNothing({ directives: 'info', source: 'default' }, 3, true, ['DEBUG a::b'])).toEqual([])
+    expect(filterEnabledNothing({ directives: 'info', source: 'default' }, 0, false, ['DEBUG a::b'])).toEqual([])
+    // The case: every worker died, so no span at all, though 'trace' hides nothing.
+    expect(filterEnabledNothing({ directives: 'trace', source: 'option' }, 0, true, [])).toEqual([])
   })
 })
 

@@ -22,7 +22,9 @@ export interface Made {
 
 /** A line of a worker's stats file. */
 export type StatsLine =
-  | { kind: 'worker'; pid: number; label: string; addon: string }
+  | { kind: 'worker'; pid: number; label: string; addon: string; build?: { optLevel: string; version: string } }
+  /** Spans an addon made in this worker since the last such line, each counted once. */
+  | { kind: 'made'; addon: string; spans: number }
   /** A test file began in this worker (its absolute path): the tracer saw it. */
   | { kind: 'begin'; path: string }
   | ({ kind: 'test'; id: string; file: string; name: string; state: string; open: number } & Made)
@@ -31,7 +33,17 @@ export type StatsLine =
   /** A running test's figures so far: used when its worker dies before the test ends. */
   | ({ kind: 'progress'; id: string } & Made)
   | { kind: 'dropped'; addon: string; records: number }
+  /** Spans and events of an addon no session could claim, process-wide so far (several workers in one process, no parent to tell). */
+  | { kind: 'unattributed'; addon: string; pid: number; count: number }
   | { kind: 'problem'; text: string }
+  /** Span callsites an addon met that the filter turned off, as `LEVEL target::name`. */
+  | { kind: 'hidden'; addon: string; callsites: string[] }
+  /**
+   * A panic in the worker's process, written by the addon's panic hook (its
+   * thread, where, the message); the reporter adds the worker and the test
+   * file that was running (the stats file's last `begin` before it).
+   */
+  | { kind: 'panic'; pid: number; thread: string; location: string; message: string; worker?: string; file?: string }
   /** The name of a worker's process in the trace (the last one counts). */
   | { kind: 'process'; pid: number; name: string }
   /** The name of a track (a thread, or a track of its own) in the trace (the first one counts). */

@@ -5,7 +5,7 @@
  * Pure: the reporter gathers the inputs.
  */
 import type { ResolvedFilter } from '../../src/tracing.js'
-import type { ReportSpan } from './model.js'
+import type { StatsLine } from '../data/worker-file.js'
 
 /** A test file as Vitest ran it. */
 export interface RanFile {
@@ -29,13 +29,24 @@ export function untracedFiles(files: readonly RanFile[], begun: ReadonlySet<stri
   ]
 }
 
-/** A run that was traced but has no span at all: say which filter was in effect. */
-export function filterEnabledNothing(filter: ResolvedFilter, spans: number, traced: boolean): string[] {
-  if (!traced || spans > 0) return []
+/**
+ * A run that was traced but has no span at all, because the filter turned
+ * off every span callsite the addons met (`hidden`, as `LEVEL
+ * target::name`): say which filter, what it hid, and the level to widen it
+ * to. When it hid nothing, the filter is not the cause (the problems that
+ * are, a worker that died or a subscriber that kept spans away, say so
+ * themselves): nothing is said of it.
+ */
+export function filterEnabledNothing(filter: ResolvedFilter, spans: number, traced: boolean, hidden: readonly string[]): string[] {
+  if (!traced || spans > 0 || hidden.length === 0) return []
   const source = { option: 'napiTracing({ filter })', RUST_LOG: 'from RUST_LOG', default: 'the default' }[filter.source]
+  const levels = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
+  const lowest = levels.find((level) => hidden.some((h) => h.startsWith(`${level} `))) ?? 'TRACE'
+  const shown = hidden.slice(0, 5).join(', ') + (hidden.length > 5 ? `, and ${hidden.length - 5} more` : '')
+  const widen = lowest.toLowerCase()
   return [
-    `filter '${filter.directives}' (${source}) enabled no spans: the run has none. ` +
-      `If the addon should have made some, widen it: napiTracing({ filter: 'trace' }) or RUST_LOG=trace.`,
+    `filter '${filter.directives}' (${source}) enabled no spans: the run has none, and the addons met ${hidden.length} span callsite${hidden.length === 1 ? '' : 's'} it turned off (${shown}). ` +
+      `Widen it to their level: napiTracing({ filter: '${widen}' }) or RUST_LOG=${widen}.`,
   ]
 }
 
@@ -43,7 +54,7 @@ export function filterEnabledNothing(filter: ResolvedFilter, spans: number, trac
 const CALLBACK = /^(.+)_c_callback$/
 
 /** Spans of napi's generated callbacks: `#[tracing::instrument]` stands below `#[napi]`. */
-export function misplacedInstrument(spans: readonly Pick<ReportSpan, 'name' | 'target'>[]): string[] {
+export function misplacedInstrument(spans: ReadonlyArray<{ name: string; target: string }>): string[] {
   const seen = new Set<string>()
   const out: string[] = []
   for (const span of spans) {
@@ -56,4 +67,33 @@ export function misplacedInstrument(spans: readonly Pick<ReportSpan, 'name' | 't
     )
   }
   return out
+}
+
+/** What a worker's panic line says happened, with the likely cause and its fix. */
+export function panicked(line: Extract<StatsLine, { kind: 'panic' }>): string {
+  const where = [line.worker ?? `process ${line.pid}`, line.file ? `running ${line.file}` : undefined].filter(Boolean).join(', ')
+  const head = `the addon panicked in ${where} (thread ${JSON.stringify(line.thread)}${line.location ? `, at ${line.location}` : ''}): ${line.message}`
+  if (/set global default subscriber|global default trace dispatcher|install global subscriber/.test(line.message)) {
+    return (
+      `${head}. The addon installs a tracing subscriber of its own (its init()) while napi-tracing holds the global default, ` +
+      `and a panic in a napi call aborts the process: set napiTracing({ subscriber: 'scoped' }) (what 'auto' picks when it finds init() in the addon's symbols; a stripped build hides them), ` +
+      `or add .with(napi_tracing::layer()) to that subscriber and set subscriber: 'layer'`
+    )
+  }
+  if (/tried to clone .* no span exists/.test(line.message)) {
+    return (
+      `${head}. A span napi-tracing made on the JavaScript thread (subscriber: 'scoped') reached the addon's own subscriber as a parent on another thread: ` +
+      `add .with(napi_tracing::layer()) to the addon's subscriber and set subscriber: 'layer'`
+    )
+  }
+  return `${head}. A panic inside a napi call aborts the process (Node-API cannot unwind it): the tests of that worker after it did not run`
+}
+
+/** Spans of addons no session could claim, over every process of the run (counts by addon). */
+export function unattributed(counts: ReadonlyMap<string, number>): string[] {
+  return [...counts].map(
+    ([addon, count]) =>
+      `${count.toLocaleString('en-US')} span${count === 1 ? '' : 's'} and events of addon ${JSON.stringify(addon)} belong to no test: made on a thread with no parent span while several workers ` +
+      `shared a process (the threads pool), they could be any worker's. Carry the caller into that work (napi_tracing::caller() in the #[napi] function, caller.in_scope(|| ...) where it runs), or run the tests in the forks pool`,
+  )
 }

@@ -49,6 +49,10 @@ export class AddonSession {
   #reportedDrops = 0
   /** Notes of the session already written down. */
   readonly #reportedNotes = new Set<string>()
+  /** How many callsites the filter turned off were written down. */
+  #reportedHidden = 0
+  /** Spans summed so far that were written down. */
+  #reportedSpans = 0
 
   /**
    * Starts tracing `addon` into this worker's files. Its exports are wrapped
@@ -91,6 +95,8 @@ export class AddonSession {
     this.#tracing.close()
     ;[this.#tracing, this.#collector] = this.#start(files)
     this.#reportedDrops = 0
+    this.#reportedHidden = 0
+    this.#reportedSpans = 0
   }
 
   /** Delivers the addon's sums so far and writes its trace lines; returns when the addon's new epoch began (hrtime ns). */
@@ -117,14 +123,29 @@ export class AddonSession {
     }
   }
 
-  /** Writes down records lost and notes of the session since the last time. */
-  report(files: WorkerFiles): void {
+  /**
+   * Writes down records lost and notes of the session since the last time.
+   * Notes wait for `notes` (a file's end, the close): one may be settled by
+   * then, such as 'scoped' picked for an addon's init(), which its init with
+   * napi-tracing's layer makes moot.
+   */
+  report(files: WorkerFiles, notes = true): void {
     const stats = this.#tracing.stats()
+    const spans = this.#collector.spans
+    if (spans > this.#reportedSpans) {
+      files.stats({ kind: 'made', addon: this.label, spans: spans - this.#reportedSpans })
+      this.#reportedSpans = spans
+    }
     if (stats.dropped > this.#reportedDrops) {
       files.stats({ kind: 'dropped', addon: this.label, records: stats.dropped - this.#reportedDrops })
       this.#reportedDrops = stats.dropped
     }
-    for (const note of stats.notes) {
+    if (stats.unattributed > 0) files.stats({ kind: 'unattributed', addon: this.label, pid: process.pid, count: stats.unattributed })
+    if (stats.hiddenCallsites.length > this.#reportedHidden) {
+      files.stats({ kind: 'hidden', addon: this.label, callsites: [...stats.hiddenCallsites] })
+      this.#reportedHidden = stats.hiddenCallsites.length
+    }
+    for (const note of notes ? stats.notes : []) {
       if (this.#reportedNotes.has(note)) continue
       this.#reportedNotes.add(note)
       files.stats({ kind: 'problem', text: `addon ${JSON.stringify(this.label)} (subscriber: '${stats.subscriber}'): ${note}` })

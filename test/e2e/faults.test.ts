@@ -13,23 +13,8 @@ import type { ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import { loadTrace } from '../support/trace-engine.js'
 import { REPO, type Major } from './support/paths.js'
-import { installedEnv, runVitest, type Pool, type RunOptions, type RunResult } from './support/run-vitest.js'
-
-/** Runs a project with and without the plugin, with Vitest's JSON reporter beside the default. */
-function runBoth(options: RunOptions): { traced: RunResult; plain: RunResult } {
-  const run = (env: Record<string, string>) => runVitest({ ...options, json: true, env: { ...options.env, ...env } })
-  return { traced: run({}), plain: run({ VITEST_NAPI_TRACING: '0' }) }
-}
-
-function testNamed(report: SpanReport, name: string): ReportTest {
-  const found = report.tests.find((t) => t.name === name)
-  if (!found) throw new Error(`no test ${name}`)
-  return found
-}
-
-function calls(t: ReportTest, name: string): number {
-  return t.spans.filter((s) => s.name === name).reduce((n, s) => n + s.calls, 0)
-}
+import { calls, runBoth, testNamed } from './support/report.js'
+import { installedEnv, runVitest, watchReruns, type Pool } from './support/run-vitest.js'
 
 /** Both majors, every pool, isolation on and off. */
 const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major) =>
@@ -123,17 +108,7 @@ describe('faults around the run', () => {
   })
 
   test('watch mode: twenty reruns of a file, no duplicate spans, no growth in memory', () => {
-    const env = installedEnv()
-    const child = spawnSync(
-      process.execPath,
-      ['--expose-gc', join(REPO, 'test/e2e/support/watch-reruns.mjs'), join(env.dir, 'node_modules/vitest'), join(env.projects, 'concurrent'), 'concurrent.test.ts', '20'],
-      { encoding: 'utf8', timeout: 180_000, env: { ...process.env, FIXTURE_OUTPUT_DIR: mkdtempSync(join(tmpdir(), 'napi-tracing-watch-')), NO_COLOR: '1' } },
-    )
-    const runs = child.stdout
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { run: number; tests: Array<[string, number]>; heapUsed: number; rss: number })
-    expect(runs, child.stderr).toHaveLength(20)
+    const runs = watchReruns({ project: 'concurrent', files: ['concurrent.test.ts'], runs: 20 })
     for (const run of runs) expect(run.tests).toEqual(runs[0]!.tests)
     expect(runs[0]!.tests).toContainEqual(['alone afterwards', classicCalls(4)])
     // Heap after the last rerun within 20 MB of the fifth (after warm-up).

@@ -103,8 +103,13 @@ describe('filters and addon paths as a new user writes them', () => {
     const report = run.report()
     expect(report.filter).toEqual({ directives, source: 'RUST_LOG' })
     expect(report.tests.every((t) => t.spans.length === 0)).toBe(true)
-    expect(report.problems).toContain(
-      `filter '${directives}' (${source}) enabled no spans: the run has none. If the addon should have made some, widen it: napiTracing({ filter: 'trace' }) or RUST_LOG=trace.`,
+    // fibonacci, emit_events and misplaced are INFO spans: the filter hid them, and says which and to what level to widen it.
+    expect(report.problems).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^filter '${directives}' \\(${source}\\) enabled no spans: the run has none, and the addons met \\d+ span callsites it turned off \\(.*INFO fib_addon::fibonacci.*\\)\\. Widen it to their level: napiTracing\\(\\{ filter: 'info' \\}\\) or RUST_LOG=info\\.$`,
+        ),
+      ),
     )
     expect(run.stdout).toContain(`! filter '${directives}' (${source}) enabled no spans`)
   })

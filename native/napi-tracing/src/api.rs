@@ -41,6 +41,9 @@ pub struct Stats {
     pub subscriber: String,
     /// What the session cannot trace, and why, for the user to read.
     pub notes: Vec<String>,
+    /// Span callsites met that the session's filter turned off, as
+    /// `LEVEL target::name` (the first 64).
+    pub hidden: Vec<String>,
 }
 
 fn invalid(message: String) -> Error {
@@ -337,6 +340,9 @@ pub fn stats(_env: &Env) -> Stats {
         thread_id: thread_info::with_current(|t| t.tid),
         subscriber: mode,
         notes,
+        hidden: session
+            .as_ref()
+            .map_or_else(Vec::new, |s| s.filter.hidden()),
     }
 }
 

@@ -171,11 +171,7 @@ impl Subscriber for Core {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        sessions::open_now()
-            .iter()
-            .map(|s| s.filter.max_level_hint().unwrap_or(LevelFilter::TRACE))
-            .max()
-            .or(Some(LevelFilter::OFF))
+        sessions::max_level_hint()
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {

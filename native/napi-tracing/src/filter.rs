@@ -9,15 +9,15 @@
 //! Registry, where `EnvFilter` follows spans as a layer.
 
 use std::str::FromStr;
-use std::sync::RwLock;
+use std::sync::{Mutex, RwLock};
 
 use rustc_hash::FxHashMap;
 use tracing_core::subscriber::Interest;
-use tracing_core::{LevelFilter, Metadata};
+use tracing_core::Metadata;
 use tracing_subscriber::filter::Directive;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::sync::{read, write};
+use crate::sync::{lock, read, write};
 use crate::trace::json::callsite_key;
 
 pub(crate) struct Filter {
@@ -26,7 +26,13 @@ pub(crate) struct Filter {
     pub(crate) dynamic: bool,
     /// Each callsite's decision, once made.
     decided: RwLock<FxHashMap<usize, bool>>,
+    /// Span callsites the filter turned off, as `LEVEL target::name` (the
+    /// first [`HIDDEN`]): what a run that shows no span was missing.
+    hidden: Mutex<Vec<String>>,
 }
+
+/// Span callsites the filter turned off that are kept, at most.
+const HIDDEN: usize = 64;
 
 impl Filter {
     /// Parses EnvFilter directives strictly, quoting the first bad one.
@@ -47,6 +53,7 @@ impl Filter {
             env,
             dynamic: spec.contains('['),
             decided: RwLock::new(FxHashMap::default()),
+            hidden: Mutex::new(Vec::new()),
         })
     }
 
@@ -56,9 +63,27 @@ impl Filter {
     pub(crate) fn interest(&self, meta: &'static Metadata<'static>) -> Interest {
         let interest = <EnvFilter as Layer<Registry>>::register_callsite(&self.env, meta);
         if !self.dynamic {
-            write(&self.decided).insert(callsite_key(meta), interest.is_always());
+            let first = write(&self.decided)
+                .insert(callsite_key(meta), interest.is_always())
+                .is_none();
+            if first && interest.is_never() && meta.is_span() {
+                let mut hidden = lock(&self.hidden);
+                if hidden.len() < HIDDEN {
+                    hidden.push(format!(
+                        "{} {}::{}",
+                        meta.level(),
+                        meta.target(),
+                        meta.name()
+                    ));
+                }
+            }
         }
         interest
+    }
+
+    /// Span callsites met that the filter turned off (see `hidden`).
+    pub(crate) fn hidden(&self) -> Vec<String> {
+        lock(&self.hidden).clone()
     }
 
     /// Whether the filter lets spans and events of `meta` through, for a
@@ -69,10 +94,6 @@ impl Filter {
             return decided;
         }
         self.interest(meta).is_always()
-    }
-
-    pub(crate) fn max_level_hint(&self) -> Option<LevelFilter> {
-        self.env.max_level_hint()
     }
 
     /// The filter itself, for a session on the Registry path.
@@ -104,5 +125,9 @@ mod tests {
         let off = Filter::parse("t=warn").unwrap();
         assert!(off.interest(meta()).is_never());
         assert!(!off.enables(meta()));
+        // Asked again (interest caches are rebuilt), it is named once.
+        assert!(off.interest(meta()).is_never());
+        assert_eq!(off.hidden(), ["INFO t::span"]);
+        assert!(static_only.hidden().is_empty());
     }
 }

@@ -159,7 +159,8 @@ const OWN_SUBSCRIBER: &str = "this addon already runs a global tracing subscribe
      every thread's spans and keeps your own output; or trace the JavaScript thread alone with \
      subscriber: 'scoped'";
 
-const SCOPED_FOR_INIT: &str = "this addon calls tracing-subscriber's init(), which panics (and so \
+pub(crate) const SCOPED_FOR_INIT: &str =
+    "this addon calls tracing-subscriber's init(), which panics (and so \
      aborts the process) when another subscriber holds the global default: napi-tracing traces \
      the JavaScript thread only (subscriber: 'scoped') and leaves the global default to the addon. \
      Spans made on other threads are traced once the addon's subscriber has napi-tracing's layer: \

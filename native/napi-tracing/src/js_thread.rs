@@ -68,6 +68,10 @@ pub(crate) fn follow_subscriber() {
         }
         if let Some((mode, note)) = install::follow_scoped(&mut js.guard) {
             js.mode = mode;
+            // Traced through the addon's own subscriber now: the advice to add the layer is moot.
+            if mode == Mode::Layer {
+                js.notes.retain(|n| n != install::SCOPED_FOR_INIT);
+            }
             js.notes.extend(note);
         }
     });

@@ -87,3 +87,16 @@ pub(crate) fn set_this_thread(id: u64) {
 pub(crate) fn this_thread() -> Option<u64> {
     THIS_THREAD.try_with(Cell::get).ok().filter(|&id| id != 0)
 }
+
+/// The most verbose level any open session may want. While one is open,
+/// every level: `tracing`'s macros skip a callsite below the hint before it
+/// is even registered, and a filter must see (and turn off) each callsite
+/// the addon meets to say, when it shows no span, which ones it hid. A
+/// callsite turned off costs one check of its cached interest.
+pub(crate) fn max_level_hint() -> Option<tracing_core::LevelFilter> {
+    Some(if open_now().is_empty() {
+        tracing_core::LevelFilter::OFF
+    } else {
+        tracing_core::LevelFilter::TRACE
+    })
+}

@@ -84,3 +84,42 @@ export function runVitest(options: RunOptions): RunResult {
     },
   }
 }
+
+/** One run of `watchReruns`, as `support/watch-reruns.mjs` prints it from report.json. */
+export interface Rerun {
+  run: number
+  /** Each test's spans, all counted. */
+  tests: Array<[string, number]>
+  /** Each test's calls by span name, of spans known to be its own. */
+  exact: Record<string, Record<string, number>>
+  /** Each test's calls by span name, of spans placed by time or shared. */
+  timed: Record<string, Record<string, number>>
+  /** Each file's calls by span name outside tests, of spans known to be there. */
+  files: Record<string, Record<string, number>>
+  problems: string[]
+  comparison?: SpanReport['comparison']
+  heapUsed: number
+  rss: number
+}
+
+/**
+ * Vitest in watch mode in a child process, running a fixture project once
+ * and then rerunning `files` until `runs` runs are done; one `Rerun` each.
+ */
+export function watchReruns(options: { project: string; files: string[]; runs: number; pool?: Pool; env?: Record<string, string> }): Rerun[] {
+  const env = installedEnv()
+  const script = join(import.meta.dirname, 'watch-reruns.mjs')
+  const args = ['--expose-gc', script, join(env.dir, 'node_modules/vitest'), join(env.projects, options.project), options.files.join(','), String(options.runs)]
+  if (options.pool) args.push(options.pool)
+  const child = spawnSync(env.node, args, {
+    encoding: 'utf8',
+    timeout: 600_000,
+    env: { ...process.env, FIXTURE_OUTPUT_DIR: mkdtempSync(join(tmpdir(), `napi-tracing-watch-${options.project}-`)), NO_COLOR: '1', ...options.env },
+  })
+  const runs = child.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Rerun)
+  if (runs.length !== options.runs) throw new Error(`${runs.length} of ${options.runs} runs came out; the child said:\n${child.stdout}\n${child.stderr}`)
+  return runs
+}
