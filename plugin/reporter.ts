@@ -9,13 +9,14 @@
  * per-test data and merges the shards' traces it finds.
  */
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { join, relative, resolve } from 'node:path'
 import pc from 'picocolors'
 import type { Reporter, TestCase, TestModule, Vitest } from 'vitest/node'
 import { filterEnabledNothing, misplacedInstrument, untracedFiles, type RanFile } from './report/checks.js'
 import { compareReports, isRegression, readReport } from './report/compare.js'
-import { keepLastRun, previousReport } from './report/history.js'
-import { computeSpanReport, spanCount, stateOf, type SpanReport, type TestResult } from './report/model.js'
+import { keepLastRun, keptRuns, previousReport } from './report/history.js'
+import { stateOf } from './data/states.js'
+import { computeSpanReport, spanCount, type RunSetup, type SpanReport, type TestResult } from './report/model.js'
 import { writeReport } from './report/json.js'
 import { formatSpanReport, plural, shownPath } from './report/terminal.js'
 import { mergeTraces } from './trace/merge.js'
@@ -73,9 +74,11 @@ export class NapiTracingReporter implements Reporter {
     }
   }
 
-  async onTestRunEnd(modules: ReadonlyArray<TestModule>): Promise<void> {
+  async onTestRunEnd(all: ReadonlyArray<TestModule>): Promise<void> {
     const vitest = this.#vitest
     if (!vitest) return
+    // Type tests (--typecheck) never run in a worker: nothing to trace, nothing missed.
+    const modules = all.filter((m) => !isTypecheck(m))
     const root = vitest.config.root
     const reportPath = join(this.#options.outputDir, 'report.json')
     const tracePath = join(this.#options.outputDir, 'trace.json')
@@ -86,7 +89,7 @@ export class NapiTracingReporter implements Reporter {
       ? { lines: [], shards: new Set<string>() }
       : merging
         ? linesFromMeta(modules)
-        : { lines: readStatsLines(this.#options.rawDir, this.#run, problems), shards: new Set<string>() }
+        : { lines: readStatsLines(this.#options.rawDir, this.#run, root, problems), shards: new Set<string>() }
     if (lines.length === 0) {
       for (const problem of problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
       vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, modules)}; ${kept(reportPath, tracePath)}`))
@@ -98,10 +101,15 @@ export class NapiTracingReporter implements Reporter {
     }
     const labelled = new Set(modules.map((m) => m.project.name)).size > 1
     const report = computeSpanReport(modules.flatMap((m) => testResults(m, labelled)), lines, problems)
+    const traced = merging ? this.#blobless(shards, report) : shards
     report.filter = this.#options.filter
+    report.run = runSetup(vitest.version, lines)
+    const made = lines.flatMap((l) => (l.kind === 'made' ? [l.spans] : []))
+    if (made.length > 0) report.spans = made.reduce((a, b) => a + b, 0)
     const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
     report.problems.push(...misplacedInstrument(allSpans))
-    report.problems.push(...filterEnabledNothing(this.#options.filter, spanCount(allSpans), merging || lines.some((l) => l.kind === 'worker')))
+    const hidden = [...new Set(lines.flatMap((l) => (l.kind === 'hidden' ? l.callsites : [])))]
+    report.problems.push(...filterEnabledNothing(this.#options.filter, spanCount(allSpans), merging || lines.some((l) => l.kind === 'worker'), hidden))
     try {
       keepLastRun(this.#options.outputDir, this.#options.keep ?? 0)
     } catch (error) {
@@ -112,7 +120,7 @@ export class NapiTracingReporter implements Reporter {
     let wroteTrace = false
     try {
       const started = performance.now()
-      const merged = merging ? await this.#mergeShards(shards, tracePath, report.problems) : await mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
+      const merged = merging ? await this.#mergeShards(traced, tracePath, report.problems) : await mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
       if (merged) {
         wroteTrace = true
         report.trace = { path: tracePath, events: merged.events, bytes: statSync(tracePath).size, writeMs: Math.round(performance.now() - started) }
@@ -156,12 +164,26 @@ export class NapiTracingReporter implements Reporter {
     const baseline = this.#options.baseline
     if (baseline === undefined) return
     const path = baseline === 'previous' ? previousReport(this.#options.outputDir) : resolve(root, baseline)
+    const keep = this.#options.keep ?? 0
     if (path === undefined) {
-      report.problems.push(`baseline 'previous': no earlier run is kept in ${join(this.#options.outputDir, 'history')} yet; set napiTracing({ keep: 1 }) (or more) to keep runs`)
+      const history = shownPath(join(this.#options.outputDir, 'history'), process.cwd())
+      report.problems.push(
+        keep > 0
+          ? `baseline 'previous': no earlier run is kept in ${history} yet (keep: ${keep} keeps the runs before this one); the next run is compared with this one`
+          : `baseline 'previous': no earlier run is kept in ${history}; set napiTracing({ keep: 1 }) (or more) to keep runs`,
+      )
       return
     }
     try {
-      report.comparison = compareReports(readReport(path), report, shownPath(path, process.cwd()), { threshold: this.#options.threshold ?? 2 })
+      // The kept runs, the baseline among them, are each path's noise.
+      const history = keptRuns(this.#options.outputDir).flatMap((dir) => {
+        try {
+          return [readReport(join(dir, 'report.json'))]
+        } catch {
+          return []
+        }
+      })
+      report.comparison = compareReports(readReport(path), report, shownPath(path, process.cwd()), { threshold: this.#options.threshold ?? 2, history })
     } catch (error) {
       report.problems.push(`baseline: ${messageOf(error)}`)
       return
@@ -171,6 +193,46 @@ export class NapiTracingReporter implements Reporter {
       process.exitCode = 1
       report.problems.push(`${plural(regressions, 'regression')} against ${report.comparison.baseline}: the run fails (failOnRegression)`)
     }
+  }
+
+  /**
+   * Shards of the run whose blob report did not reach this job: the blobs
+   * that did say how many shards there were. A missing shard's folder, if
+   * it is here, still gives its tests' figures (its own report.json, added
+   * to `report`) and its trace; either way the report says what is missing.
+   * Returns every shard whose trace is to be merged.
+   */
+  #blobless(shards: ReadonlySet<string>, report: SpanReport): Set<string> {
+    const counts = new Set([...shards].map((s) => Number(s.split('/')[1])))
+    const all = new Set(shards)
+    for (const count of counts) {
+      for (let index = 1; index <= count; index++) {
+        const shard = `${index}/${count}`
+        if (shards.has(shard)) continue
+        const folder = join(this.#options.mergeDir, shardFolder(index, count))
+        const shown = shownPath(folder, process.cwd())
+        const reportFile = join(folder, 'report.json')
+        if (!existsSync(folder)) {
+          report.problems.push(
+            `shard ${index} of ${count}: no blob, no trace: neither its blob report nor its ${shardFolder(index, count)} folder reached this job, so its tests are missing from the run and the report; upload both from its job (see the README's CI recipe)`,
+          )
+          continue
+        }
+        all.add(shard)
+        let figures = 'its trace is merged'
+        try {
+          const own = readReport(reportFile)
+          report.tests.push(...own.tests)
+          report.files.push(...own.files)
+          if (own.spans !== undefined) report.spans = (report.spans ?? 0) + own.spans
+          figures = `its ${plural(own.tests.length, 'test')} and trace are taken from ${shown}`
+        } catch (error) {
+          figures = `its trace is merged, but its tests' figures are missing (${messageOf(error)})`
+        }
+        report.problems.push(`shard ${index} of ${count}: its blob report did not reach this job, so Vitest's summary leaves its tests out; ${figures}`)
+      }
+    }
+    return all
   }
 
   /**
@@ -207,10 +269,25 @@ export class NapiTracingReporter implements Reporter {
   }
 }
 
+/** How the run was made: Vitest, Node, and each traced addon's build as its workers reported it. */
+function runSetup(vitestVersion: string, lines: readonly StatsLine[]): RunSetup {
+  const addons = new Map<string, RunSetup['addons'][number]>()
+  for (const line of lines) {
+    if (line.kind === 'worker' && line.build && !addons.has(line.addon)) addons.set(line.addon, { label: line.addon, ...line.build })
+  }
+  return { vitest: vitestVersion, node: process.version, addons: [...addons.values()] }
+}
+
 /** The files an earlier run left, now kept. */
 function kept(...paths: string[]): string {
   const existing = paths.filter((p) => existsSync(p)).map((p) => shownPath(p, process.cwd()))
   return existing.length > 0 ? `${existing.join(' and ')} left as they were` : 'no report written'
+}
+
+/** A module of type tests: Vitest checks them with tsc, in no worker (its tasks' meta says `typecheck`). */
+function isTypecheck(module: TestModule): boolean {
+  const tests = [...module.children.allTests()]
+  return tests.length > 0 && tests.every((t) => (t.meta() as { typecheck?: unknown }).typecheck === true)
 }
 
 function ranFile(module: TestModule): RanFile {
@@ -251,8 +328,11 @@ export function stdoutTakenBy(vitest: Pick<Vitest, 'config' | 'version'>): strin
   return undefined
 }
 
-/** Every line of every worker's stats file; unreadable lines become problems. */
-function readStatsLines(dir: string, run: string, problems: string[]): StatsLine[] {
+/**
+ * Every line of every worker's stats file; unreadable lines become
+ * problems. A panic line is told which worker and test file it happened in.
+ */
+function readStatsLines(dir: string, run: string, root: string, problems: string[]): StatsLine[] {
   let names: string[]
   try {
     names = readdirSync(dir).filter((f) => f.endsWith(STATS_SUFFIX) && ofRun(f, run))
@@ -262,16 +342,23 @@ function readStatsLines(dir: string, run: string, problems: string[]): StatsLine
   const lines: StatsLine[] = []
   let broken = 0
   for (const name of names) {
-    for (const line of readFileSync(join(dir, name), 'utf8').split('\n')) {
-      if (!line) continue
+    let worker: string | undefined
+    let file: string | undefined
+    for (const text of readFileSync(join(dir, name), 'utf8').split('\n')) {
+      if (!text) continue
+      let line: StatsLine
       try {
-        lines.push(JSON.parse(line) as StatsLine)
+        line = JSON.parse(text) as StatsLine
       } catch {
         broken++
+        continue
       }
+      if (line.kind === 'worker') worker = line.label
+      else if (line.kind === 'begin') file = line.path
+      else if (line.kind === 'panic') line = { ...line, ...(worker ? { worker } : {}), ...(file ? { file: relative(root, file) } : {}) }
+      lines.push(line)
     }
   }
   if (broken > 0) problems.push(`${broken} statistics lines were cut short (a worker stopped mid-write) and left out`)
   return lines
 }
-

@@ -18,7 +18,7 @@ const changes = (next: SpanReport, threshold?: number) => compareReports(base, n
 
 describe('compareReports', () => {
   test('the same figures: no change', () => {
-    expect(compareReports(base, base, 'base.json')).toEqual({ baseline: 'base.json', threshold: 2, tests: 1, changes: [] })
+    expect(compareReports(base, base, 'base.json')).toMatchObject({ baseline: 'base.json', threshold: 2, tests: 1, setup: [], changes: [] })
   })
 
   test('any change in calls is shown, and more calls are a regression', () => {
@@ -43,10 +43,14 @@ describe('compareReports', () => {
     expect(isRegression(faster[0]!)).toBe(false)
   })
 
-  test('a change smaller than 0.02 ms per span is noise, however many times', () => {
-    const tiny = run([node('parse', 1, 1, 1, [node('lex', 10, 0.05), node('build_tree', 3, 0.2)]), node('hash', 1, 0.001)])
-    const tinyLater = run([node('parse', 1, 1, 1, [node('lex', 10, 0.05), node('build_tree', 3, 0.2)]), node('hash', 1, 0.01)])
-    expect(compareReports(tiny, tinyLater, 'b').changes).toEqual([])
+  test('noise seen on a loaded 2-core machine is not a change: two cold calls, or a few µs in all', () => {
+    const at = (calls: number, meanMs: number) => run([node('parse', 1, 1, 1, [node('lex', 10, 0.05), node('build_tree', 3, 0.2)]), node('resolve', calls, meanMs)])
+    // Two calls of 8.6 µs, then of 33 µs (3.8×, both cold in a fresh worker): too few calls to judge.
+    expect(compareReports(at(2, 0.0086), at(2, 0.033), 'b').changes).toEqual([])
+    // Four calls 3.8× slower, 0.1 ms lost in all: within what one preemption costs.
+    expect(compareReports(at(4, 0.0086), at(4, 0.0336), 'b').changes).toEqual([])
+    // Forty of them, 1 ms lost: slower.
+    expect(compareReports(at(40, 0.0086), at(40, 0.0336), 'b').changes.map(describeChange)).toEqual(['↑ 3.9× resolve'])
   })
 
   test('paths that appear or go away; skipped tests and tests in one run only are left out', () => {
@@ -55,5 +59,71 @@ describe('compareReports', () => {
     const other = run([])
     other.tests[0]!.name = 'another test'
     expect(compareReports(base, other, 'b')).toMatchObject({ tests: 0, changes: [] })
+  })
+})
+
+/** A run of `tests` tests, each making one `work` span of `ms` (and `timed` ones of `resolve`, placed by time). */
+function suite(tests: number, ms: (i: number) => number, timedCalls = 0): SpanReport {
+  const report = run([])
+  report.tests = Array.from({ length: tests }, (_, i): ReportTest => ({
+    file: 'once.test.ts',
+    name: `test ${i}`,
+    state: 'passed',
+    durationMs: 1,
+    spans: [],
+    openSpans: 0,
+    tree: [node('work', 1, ms(i)), ...(timedCalls > 0 ? [{ ...node('resolve', timedCalls, 0.1), timed: true }] : [])],
+    events: [],
+    warnings: 0,
+    errors: 0,
+  }))
+  return report
+}
+
+describe('times over the run: one sample per test', () => {
+  const jitter = (i: number) => 0.2 * (1 + ((i * 7919) % 13) / 100)
+
+  test('a path called once in each of 20 tests, 3× slower: flagged over the run, and said how it was judged', () => {
+    const comparison = compareReports(suite(20, jitter), suite(20, (i) => 3 * jitter(i)), 'b')
+    expect(comparison.changes.map(describeChange)).toEqual(['↑ 3.0× work (median over the run)'])
+    expect(comparison.changes[0]).toMatchObject({ test: '(all tests)', over: 'run' })
+    expect(isRegression(comparison.changes[0]!)).toBe(true)
+    expect(comparison.paths).toEqual([expect.objectContaining({ path: 'work', judged: true, samples: [20, 20], why: expect.stringMatching(/^over 20 and 20 tests: median 0\.\d+ → 0\.\d+ ms \(3\.00×\), threshold 2×$/) })])
+  })
+
+  test('identical code: nothing flagged; too few tests: not judged, and said why', () => {
+    expect(compareReports(suite(20, jitter), suite(20, (i) => jitter(19 - i)), 'b').changes).toEqual([])
+    const few = compareReports(suite(3, jitter), suite(3, (i) => 5 * jitter(i)), 'b')
+    expect(few.changes).toEqual([])
+    expect(few.paths).toEqual([expect.objectContaining({ judged: false, why: 'made in 3 and 3 tests: fewer than 5 samples in a run' })])
+  })
+
+  test('kept runs widen a path’s threshold to the spread they showed', () => {
+    // Earlier runs were up to 2.8× apart: a 2.5× change is within that noise.
+    const history = [suite(10, jitter), suite(10, (i) => 2.8 * jitter(i))]
+    const comparison = compareReports(suite(10, jitter), suite(10, (i) => 2.5 * jitter(i)), 'b', { history })
+    expect(comparison.changes).toEqual([])
+    expect(comparison.paths[0]).toMatchObject({ judged: true, threshold: expect.closeTo(3.5, 1) })
+    expect(comparison.paths[0]!.why).toMatch(/kept runs spread 2\.\d+×/)
+  })
+})
+
+describe('what cannot be exact is never a regression', () => {
+  test('calls of spans placed by time are shown, marked, and never a regression', () => {
+    const comparison = compareReports(suite(5, () => 0.2, 1), suite(5, () => 0.2, 2), 'b')
+    expect(comparison.changes).toHaveLength(5)
+    expect(comparison.changes.map(describeChange)).toEqual(Array(5).fill('+1 call resolve ~ placed by time'))
+    expect(comparison.changes.filter(isRegression)).toEqual([])
+  })
+
+  test('runs made differently say so first: filters, Vitest, Node, the addons’ builds', () => {
+    const before = { ...suite(1, () => 1), filter: { directives: 'info', source: 'option' as const }, run: { vitest: '4.1.12', node: 'v20.20.2', addons: [{ label: './index.js', optLevel: '0', version: '0.1.0' }] } }
+    const after = { ...suite(1, () => 1), filter: { directives: 'trace', source: 'option' as const }, run: { vitest: '5.1.2', node: 'v24.21.0', addons: [{ label: './index.js', optLevel: '3', version: '0.1.0' }] } }
+    expect(compareReports(before, after, 'b').setup).toEqual([
+      "the runs used different filters ('info' and 'trace'): paths one of them hides are new or gone for that alone",
+      'the runs used different Vitest versions (4.1.12 and 5.1.2)',
+      'the runs used different Node versions (v20.20.2 and v24.21.0)',
+      'addon "./index.js" was built at opt-level 0 and now at 3: its times compare builds, not changes',
+    ])
   })
 })

@@ -2,7 +2,7 @@
 /**
  * The package's command, `vitest-napi-tracing`:
  *
- *   vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression]
+ *   vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression] [--paths]
  *   vitest-napi-tracing open [trace.json] [--no-browser] [--port 9001]
  *
  * Exit codes: 0 done; 1 `compare --fail-on-regression` found a regression;
@@ -10,12 +10,13 @@
  */
 import { DEFAULT_OUTPUT_DIR } from '../report/model.js'
 import { messageOf } from '../../src/errors.js'
-import { compareReports, describeChange, isRegression, MIN_CALLS, readReport } from '../report/compare.js'
-import { plural } from '../report/terminal.js'
+import pc from 'picocolors'
+import { compareReports, isRegression, readReport } from '../report/compare.js'
+import { comparisonLines, judgementLines } from '../report/terminal.js'
 import { openBrowser, PERFETTO_PORT, serveTrace } from './open.js'
 
 const USAGE = `usage:
-  vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression]
+  vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression] [--paths]
   vitest-napi-tracing open [trace.json] [--no-browser] [--port ${PERFETTO_PORT}]`
 
 function option(args: string[], name: string): string | undefined {
@@ -38,17 +39,16 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'compare') {
     const threshold = Number(option(args, '--threshold') ?? 2)
     const fail = flag(args, '--fail-on-regression')
+    const paths = flag(args, '--paths')
     if (!(threshold > 1)) throw new Error(`--threshold must be a number above 1 (how many times slower), got ${threshold}`)
     const [basePath, nextPath, ...rest] = args
     if (!basePath || !nextPath || rest.length > 0) throw new Error(USAGE)
     const comparison = compareReports(readReport(basePath), readReport(nextPath), basePath, { threshold })
-    console.log(`Compared ${plural(comparison.tests, 'test')} with ${basePath} (times: beyond ${threshold}× in both the shortest and the mean span, of paths called ${MIN_CALLS}+ times)`)
-    if (comparison.changes.length === 0) console.log('  no change in span counts, no span slower or faster')
-    let test = ''
-    for (const change of comparison.changes) {
-      if (change.test !== test) console.log(`  ${(test = change.test)}`)
-      console.log(`    ${describeChange(change)}`)
-    }
+    const width = process.stdout.columns ?? 100
+    const hints = { paths: paths ? 'below' : '--paths lists each', more: '', changes: Infinity }
+    const lines = comparisonLines(comparison, pc, width, hints).slice(1)
+    if (paths) lines.push(...judgementLines(comparison, pc, width))
+    console.log(lines.join('\n'))
     return fail && comparison.changes.some(isRegression) ? 1 : 0
   }
   if (command === 'open') {

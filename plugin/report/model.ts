@@ -2,9 +2,13 @@
  * The report model: every test with its native spans, computed from Vitest's
  * results and the workers' statistics lines. Pure: no I/O, no colours.
  */
-import { addSums, spansByName, type EventCount, type PathStats, type Sums } from '../data/stats.js'
+import { addSums, levelCount, spansByName, type EventCount, type PathStats, type Sums } from '../data/stats.js'
 import type { Made, StatsLine } from '../data/worker-file.js'
+import type { TestState } from '../data/states.js'
+import { panicked, unattributed } from './checks.js'
 import type { ResolvedFilter } from '../../src/tracing.js'
+
+export type { TestState }
 
 export type Milliseconds = number
 
@@ -44,8 +48,6 @@ export interface ReportNode extends SpanFigures {
 /** Events of one callsite and message within a test or file. */
 export type ReportEvent = EventCount
 
-export type TestState = 'passed' | 'failed' | 'skipped' | 'pending'
-
 /** A change of one span path in one test between a baseline run and this one (see `compare.ts`). */
 export interface Change {
   /** `file > test name`, with `[project] ` before it when the run had several. */
@@ -59,6 +61,22 @@ export interface Change {
   meanMs: [number, number]
   /** Now over baseline: calls for `calls`, mean time for `slower` / `faster`. */
   ratio: number
+  /** The spans were placed by time or shared by concurrent tests: shown, never a regression. */
+  timed?: boolean
+  /** What a time change was judged over: the test's own calls (2+), or one sample per test over the run (`test` is then `(all tests)`). */
+  over?: 'test' | 'run'
+}
+
+/** Whether a span path's time over the run was judged, and why. */
+export interface PathJudgement {
+  path: string
+  judged: boolean
+  /** In words: the samples, medians and threshold, or why there were too few. */
+  why: string
+  /** Tests that made the path, in the baseline and now. */
+  samples: [number, number]
+  /** The threshold it was judged with: the option, widened to the spread kept runs showed. */
+  threshold: number
 }
 
 export interface Comparison {
@@ -66,29 +84,19 @@ export interface Comparison {
   threshold: number
   /** Tests in both runs, compared. */
   tests: number
+  /** What differs in how the runs were made (filters, Vitest, Node, the addons' builds), said first. */
+  setup: string[]
   changes: Change[]
+  /** Each span path's time over the run: judged or not, and why. */
+  paths: PathJudgement[]
 }
 
-/**
- * A test's state in the report's words, from the runner's (a worker sees
- * `pass`, `fail`, `skip`, `todo`, `run`; reporters get the report's words
- * already, which pass through).
- */
-export function stateOf(state: string | undefined): TestState {
-  switch (state) {
-    case 'pass':
-    case 'passed':
-      return 'passed'
-    case 'fail':
-    case 'failed':
-      return 'failed'
-    case 'skip':
-    case 'skipped':
-    case 'todo':
-      return 'skipped'
-    default:
-      return 'pending'
-  }
+/** How a run was made, for comparisons to say when two runs differ in it. */
+export interface RunSetup {
+  vitest: string
+  node: string
+  /** Each traced addon's napi-tracing build: its opt-level and version. */
+  addons: Array<{ label: string; optLevel: string; version: string }>
 }
 
 export interface ReportTest {
@@ -135,6 +143,10 @@ export interface SpanReport {
   comparison?: Comparison
   /** The merged trace, once written: entries, bytes and the time it took. */
   trace?: { path: string; events: number; bytes: number; writeMs: Milliseconds }
+  /** How the run was made: Vitest, Node, the addons' builds. */
+  run?: RunSetup
+  /** Spans the run made, each counted once (a span shared by concurrent tests is in each of their figures). */
+  spans?: number
 }
 
 /** A test as Vitest reports it, joined to the workers' lines by id. */
@@ -154,6 +166,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
   const progress = new Map<string, Made>()
   let dropped = 0
   const workerProblems = new Map<string, number>()
+  const lost = new Map<string, number>()
   for (const line of lines) {
     switch (line.kind) {
       case 'test':
@@ -176,6 +189,17 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       case 'problem':
         workerProblems.set(line.text, (workerProblems.get(line.text) ?? 0) + 1)
         break
+      case 'panic': {
+        const text = panicked(line)
+        workerProblems.set(text, (workerProblems.get(text) ?? 0) + 1)
+        break
+      }
+      case 'unattributed': {
+        // Process-wide counters, written by each of its workers: the largest counts.
+        const key = `${line.pid}\u0000${line.addon}`
+        lost.set(key, Math.max(lost.get(key) ?? 0, line.count))
+        break
+      }
       default:
         break
     }
@@ -213,8 +237,18 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
     tests,
     files,
     droppedRecords: dropped,
-    problems: [...problems, ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text))],
+    problems: [...problems, ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text)), ...unattributed(lostByAddon(lost))],
   }
+}
+
+/** Unattributed counts by addon, summed over processes. */
+function lostByAddon(lost: ReadonlyMap<string, number>): Map<string, number> {
+  const byAddon = new Map<string, number>()
+  for (const [key, count] of lost) {
+    const addon = key.slice(key.indexOf('\u0000') + 1)
+    if (count > 0) byAddon.set(addon, (byAddon.get(addon) ?? 0) + count)
+  }
+  return byAddon
 }
 
 function push<K>(map: Map<K, Made[]>, key: K, made: Made): void {
@@ -286,11 +320,6 @@ function mergeEvents(events: readonly EventCount[]): ReportEvent[] {
     else merged.set(key, { ...e })
   }
   return [...merged.values()].sort((a, b) => b.count - a.count || a.message.localeCompare(b.message))
-}
-
-/** How many of `events` were at `level`. */
-export function levelCount(events: readonly ReportEvent[], level: ReportEvent['level']): number {
-  return events.filter((e) => e.level === level).reduce((n, e) => n + e.count, 0)
 }
 
 function ms(ns: number): Milliseconds {

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import type { SpanReport } from 'vitest-napi-tracing/plugin'
 import { loadTrace } from '../support/trace-engine.js'
-import { installedEnv, runVitest } from './support/run-vitest.js'
+import { installedEnv, runVitest, watchReruns, type Pool } from './support/run-vitest.js'
 
 const env = installedEnv(4)
 const cli = join(env.dir, 'node_modules/.bin/vitest-napi-tracing')
@@ -79,10 +79,65 @@ describe('CI shards merged by --merge-reports', () => {
       const partial = JSON.parse(readFileSync(join(checkout, '.vitest/napi-tracing/report.json'), 'utf8')) as SpanReport
       expect(callsOf(partial)).toEqual(callsOf(unsharded))
       expect(partial.problems).toEqual([expect.stringMatching(/^the trace of shard 2\/2 is not here \(.*shard-2-of-2\/trace\.json\): copy that shard's shard-2-of-2 folder/)])
+
+      // A shard whose blob did not arrive but whose folder did: its figures and trace still merged, the gap named.
+      cpSync(join(jobs[1]!, '.vitest/napi-tracing/shard-2-of-2'), join(checkout, '.vitest/napi-tracing/shard-2-of-2'), { recursive: true })
+      const blobs = readdirSync(join(checkout, '.vitest-reports'))
+      expect(blobs).toEqual(['blob-1-2.json', 'blob-2-2.json'])
+      rmSync(join(checkout, '.vitest-reports/blob-2-2.json'))
+      runVitest({ ...defaults, args: ['--merge-reports'] })
+      const blobless = JSON.parse(readFileSync(join(checkout, '.vitest/napi-tracing/report.json'), 'utf8')) as SpanReport
+      expect(blobless.problems).toEqual([expect.stringMatching(/^shard 2 of 2: its blob report did not reach this job, so Vitest's summary leaves its tests out; its \d+ tests? and trace are taken from \S*shard-2-of-2$/)])
+      expect(callsOf(blobless)).toEqual(callsOf(unsharded))
+      const both = await loadTrace(join(checkout, '.vitest/napi-tracing/trace.json'))
+      expect([...both.processes.values()].some((p) => (p.name ?? '').startsWith('shard 2/2 · vitest worker'))).toBe(true)
+      // Neither its blob nor its folder: named, the rest reported.
+      rmSync(join(checkout, '.vitest/napi-tracing/shard-2-of-2'), { recursive: true })
+      runVitest({ ...defaults, args: ['--merge-reports'] })
+      const lost = JSON.parse(readFileSync(join(checkout, '.vitest/napi-tracing/report.json'), 'utf8')) as SpanReport
+      expect(lost.problems).toEqual([expect.stringMatching(/^shard 2 of 2: no blob, no trace: neither its blob report nor its shard-2-of-2 folder reached this job/)])
+      expect(lost.tests.length).toBeGreaterThan(0)
     } finally {
       rmSync(checkout, { recursive: true, force: true })
     }
   })
+})
+
+describe('the same suite, run 50 times', () => {
+  // Un-awaited AsyncTask calls, spans made in compute() with no parent, test.concurrent tests awaiting
+  // AsyncTasks, threads spawned in a call: carried where the crate cannot see the cause, or not.
+  const LIBUV = 'resolver > resolves on the libuv pool'
+  const UNAWAITED = 'resolver > leaves a resolve running it never awaits'
+  const OWN_THREAD = 'resolver > resolves on a thread of its own'
+  test.each(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[])(
+    '%s: identical counts of every span known to be its test\'s, in every run; each run gated on the one before, with no regression',
+    (pool) => {
+      const runs = watchReruns({
+        project: 'resolver',
+        files: ['resolve.test.ts', 'concurrent.test.ts'],
+        runs: 50,
+        pool,
+        env: { RESOLVER_LOG_SETUP: 'layer', FIXTURE_GATE: '1' },
+      })
+      const [first] = runs
+      // What the carry gives each test, whatever the timing.
+      expect(first!.exact[LIBUV]).toMatchObject({ resolve: 1 })
+      expect(first!.exact[UNAWAITED]).toMatchObject({ resolve: 1, resolve_sync: 1 })
+      expect(first!.exact[OWN_THREAD]).toMatchObject({ resolve_on_thread: 1 })
+      for (const name of ['one', 'two', 'three']) expect(first!.exact[`side by side > resolves ${name}`]).toMatchObject({ new_resolver: 1, resolve: 2 })
+      for (const run of runs) {
+        expect({ run: run.run, exact: run.exact, files: run.files }).toEqual({ run: run.run, exact: first!.exact, files: first!.files })
+        if (run.run === 1) continue
+        // Gated on the run before: spans placed by time may move, but are never a regression.
+        expect(run.comparison?.changes.filter((c) => !c.timed && c.kind !== 'faster'), `run ${run.run}`).toEqual([])
+        expect(run.problems, `run ${run.run}`).toEqual([])
+      }
+      // Without the carry, a span made in compute() is placed by time, and report.json says so.
+      const placedByTime = runs.flatMap((r) => Object.values(r.timed).map((byName) => byName['resolve'] ?? 0))
+      if (pool === 'forks' || pool === 'vmForks') expect(placedByTime.some((n) => n > 0)).toBe(true)
+    },
+    600_000,
+  )
 })
 
 describe('vitest-napi-tracing compare', () => {
@@ -93,15 +148,30 @@ describe('vitest-napi-tracing compare', () => {
     for (let run = 0; run < 5; run++) {
       const out = command(['compare', base, outputs()])
       expect(out.code, out.stderr).toBe(0)
-      expect(out.stdout).toMatch(/^Compared 1 test with .* \(times: beyond 2× in both the shortest and the mean span, of paths called 2\+ times\)\n {2}no change/)
+      expect(out.stdout).toMatch(/^ Compared with the baseline: no change in 1 test\n {3}\S+report\.json\n {3}times over the run: 0 paths judged, \d+ with too few tests to judge \(--paths lists each\)\n?$/)
     }
     const more = command(['compare', base, outputs({ EXTRA_STEPS: '1' }), '--fail-on-regression'])
     expect(more.code).toBe(1)
     expect(more.stdout).toContain('+1 call work › step')
     const slower = command(['compare', base, outputs({ SLOW: '3' })])
     expect(slower.code).toBe(0)
-    expect(slower.stdout).toMatch(/↑ [3-9]\.\d× work › spin/)
+    expect(slower.stdout).toMatch(/↑ \d+\.\d× work › spin/)
     expect(slower.stdout).not.toContain('work › step\n')
+  })
+
+  test('over the run: a span made once per test is judged from its median over 20 tests; five identical runs flag nothing, a 3× slower addon is flagged', () => {
+    const units = (more: Record<string, string> = {}) => runVitest({ project: 'units', env: more }).reportPath
+    const base = units()
+    for (let run = 0; run < 5; run++) {
+      const out = command(['compare', base, units(), '--paths'])
+      expect(out.code, out.stderr).toBe(0)
+      expect(out.stdout).toMatch(/^ Compared with the baseline: no change in 20 tests\n/)
+      // `work` is made once in each test: never judged per test, judged over the run.
+      expect(out.stdout).toMatch(/\n {5}work: over 20 and 20 tests: median [\d.]+ → [\d.]+ ms \([\d.]+×\), threshold 2×\n/)
+    }
+    const slower = command(['compare', base, units({ SLOW: '3' }), '--fail-on-regression'])
+    expect(slower.code, slower.stdout).toBe(1)
+    expect(slower.stdout).toMatch(/\n {3}\(all tests\)\n {5}↑ \d+\.\d× work \(median over the run\)\n/)
   })
 
   test('bad input is an error naming the file', () => {
@@ -137,7 +207,7 @@ describe("napiTracing({ baseline: 'previous', keep: 2, failOnRegression })", () 
     expect(second.stdout).toMatch(/Compared with the baseline: no change in 1 test\n +\S*history\/\S+\/report\.json\n/)
     const slower = run({ SLOW: '3' })
     expect(slower.exitCode).toBe(1)
-    expect(slower.stdout).toMatch(/\n {3}work\.test\.ts > a unit of work\n {5}↑ [3-9]\.\d× work › spin\n\n/)
+    expect(slower.stdout).toMatch(/\n {3}work\.test\.ts > a unit of work\n {5}↑ \d+\.\d× work › spin\n\n/)
     expect(slower.report().problems).toEqual([`1 regression against ${slower.report().comparison!.baseline}: the run fails (failOnRegression)`])
     expect(readdirSync(join(outputDir, 'history'))).toHaveLength(2)
   })
