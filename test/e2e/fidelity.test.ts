@@ -10,39 +10,16 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, test } from 'vitest'
 import type { ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
-import { loadTrace, type Slice, type ThreadView, type TraceView } from '../support/trace-engine.js'
+import { descendants, loadTrace, trackOf, within, type Slice } from '../support/trace-engine.js'
 import type { Major } from './support/paths.js'
+import { testNamed } from './support/report.js'
 import { runVitest, type Pool } from './support/run-vitest.js'
 
 const ODD = 'quote " backslash \\ newline \n u2028 \u2028 nul \0'
 const ODD_SPAN = 'quote " backslash \\ newline \n u2028 \u2028 nul \0'
 
-function testNamed(report: SpanReport, name: string): ReportTest {
-  const found = report.tests.find((t) => t.name === name)
-  if (!found) throw new Error(`no test ${JSON.stringify(name)} in ${report.tests.map((t) => JSON.stringify(t.name)).join(', ')}`)
-  return found
-}
 
-function descendants(slice: Slice, name: string): number {
-  let n = 0
-  const pending = [...slice.children]
-  while (pending.length > 0) {
-    const s = pending.pop()!
-    if (s.name === name) n++
-    pending.push(...s.children)
-  }
-  return n
-}
 
-/** The thread (track) a slice is on. */
-function trackOf(trace: TraceView, slice: Slice): ThreadView {
-  for (const p of trace.processes.values()) for (const t of p.threads.values()) if (t.slices.includes(slice)) return t
-  throw new Error(`slice ${slice.name} is on no track`)
-}
-
-function within(inner: Slice, outer: Slice): boolean {
-  return inner.ts >= outer.ts && inner.ts + inner.dur <= outer.ts + outer.dur
-}
 
 async function checkFidelity(major: Major, pool: Pool): Promise<void> {
   const run = runVitest({ project: 'fidelity', major, pool, args: ['--maxWorkers=1'] })

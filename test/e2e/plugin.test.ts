@@ -10,14 +10,9 @@ import { describe, expect, test } from 'vitest'
 import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
+import { testNamed } from './support/report.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
 import { loadTrace, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
-
-function testNamed(report: SpanReport, name: string): ReportTest {
-  const found = report.tests.find((t) => t.name === name)
-  if (!found) throw new Error(`no test ${name} in ${report.tests.map((t) => t.name).join(', ')}`)
-  return found
-}
 
 function span(t: ReportTest, name: string): ReportSpan | undefined {
   return t.spans.find((s) => s.name === name)
@@ -129,9 +124,11 @@ async function checkTrace(trace: TraceView, report: SpanReport): Promise<void> {
   const threadNames = processes.flatMap((p) => [...p.threads.values()].map((t) => t.name))
   expect(threadNames).toEqual(expect.arrayContaining(['fib-worker-0', 'fib-worker-3']))
   expect(threadNames.some((n) => n?.startsWith('JavaScript'))).toBe(true)
-  // Every native slice the report counts is in the trace.
+  // Every span the report counts is in the trace: as a slice, or (never entered: the AsyncTask's handle) as a lifetime.
   const nativeCalls = report.tests.reduce((n, t) => n + spanCalls(t), 0) + classicCalls(4) - 3
-  expect(trace.slices.filter((s) => s.cat === 'fib_addon')).toHaveLength(nativeCalls)
+  const lifetimes = trace.lifetimes.filter((l) => l.cat === 'fib_addon')
+  expect(lifetimes.map((l) => l.name)).toEqual(['fibonacci_task'])
+  expect(trace.slices.filter((s) => s.cat === 'fib_addon').length + lifetimes.length).toBe(nativeCalls)
   expect(trace.slices.filter((s) => s.cat === 'other_addon')).toHaveLength(3)
 }
 

@@ -44,15 +44,27 @@ export interface FlowStep {
   tid: number
 }
 
+/** A span never entered: its lifetime, an async slice (`b` … `e`, one id). */
+export interface Lifetime {
+  name: string
+  cat: string
+  pid: number
+  ts: number
+  dur: number
+  args: Record<string, unknown>
+}
+
 export interface TraceView {
   processes: Map<number, ProcessView>
   /** Every slice of every thread. */
   slices: Slice[]
+  /** Every lifetime, each `b` paired with its `e`. */
+  lifetimes: Lifetime[]
   /** Flows (arrows between slices), each the slices it links in time order. */
   flows: FlowStep[][]
 }
 
-type TraceEvent = { name?: unknown; ph?: unknown; args?: unknown; pid?: number; tid?: number }
+type TraceEvent = { name?: unknown; cat?: unknown; ph?: unknown; ts?: number; args?: unknown; pid?: number; tid?: number; id2?: { local?: string } }
 
 /** Reads a trace file: `{ traceEvents: [...] }` or a bare array. Strict JSON. */
 export function readTraceEvents(path: string): TraceEvent[] {
@@ -98,10 +110,31 @@ export async function loadTrace(path: string): Promise<TraceView> {
     [...p.threads.values()].filter((t) => t.unplaced > 0).map((t) => `${t.unplaced} on ${p.pid}/${t.tid} (${t.name ?? 'unnamed'})`),
   )
   if (unplaced.length > 0) throw new Error(`${path}: entries the trace engine could not place: ${unplaced.join(', ')}`)
-  return trace
+  return { ...trace, lifetimes: lifetimesOf(path, events) }
 }
 
-function view(data: any): TraceView {
+/** The async slices of `events`, paired by process and id; a begin without its end (or the reverse) throws. */
+function lifetimesOf(path: string, events: readonly TraceEvent[]): Lifetime[] {
+  const open = new Map<string, TraceEvent>()
+  const out: Lifetime[] = []
+  for (const e of events) {
+    if (e.ph !== 'b' && e.ph !== 'e') continue
+    const key = `${e.pid}/${e.id2?.local}`
+    if (e.ph === 'b') {
+      if (open.has(key)) throw new Error(`${path}: async id ${key} begins twice`)
+      open.set(key, e)
+      continue
+    }
+    const begin = open.get(key)
+    if (!begin || begin.name !== e.name || (e.ts ?? 0) < (begin.ts ?? 0)) throw new Error(`${path}: async end ${key} (${String(e.name)}) has no begin before it`)
+    open.delete(key)
+    out.push({ name: String(begin.name), cat: String(begin.cat), pid: begin.pid!, ts: begin.ts!, dur: e.ts! - begin.ts!, args: (begin.args ?? {}) as Record<string, unknown> })
+  }
+  if (open.size > 0) throw new Error(`${path}: ${open.size} async slices never end, e.g. ${[...open.keys()][0]}`)
+  return out
+}
+
+function view(data: any): Omit<TraceView, 'lifetimes'> {
   const { Meta, Renderer, Flows } = data
   const processes = new Map<number, ProcessView>()
   const slices: Slice[] = []
@@ -158,4 +191,33 @@ export function slicePath(slice: Slice): string {
   const names: string[] = []
   for (let s: Slice | undefined = slice; s; s = s.parent) names.unshift(s.name)
   return names.join(' > ')
+}
+
+/** How many slices named `name` lie below `slice`, at any depth. */
+export function descendants(slice: Slice, name: string): number {
+  let n = 0
+  const pending = [...slice.children]
+  while (pending.length > 0) {
+    const s = pending.pop()!
+    if (s.name === name) n++
+    pending.push(...s.children)
+  }
+  return n
+}
+
+/** The thread (track) a slice is on. */
+export function trackOf(trace: TraceView, slice: Slice): ThreadView {
+  for (const p of trace.processes.values()) for (const t of p.threads.values()) if (t.slices.includes(slice)) return t
+  throw new Error(`slice ${slice.name} is on no track`)
+}
+
+/** The process a slice is in. */
+export function processOf(trace: TraceView, slice: Slice): ProcessView {
+  for (const p of trace.processes.values()) for (const t of p.threads.values()) if (t.slices.includes(slice)) return p
+  throw new Error(`slice ${slice.name} is in no process`)
+}
+
+/** Whether `inner` lies within `outer` in time. */
+export function within(inner: Slice, outer: Slice): boolean {
+  return inner.ts >= outer.ts && inner.ts + inner.dur <= outer.ts + outer.dur
 }

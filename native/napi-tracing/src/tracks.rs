@@ -4,8 +4,8 @@
 //! given). One owner, so that no two writers place or name a track apart.
 //!
 //! A track is a `tid` in the trace. Besides each OS thread's own, there are
-//! tracks for slices that cannot nest on their thread's track: spans never
-//! entered (their lifetime), spans displaced by out-of-order exits, and the
+//! tracks for slices that cannot nest on their thread's track: spans
+//! displaced by out-of-order exits, and the
 //! tracks of concurrent tests (a slot each, below the JavaScript thread that
 //! runs them: see `napiTracingCaller`). All ids stay below 2^32, as trace
 //! viewers read `tid`s, and the ranges never overlap: OS thread ids are
@@ -14,7 +14,6 @@
 //! ```text
 //! [0, 0x0040_0000)              OS threads
 //! [0x2000_0000, 0x2800_0000)    concurrent tests: JavaScript thread tid × 32 + slot (1..=31)
-//! [0x4000_0000, 0x4040_0000)    spans never entered, per thread
 //! base + k × 0x3000_0000        spans displaced k levels by out-of-order exits (k ≤ 3)
 //! ```
 
@@ -23,7 +22,6 @@ pub(crate) const GIVEN: u64 = 0x2000_0000;
 /// Concurrent tests with a track of their own per JavaScript thread: more
 /// at once share the thread's own track.
 pub(crate) const SLOTS: u32 = 31;
-const LIFETIME: u64 = 0x4000_0000;
 const DISPLACED: u64 = 0x3000_0000;
 /// Deeper displacements share the last level's track.
 pub(crate) const MAX_LEVEL: u8 = 3;
@@ -47,11 +45,6 @@ pub(crate) fn concurrent_name(js_thread: &str, track: u64) -> String {
     format!("{js_thread} · concurrent {}", track & 31)
 }
 
-/// The track of spans created on thread `tid` and never entered.
-pub(crate) fn lifetime(tid: u64) -> u64 {
-    LIFETIME + tid
-}
-
 /// The track of slices `level` levels off track `base` (0: `base` itself).
 pub(crate) fn displaced(base: u64, level: u8) -> u64 {
     base + u64::from(level.min(MAX_LEVEL)) * DISPLACED
@@ -70,11 +63,6 @@ pub(crate) fn name(base_name: &str, level: u8) -> String {
     }
 }
 
-/// The name of the lifetime track of thread `tid`.
-pub(crate) fn lifetime_name(tid: u64) -> String {
-    format!("spans never entered (thread {tid})")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,10 +71,8 @@ mod tests {
     fn track_ranges_never_meet() {
         let os = [1, (1 << 22) - 1];
         let given = [concurrent(1, 1), concurrent((1 << 22) - 1, SLOTS)];
-        let lifetime_ids = os.map(lifetime);
         let mut all: Vec<u64> = os.to_vec();
         all.extend(given);
-        all.extend(lifetime_ids);
         for level in 1..=MAX_LEVEL {
             all.extend(os.map(|b| displaced(b, level)));
             all.extend(given.map(|b| displaced(b, level)));
@@ -101,7 +87,6 @@ mod tests {
             for b in os {
                 let t = displaced(b, level);
                 assert!(!(GIVEN..GIVEN + 0x0800_0000).contains(&t));
-                assert!(!(LIFETIME..LIFETIME + (1 << 22)).contains(&t));
             }
         }
     }
@@ -117,7 +102,6 @@ mod tests {
             name(&test, 2),
             "JavaScript (main) · concurrent 3 (out-of-order exits, level 2)"
         );
-        assert_eq!(lifetime_name(9), "spans never entered (thread 9)");
     }
 
     #[test]

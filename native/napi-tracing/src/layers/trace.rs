@@ -130,6 +130,12 @@ impl TraceLayer {
         carried.unwrap_or_else(|| self.collection.anchor_now(0, false))
     }
 
+    /// Whether `rec` was placed in its test by time alone (only the collect
+    /// layer places spans in tests).
+    fn by_time(&self, rec: &SpanRecord) -> bool {
+        self.collection.sums() && !rec.anchor.caused
+    }
+
     /// Fills in what a new span needs of this layer: its path and the
     /// `Local` that counts it, and its fields.
     pub(crate) fn on_new_span(
@@ -183,12 +189,14 @@ impl TraceLayer {
         let level = left.level;
         let mut local = lock(local);
         let name = || track_name(base, level);
+        let by_time = self.by_time(rec);
         local.trace(&self.collection, track, name, |batch| Entry::Slice {
             meta,
             start: left.start,
             dur,
             track,
             fields: batch.keep(&state.fields),
+            by_time,
         });
         if state.polls > 1 {
             // One flow per pair of consecutive polls: no need to know which poll is the last.
@@ -219,27 +227,30 @@ impl TraceLayer {
     }
 
     /// The span closed at `now`: a span never entered gets its lifetime as
-    /// a slice of its own track; the collect layer sums it.
+    /// an async slice (lifetimes overlap freely); the collect layer sums it.
     pub(crate) fn on_close(&self, rec: &SpanRecord, now: u64) {
         let Some(local) = &rec.local else { return };
         let state = std::mem::take(&mut *lock(&rec.state));
         let entered = state.polls > 0;
         let lifetime = now.saturating_sub(rec.created_at);
+        let by_time = self.by_time(rec);
         let mut local = lock(local);
         if !entered {
-            let track = tracks::lifetime(rec.created_on);
-            let meta = rec.meta;
-            let created_on = rec.created_on;
+            // On the thread that closed it, which is named as it is.
+            let (tid, name) = thread_info::with_current(|t| (t.tid, t.name.clone()));
+            let (meta, uid) = (rec.meta, rec.uid);
             local.trace(
                 &self.collection,
-                track,
-                || tracks::lifetime_name(created_on),
-                |batch| Entry::Slice {
+                tid,
+                || name,
+                |batch| Entry::Lifetime {
                     meta,
                     start: rec.created_at,
                     dur: lifetime,
-                    track,
+                    tid,
+                    uid,
                     fields: batch.keep(&state.fields),
+                    by_time,
                 },
             );
         }

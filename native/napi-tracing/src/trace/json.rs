@@ -66,10 +66,54 @@ pub(crate) fn instant(
     close_entry(buf, args, pid, tid);
 }
 
+/// What makes this addon's span ids unique among every addon's in one
+/// process: the address of a static, of which each loaded addon has its own.
+fn addon_scope() -> u64 {
+    static SCOPE: u8 = 0;
+    std::ptr::addr_of!(SCOPE) as u64
+}
+
+/// An id unique in a merged trace for span `uid`: pid, addon, uid.
+fn put_span_id(buf: &mut Vec<u8>, pid: u64, uid: u64) {
+    put_int(buf, pid);
+    buf.push(b'.');
+    buf.extend_from_slice(format!("{:x}", addon_scope()).as_bytes());
+    buf.push(b'.');
+    put_int(buf, uid);
+}
+
+/// A span's lifetime, for spans never entered: a nestable async slice
+/// (`"ph":"b"` then `"ph":"e"`, one id), which viewers lay out on lanes of
+/// their own, so lifetimes that overlap (handles of pending work) never
+/// collide as a thread's slices would. Perfetto draws them; they are no
+/// thread's busy time.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lifetime(
+    buf: &mut Vec<u8>,
+    names: &[u8],
+    (start_ns, dur_ns): (u64, u64),
+    uid: u64,
+    args: &[u8],
+    pid: u64,
+    tid: u64,
+) {
+    for (phase, ts) in [(b'b', start_ns), (b'e', start_ns + dur_ns)] {
+        buf.extend_from_slice(b"{\"ph\":\"");
+        buf.push(phase);
+        buf.extend_from_slice(b"\",\"id2\":{\"local\":\"");
+        put_span_id(buf, pid, uid);
+        buf.extend_from_slice(b"\"},");
+        buf.extend_from_slice(names);
+        buf.extend_from_slice(b",\"ts\":");
+        put_micros(buf, ts);
+        close_entry(buf, if phase == b'b' { args } else { b"" }, pid, tid);
+    }
+}
+
 /// One end of a flow (`"ph":"s"` or `"ph":"f"`) between two slices of the
 /// same span: bound to the slice of this name and category that starts at
 /// `ts_ns` on `tid`. `flow` is the span's uid and the later poll's number;
-/// with the pid, unique in a merged trace.
+/// with the pid and the addon, unique in a merged trace.
 pub(crate) fn flow(
     buf: &mut Vec<u8>,
     names: &[u8],
@@ -82,9 +126,7 @@ pub(crate) fn flow(
     buf.extend_from_slice(b"{\"ph\":\"");
     buf.push(phase);
     buf.extend_from_slice(b"\",\"id\":\"");
-    put_int(buf, pid);
-    buf.push(b'.');
-    put_int(buf, flow.0);
+    put_span_id(buf, pid, flow.0);
     buf.push(b'.');
     put_int(buf, u64::from(flow.1));
     buf.extend_from_slice(b"\",");
@@ -199,17 +241,21 @@ mod tests {
         flow(&mut buf, names, b's', (42, 2), 1_000, 7, 8);
         flow(&mut buf, names, b'f', (42, 2), 2_000, 7, 9);
         name_entry(&mut buf, "thread_name", "fib \"0\"", 7, 9);
+        lifetime(&mut buf, names, (3_000, 2_000), 42, b"\"n\":2", 7, 8);
         let text = String::from_utf8(buf).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
+        let scope = format!("{:x}", addon_scope());
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
         assert_eq!(
             lines,
             [
-                r#"{"ph":"X","name":"a","cat":"t","ts":1234.567,"dur":0.890,"args":{"n":1},"pid":7,"tid":8},"#,
-                r#"{"ph":"I","s":"t","name":"a","cat":"t","ts":0.005,"args":{},"pid":7,"tid":8},"#,
-                r#"{"ph":"I","s":"t","name":"said \"hi\"","cat":"t","ts":0.005,"args":{"level":"INFO"},"pid":7,"tid":8},"#,
-                r#"{"ph":"s","id":"7.42.2","name":"a","cat":"t","ts":1.000,"pid":7,"tid":8},"#,
-                r#"{"ph":"f","id":"7.42.2","bp":"e","name":"a","cat":"t","ts":2.000,"pid":7,"tid":9},"#,
-                r#"{"ph":"M","name":"thread_name","pid":7,"tid":9,"args":{"name":"fib \"0\""}},"#,
+                r#"{"ph":"X","name":"a","cat":"t","ts":1234.567,"dur":0.890,"args":{"n":1},"pid":7,"tid":8},"#.to_owned(),
+                r#"{"ph":"I","s":"t","name":"a","cat":"t","ts":0.005,"args":{},"pid":7,"tid":8},"#.to_owned(),
+                r#"{"ph":"I","s":"t","name":"said \"hi\"","cat":"t","ts":0.005,"args":{"level":"INFO"},"pid":7,"tid":8},"#.to_owned(),
+                format!(r#"{{"ph":"s","id":"7.{scope}.42.2","name":"a","cat":"t","ts":1.000,"pid":7,"tid":8}},"#),
+                format!(r#"{{"ph":"f","id":"7.{scope}.42.2","bp":"e","name":"a","cat":"t","ts":2.000,"pid":7,"tid":9}},"#),
+                r#"{"ph":"M","name":"thread_name","pid":7,"tid":9,"args":{"name":"fib \"0\""}},"#.to_owned(),
+                format!(r#"{{"ph":"b","id2":{{"local":"7.{scope}.42"}},"name":"a","cat":"t","ts":3.000,"args":{{"n":2}},"pid":7,"tid":8}},"#),
+                format!(r#"{{"ph":"e","id2":{{"local":"7.{scope}.42"}},"name":"a","cat":"t","ts":5.000,"args":{{}},"pid":7,"tid":8}},"#),
             ]
         );
         for line in lines {

@@ -1,7 +1,7 @@
 //! Trace entries, the one writer of them, and their JSON.
 //!
 //! A traced thread records what happened as fixed-size [`Entry`] values in
-//! a [`Batch`] of its own (a slice, an instant, a flow end), with span and
+//! a [`Batch`] of its own (a slice, a lifetime, an instant, a flow end), with span and
 //! event fields kept as the binary field encoding of `record.rs`; the
 //! session's writer thread (`writer.rs`) turns batches into Chrome trace
 //! JSON (`json.rs`) and writes them. The traced thread never formats JSON,
@@ -21,13 +21,27 @@ pub(crate) type Bytes = (u32, u32);
 /// One trace entry, as a traced thread records it.
 pub(crate) enum Entry {
     /// A complete slice: a span entered at `start` for `dur` ns on `track`;
-    /// `fields` are its fields in the binary field encoding.
+    /// `fields` are its fields in the binary field encoding; `by_time` when
+    /// the span was placed in its test by time alone (its args say so).
     Slice {
         meta: &'static Metadata<'static>,
         start: u64,
         dur: u64,
         track: u64,
         fields: Bytes,
+        by_time: bool,
+    },
+    /// The lifetime of span `uid`, never entered, created at `start` on
+    /// thread `tid` and closed `dur` ns later (an async slice, see
+    /// `json::lifetime`).
+    Lifetime {
+        meta: &'static Metadata<'static>,
+        start: u64,
+        dur: u64,
+        tid: u64,
+        uid: u64,
+        fields: Bytes,
+        by_time: bool,
     },
     /// A `tracing` event at `ts` on `track`, named by its message.
     Instant {
@@ -94,37 +108,15 @@ impl Batch {
     pub(crate) fn append(&mut self, other: &mut Batch) {
         let base = self.bytes.len() as u32;
         self.bytes.append(&mut other.bytes);
-        self.entries
-            .extend(other.entries.drain(..).map(|entry| match entry {
-                Entry::Slice {
-                    meta,
-                    start,
-                    dur,
-                    track,
-                    fields,
-                } => Entry::Slice {
-                    meta,
-                    start,
-                    dur,
-                    track,
-                    fields: (fields.0 + base, fields.1),
-                },
-                Entry::Instant {
-                    meta,
-                    ts,
-                    track,
-                    fields,
-                } => Entry::Instant {
-                    meta,
-                    ts,
-                    track,
-                    fields: (fields.0 + base, fields.1),
-                },
-                Entry::Name { track, name } => Entry::Name {
-                    track,
-                    name: (name.0 + base, name.1),
-                },
-                flow @ Entry::Flow { .. } => flow,
-            }));
+        for entry in &mut other.entries {
+            match entry {
+                Entry::Slice { fields, .. }
+                | Entry::Lifetime { fields, .. }
+                | Entry::Instant { fields, .. } => fields.0 += base,
+                Entry::Name { name, .. } => name.0 += base,
+                Entry::Flow { .. } => {}
+            }
+        }
+        self.entries.append(&mut other.entries);
     }
 }

@@ -29,6 +29,8 @@ const SPARE: usize = 8;
 const SPARE_BYTES: usize = 1 << 20;
 /// JSON bytes gathered before a write.
 const WRITE_AT: usize = 256 << 10;
+/// The arg of a slice whose span was placed in its test by time alone.
+const PLACED_BY_TIME: &[u8] = b"\"napi_tracing.placed\":\"by time\"";
 
 /// How a file's entries are framed and what they include.
 #[derive(Clone, Debug)]
@@ -240,12 +242,10 @@ impl<'a> Out<'a> {
                     dur,
                     track,
                     fields: part,
+                    by_time,
                 } => {
                     let names = self.names(meta);
-                    self.args.clear();
-                    if self.format.include_args {
-                        fields::members(&mut self.args, batch.get(part), meta);
-                    }
+                    self.span_args(batch.get(part), meta, by_time);
                     let location = self.format.slice_locations.then_some(meta);
                     json::slice(
                         &mut self.scratch,
@@ -255,6 +255,27 @@ impl<'a> Out<'a> {
                         location,
                         pid,
                         track,
+                    );
+                }
+                Entry::Lifetime {
+                    meta,
+                    start,
+                    dur,
+                    tid,
+                    uid,
+                    fields: part,
+                    by_time,
+                } => {
+                    let names = self.names(meta);
+                    self.span_args(batch.get(part), meta, by_time);
+                    json::lifetime(
+                        &mut self.scratch,
+                        names,
+                        (start, dur),
+                        uid,
+                        &self.args,
+                        pid,
+                        tid,
                     );
                 }
                 Entry::Instant {
@@ -301,6 +322,25 @@ impl<'a> Out<'a> {
                 }
             }
             self.push_entry();
+        }
+    }
+
+    /// A span's args into `args`: its fields, and whether it was placed by time.
+    fn span_args(
+        &mut self,
+        fields: &[u8],
+        meta: &'static tracing_core::Metadata<'static>,
+        by_time: bool,
+    ) {
+        self.args.clear();
+        if self.format.include_args {
+            fields::members(&mut self.args, fields, meta);
+        }
+        if by_time {
+            if !self.args.is_empty() {
+                self.args.push(b',');
+            }
+            self.args.extend_from_slice(PLACED_BY_TIME);
         }
     }
 
@@ -372,6 +412,7 @@ mod tests {
                 dur: 500,
                 track: 9,
                 fields,
+                by_time: i == 0,
             });
         }
         batch

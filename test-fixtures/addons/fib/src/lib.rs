@@ -2,6 +2,7 @@
 #![deny(clippy::all)]
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -309,6 +310,36 @@ pub fn deep(depth: u32) -> u32 {
             .join()
             .unwrap_or(0)
     })
+}
+
+/// A chain of `length` spans, each the parent of the next, never entered:
+/// dropping the last closes them all, each releasing its parent.
+#[napi]
+pub fn chain(length: u32) -> u32 {
+    let mut last = info_span!("link", at = 0);
+    for at in 1..length {
+        last = info_span!(parent: &last, "link", at);
+    }
+    drop(last);
+    length
+}
+
+static HELD: Mutex<Vec<Span>> = Mutex::new(Vec::new());
+
+/// Makes `count` spans and keeps them, never entered, until `release_spans`
+/// (as handles of pending work are).
+#[napi]
+pub fn hold_spans(count: u32) -> u32 {
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    held.extend((0..count).map(|n| info_span!("held", n)));
+    count
+}
+
+/// Closes the spans `hold_spans` kept; returns how many.
+#[napi]
+pub fn release_spans() -> u32 {
+    let held = std::mem::take(&mut *HELD.lock().unwrap_or_else(|e| e.into_inner()));
+    held.len() as u32
 }
 
 /// `threads` threads at once, each making `spans` spans under this call's span.
