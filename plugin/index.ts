@@ -90,8 +90,10 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
         problems.push(`tracing is off: ${unwritable}; set napiTracing({ outputDir }) to a folder you can write to`)
       } else {
         traced = true
-        // Called once per project: add the setup file once to each.
-        if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.push(SETUP_FILE)
+        // Called once per project: add the setup file once to each, first, so
+        // that it runs before the user's (which may install fake timers) and its
+        // hooks wrap theirs: a beforeEach's spans are then its test's.
+        if (!project.config.setupFiles.includes(SETUP_FILE)) project.config.setupFiles.unshift(SETUP_FILE)
       }
       project.provide(PROVIDE_KEY, config)
       let reporter = marked[REPORTER_ADDED]

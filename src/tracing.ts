@@ -8,6 +8,14 @@ import type { Layer } from './layer.js'
 import { asTracingAddon, type NativeBuild, type NativeStats, type TracingAddon } from './native.js'
 import { knownKeys, oneOf } from './options.js'
 
+/**
+ * \`process.hrtime.bigint\` as it was when this module loaded: fake timers
+ * installed later (Vitest's fake \`hrtime\` and \`performance\` by default)
+ * replace the global, not this. It calibrates the addon's clock where that
+ * is not already the same clock (everywhere but Linux).
+ */
+const realHrtime = process.hrtime.bigint
+
 const SUBSCRIBER_MODES = ['auto', 'global', 'scoped', 'layer'] as const
 
 /** The filter used when neither `filter` nor `RUST_LOG` is set. */
@@ -90,6 +98,11 @@ export interface TracingStats {
   readonly subscriber: string
   /** What the session cannot trace, and why, as sentences naming the fix. */
   readonly notes: readonly string[]
+  /**
+   * Span callsites the addon met that the filter turned off (the first 64),
+   * as `LEVEL target::name`: what a wider filter would show.
+   */
+  readonly hiddenCallsites: readonly string[]
 }
 
 export class Tracing implements Disposable, AsyncDisposable {
@@ -124,7 +137,7 @@ export class Tracing implements Disposable, AsyncDisposable {
       ...(options.subscriber !== undefined ? { subscriber: options.subscriber } : {}),
       ...(collect?.threadName !== undefined ? { threadName: collect.threadName } : {}),
       ...(collect?.panicFile !== undefined ? { panicFile: collect.panicFile } : {}),
-      clockNs: String(process.hrtime.bigint()),
+      clockNs: String(realHrtime()),
     }
     addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.sink.receive)
     const tracing = new Tracing(addonApi, deliverer)
@@ -201,6 +214,7 @@ export class Tracing implements Disposable, AsyncDisposable {
       threadId: s.threadId,
       subscriber: s.subscriber,
       notes: s.notes,
+      hiddenCallsites: s.hidden,
     }
   }
 }

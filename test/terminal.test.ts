@@ -2,7 +2,8 @@
 import pc from 'picocolors'
 import { describe, expect, test } from 'vitest'
 import { computeSpanReport } from '../plugin/report/model.js'
-import { collapse, fit, formatSpanReport, plural, shownPath, wrap } from '../plugin/report/terminal.js'
+import stringWidth from 'string-width'
+import { collapse, fit, formatSpanReport, plural, shownPath, widthOf, wrap } from '../plugin/report/terminal.js'
 import type { PathStats } from '../plugin/data/stats.js'
 import type { StatsLine } from '../plugin/data/worker-file.js'
 import { stdoutTakenBy } from '../plugin/reporter.js'
@@ -35,8 +36,33 @@ describe('formatSpanReport', () => {
     for (const mode of ['compact', 'full', 'tree'] as const) {
       const text = formatSpanReport(report, c, { mode, top: 3, slowest: 5, width, reportPath: 'some/where/report.json', tracePath: 'some/where/trace.json' })
       expect(text).toContain(command)
-      for (const line of text.split('\n')) if (line !== command) expect([...line].length, `${mode}: ${line}`).toBeLessThanOrEqual(width)
+      for (const line of text.split('\n')) if (line !== command) expect(widthOf(line), `${mode}: ${line}`).toBeLessThanOrEqual(width)
     }
+  })
+
+  test.each([40, 60, 100])('wide characters: CJK and emoji test and span names fit %i terminal columns, in every mode', (width) => {
+    const wide = [
+      { id: 'w', file: 'ユニコード.test.ts', name: '日本語のテスト名はとても長くて端末の幅を超えてしまうことがあります 🚀🚀🚀', state: 'passed' as const, durationMs: 1 },
+      { id: 'e', file: 'ユニコード.test.ts', name: 'émojis 👩‍👩‍👧‍👦 and combining e\u0301 marks 🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉🎉', state: 'failed' as const, durationMs: 1 },
+    ]
+    const wideLines: StatsLine[] = [
+      { kind: 'test', id: 'w', file: wide[0]!.file, name: wide[0]!.name, state: 'passed', open: 0, ...made([path(['解析する関数'], 3, 5e6), path(['解析する関数', '字句解析🔍🔍🔍🔍🔍🔍🔍🔍🔍🔍🔍🔍'], 2, 1e6)]) },
+      { kind: 'test', id: 'e', file: wide[1]!.file, name: wide[1]!.name, state: 'failed', open: 0, ...made([path(['🎯'], 1, 1e5)]) },
+    ]
+    const wideReport = computeSpanReport(wide, wideLines)
+    for (const mode of ['compact', 'full', 'tree'] as const) {
+      const text = formatSpanReport(wideReport, c, { mode, top: 3, slowest: 5, width })
+      expect(text).toContain('解析する関数')
+      for (const line of text.split('\n')) expect(stringWidth(line), `${mode}: ${line}`).toBeLessThanOrEqual(width)
+    }
+  })
+
+  test('fit cuts by display columns, never inside a character', () => {
+    expect(fit('日本語テキスト', 7)).toBe('日本語…')
+    expect(widthOf(fit('日本語テキスト', 7))).toBe(7)
+    expect(fit('a/b/日本語', 6, 'start')).toBe('…本語')
+    expect(fit('👩‍👩‍👧‍👦👩‍👩‍👧‍👦👩‍👩‍👧‍👦', 5)).toBe('👩‍👩‍👧‍👦👩‍👩‍👧‍👦…')
+    expect(fit('short', 10)).toBe('short')
   })
 
   test('a trace where `open` looks by default needs no argument', () => {

@@ -13,8 +13,9 @@
  */
 import { isAbsolute, relative } from 'node:path'
 import type { Colors } from 'picocolors/types.js'
+import stringWidth from 'string-width'
 import { describeChange, isRegression } from './compare.js'
-import { DEFAULT_OUTPUT_DIR, nativeMs, spanCount, type ReportNode, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { DEFAULT_OUTPUT_DIR, nativeMs, spanCount, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
   mode: 'compact' | 'full' | 'tree'
@@ -56,12 +57,33 @@ export function time(ms: number): string {
   return `${Math.round(ms * 1e6)} ns`
 }
 
-/** Cuts `text` to `width` columns, marking the cut with `…` (at the start for paths, whose end matters). */
+/** Columns `text` takes in a terminal: East Asian wide characters and emoji take 2, combining marks 0. */
+export function widthOf(text: string): number {
+  return stringWidth(text)
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
+
+/** Cuts `text` to `width` columns, marking the cut with `…` (at the start for paths, whose end matters); never splits a character. */
 export function fit(text: string, width: number, from: 'end' | 'start' = 'end'): string {
-  const chars = [...text]
-  if (chars.length <= width) return text
+  if (widthOf(text) <= width) return text
   if (width <= 1) return '…'.slice(0, width)
-  return from === 'end' ? chars.slice(0, width - 1).join('') + '…' : '…' + chars.slice(chars.length - width + 1).join('')
+  const parts = [...graphemes.segment(text)].map((g) => g.segment)
+  if (from === 'start') parts.reverse()
+  let kept = ''
+  let used = 1
+  for (const part of parts) {
+    const w = widthOf(part)
+    if (used + w > width) break
+    kept = from === 'end' ? kept + part : part + kept
+    used += w
+  }
+  return from === 'end' ? `${kept}…` : `…${kept}`
+}
+
+/** `text` padded with spaces to `width` columns. */
+export function padEnd(text: string, width: number): string {
+  return text + ' '.repeat(Math.max(0, width - widthOf(text)))
 }
 
 export function formatSpanReport(report: SpanReport, c: Colors, options: TerminalOptions): string {
@@ -70,11 +92,15 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   const traced = report.tests.filter((t) => t.spans.length > 0)
   const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
   const filter = report.filter ? ` · filter ${report.filter.directives}` : ''
-  const headline = `${plural(spanCount(allSpans), 'span')} in ${traced.length} of ${plural(report.tests.length, 'test')} · ${time(nativeMs(allSpans))} self${filter}`
+  // Each span once: a span shared by concurrent tests is in each of their figures.
+  const headline = `${plural(report.spans ?? spanCount(allSpans), 'span')} in ${traced.length} of ${plural(report.tests.length, 'test')} · ${time(nativeMs(allSpans))} self${filter}`
   out.push(`${c.bold(c.inverse(' NAPI TRACING '))} ${fit(headline, width - 15)}`)
-  if (report.comparison) out.push(...comparisonLines(report, c, width))
+  if (report.comparison) out.push(...comparisonLines(report.comparison, c, width))
   if (options.mode === 'compact') out.push(...compact(report, c, options, width))
   else out.push(...byFile(report, c, options, width))
+  if (report.tests.some((t) => t.spans.some((s) => s.timed))) {
+    out.push(c.dim(fit(' ~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())', width)))
+  }
   if (report.droppedRecords > 0) {
     out.push(
       '',
@@ -104,26 +130,53 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
 function openLines(tracePath: string, c: Colors, width: number): string[] {
   const command = `npx vitest-napi-tracing open${tracePath === `${DEFAULT_OUTPUT_DIR}/trace.json` ? '' : ` ${tracePath}`}`
   const line = `        open it: ${command}`
-  return [...line].length <= width ? [c.dim(line)] : [c.dim('        open it in Perfetto:'), command]
+  return widthOf(line) <= width ? [c.dim(line)] : [c.dim('        open it in Perfetto:'), command]
 }
 
 /** Changes shown at most, the rest in report.json. */
 const CHANGES = 10
 
-/** What changed against the baseline, by test: counts exactly, times beyond the threshold. */
-function comparisonLines(report: SpanReport, c: Colors, width: number): string[] {
-  const comparison = report.comparison!
+/** Where the full comparison is, for lines the comparison leaves out. */
+export interface ComparisonHints {
+  /** Said after the count of judged paths: where each path's judgement is. */
+  paths: string
+  /** Said after the changes shown: where the rest are. */
+  more: string
+  /** Changes shown at most. */
+  changes: number
+}
+
+const IN_REPORT: ComparisonHints = { paths: 'report.json: comparison.paths', more: 'in report.json (comparison)', changes: CHANGES }
+
+/**
+ * What changed against the baseline, by test: how the runs differ first,
+ * then counts exactly and times beyond the threshold. The report's block
+ * and `vitest-napi-tracing compare` print these same lines.
+ */
+export function comparisonLines(comparison: Comparison, c: Colors, width: number, hints: ComparisonHints = IN_REPORT): string[] {
   const changes = comparison.changes
   const head = ` Compared with the baseline: ${changes.length === 0 ? 'no change' : plural(changes.length, 'change')} in ${plural(comparison.tests, 'test')}`
   const out = ['', c.bold(fit(head, width)), c.dim(`   ${comparison.baseline}`)]
+  // How the runs differ comes first: it may explain every change below.
+  for (const difference of comparison.setup ?? []) out.push(...wrap(difference, width - 5).map((line, i) => c.yellow(`   ${i === 0 ? '!' : ' '} ${line}`)))
+  const paths = comparison.paths ?? []
+  if (paths.length > 0) {
+    const judged = paths.filter((p) => p.judged).length
+    out.push(c.dim(fit(`   times over the run: ${plural(judged, 'path')} judged, ${paths.length - judged} with too few tests to judge (${hints.paths})`, width)))
+  }
   let test: string | undefined
-  for (const change of changes.slice(0, CHANGES)) {
+  for (const change of changes.slice(0, hints.changes)) {
     if (change.test !== test) out.push(`   ${fit((test = change.test), width - 3)}`)
     const tone = isRegression(change) ? c.yellow : c.green
     out.push(`     ${tone(fit(describeChange(change), Math.max(20, width - 5)))}`)
   }
-  if (changes.length > CHANGES) out.push(c.dim(`   … ${changes.length - CHANGES} more in report.json (comparison)`))
+  if (changes.length > hints.changes) out.push(c.dim(`   … ${changes.length - hints.changes} more ${hints.more}`))
   return out
+}
+
+/** Each path's time over the run: judged or not, and why, one line each. */
+export function judgementLines(comparison: Comparison, c: Colors, width: number): string[] {
+  return (comparison.paths ?? []).map((p) => `   ${p.judged ? ' ' : c.dim('·')} ${fit(`${p.path}: ${p.why}`, width - 5)}`)
 }
 
 /** The compact report: hottest paths, then failed and slowest tests in detail. */
@@ -138,7 +191,7 @@ function compact(report: SpanReport, c: Colors, options: TerminalOptions, width:
       const tests = plural(h.tests, 'test').padStart(9)
       const head = `   ${time(h.selfMs).padStart(9)} ${share.padStart(4)}  `
       const room = width - head.length - tests.length - 2
-      out.push(`${head}${fit(h.path, Math.max(10, room), 'start').padEnd(Math.max(10, room))}  ${c.dim(tests)}`)
+      out.push(`${head}${padEnd(fit(h.path, Math.max(10, room), 'start'), Math.max(10, room))}  ${c.dim(tests)}`)
     }
   }
   const failed = report.tests.filter((t) => t.state === 'failed' && (t.spans.length > 0 || t.openSpans > 0 || t.warnings + t.errors > 0))
@@ -198,7 +251,7 @@ function testLines(test: ReportTest, c: Colors, options: TerminalOptions, width:
   const project = test.project !== undefined ? `[${test.project}] ` : ''
   const name = `${project}${withFile ? `${test.file} > ` : ''}${test.name}`
   // The name whole on the line with its figures, or the figures on a line of their own.
-  const oneLine = [...name].length + 5 + 3 + figures.length <= width
+  const oneLine = widthOf(name) + 5 + 3 + figures.length <= width
   const tone = test.openSpans > 0 || test.warnings + test.errors > 0 ? c.yellow : c.dim
   const lines = oneLine
     ? [`   ${mark} ${name} ${tone(`— ${figures}`)}`]
@@ -219,15 +272,29 @@ function spanLines(spans: readonly ReportSpan[], count: number, width: number, c
   ]
   // self 15, total 16, mean 15, max 14 columns wide, plus two spaces each.
   const widths = [15, 16, 15, 14]
-  const nameWidth = Math.min(28, Math.max(8, ...shown.map((s) => s.name.length)))
+  // The name column takes what the indent (7), the calls (1 + 9) and the placement mark leave, 28 at most.
+  const marks = Math.max(0, ...shown.map((s) => (s.shared ? 7 : s.timed ? 2 : 0)))
+  const nameWidth = Math.max(4, Math.min(28, width - 17 - marks, Math.max(8, ...shown.map((s) => widthOf(s.name)))))
   let fitting = 0
-  for (let used = 7 + nameWidth + 10; fitting < columns.length && used + widths[fitting]! + 2 <= width; fitting++) used += widths[fitting]! + 2
+  for (let used = 7 + nameWidth + 10 + marks; fitting < columns.length && used + widths[fitting]! + 2 <= width; fitting++) used += widths[fitting]! + 2
   return shown.map((s) => {
     const calls = `${s.calls.toLocaleString('en-US')}×`.padStart(9)
     const cells = columns.slice(0, fitting).map((col) => col(s))
-    const shared = s.shared ? c.yellow(' shared') : ''
-    return `       ${fit(s.name, nameWidth).padEnd(nameWidth)} ${calls}  ${cells.join('  ')}${shared}`
+    // Spans never entered have a lifetime, not a busy time: shown as the mean of one, since their
+    // sum (10,000 handles alive at once) says nothing a reader can use.
+    if (s.lifetimeMs !== undefined && s.totalMs === 0) cells.splice(0, cells.length, lifetimeCell(s, c))
+    return `       ${padEnd(fit(s.name, nameWidth), nameWidth)} ${calls}${cells.map((cell) => `  ${cell}`).join('')}${placement(s, c)}`
   })
+}
+
+/** `lifetime  36.47 ms mean`: how long one span never entered lived, on average (24 columns). */
+function lifetimeCell(s: { lifetimeMs?: number; calls: number }, c: Colors): string {
+  return `${c.dim('lifetime')} ${time((s.lifetimeMs ?? 0) / Math.max(1, s.calls)).padStart(9)} ${c.dim('mean')}`
+}
+
+/** How spans were placed, after their row: ` shared` with concurrent tests, ` ~` by time only. */
+function placement(s: { shared?: boolean; timed?: boolean }, c: Colors): string {
+  return s.shared ? c.yellow(' shared') : s.timed ? c.dim(' ~') : ''
 }
 
 /** A call tree, indented, each node with its calls, total, self and share of its test's time. */
@@ -241,7 +308,10 @@ function treeLines(roots: readonly ReportNode[], c: Colors, width: number): stri
       const share = testTotal > 0 ? `${((n.totalMs / testTotal) * 100).toFixed(1)}%`.padStart(6) : ''.padStart(6)
       const cells = [`${n.calls.toLocaleString('en-US')}×`.padStart(8)]
       let used = indent.length + 8 + 1 + 8 + 2 + 6
-      if (used + 17 <= width) {
+      if (n.lifetimeMs !== undefined && n.totalMs === 0 && used + 24 <= width) {
+        cells.push(lifetimeCell(n, c))
+        used += 24
+      } else if (used + 17 <= width) {
         cells.push(`${c.dim('total')} ${time(n.totalMs).padStart(9)}`)
         used += 17
       }
@@ -251,7 +321,7 @@ function treeLines(roots: readonly ReportNode[], c: Colors, width: number): stri
       }
       cells.push(share)
       const room = Math.max(4, width - used + 8)
-      out.push(`${indent}${fit(n.name, room).padEnd(room)} ${cells.join('  ')}${n.shared ? c.yellow(' shared') : ''}`)
+      out.push(`${indent}${padEnd(fit(n.name, room), room)} ${cells.join('  ')}${placement(n, c)}`)
       walk(n.children, depth + 1)
     }
   }
@@ -305,7 +375,7 @@ export function wrap(text: string, width: number): string[] {
   const lines: string[] = []
   let line = ''
   for (const word of text.split(' ')) {
-    if (line && [...line].length + 1 + [...word].length > width) {
+    if (line && widthOf(line) + 1 + widthOf(word) > width) {
       lines.push(line)
       line = word
     } else line = line ? `${line} ${word}` : word

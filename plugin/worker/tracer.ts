@@ -12,13 +12,15 @@
  * reporter and tracing of that addon is switched off.
  */
 import { relative } from 'node:path'
+// Node's own timers: a test's fake timers replace the global ones, never these.
+import { setInterval } from 'node:timers'
 import { isMainThread, threadId } from 'node:worker_threads'
 import { messageOf } from '../../src/errors.js'
 import { unoptimised, versionSkew } from '../../src/native.js'
 import { testMeta, type NapiTracingFileMeta } from '../data/meta.js'
 import { WorkerFiles, type Made } from '../data/worker-file.js'
 import type { WorkerConfig } from '../options.js'
-import { stateOf } from '../report/model.js'
+import { stateOf } from '../data/states.js'
 import { NapiSpans, type SpansOptions } from '../spans.js'
 import { AddonSession, loadAddon, type LoadedAddon } from './addon-session.js'
 import { callerStore, type Caller } from './callers.js'
@@ -127,13 +129,13 @@ export class WorkerTracer {
       const options = { filter: this.#config.filter, queueCapacity: this.#config.queueCapacity, subscriber: this.#config.subscribers[index], threadName }
       const session = new AddonSession(addon, index, this.#files, options, () => this.#tests.size > 1)
       this.#addons.push(session)
-      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: addon.label })
-      // Said by every worker alike: the report says it once, with how many workers.
       const build = addon.api.napiTracingBuild()
+      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: addon.label, build: { optLevel: build.optLevel, version: build.version } })
+      // Said by every worker alike: the report says it once, with how many workers.
       for (const problem of [unoptimised(`addon ${JSON.stringify(addon.label)}`, build), versionSkew(`addon ${JSON.stringify(addon.label)}`, build)]) {
         if (problem) this.#problem(problem)
       }
-      session.report(this.#files)
+      session.report(this.#files, false)
     } catch (error) {
       this.#problem(`addon ${JSON.stringify(addon.label)} could not be traced: ${messageOf(error)}`)
     }
