@@ -5,8 +5,7 @@
  * the span report from it alone. JSON-safe; per test, its figures by span
  * name and path and its event counts.
  */
-import { levelCount } from '../report/model.js'
-import { spansByName, type SpanStats } from './stats.js'
+import { levelCount, spansByName, type SpanStats } from './stats.js'
 import type { StatsLine, Made } from './worker-file.js'
 
 /** A test's span data. */

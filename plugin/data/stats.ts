@@ -66,6 +66,11 @@ export interface EventCount {
   timed?: boolean
 }
 
+/** How many of `events` were at `level`. */
+export function levelCount(events: readonly EventCount[], level: Level): number {
+  return events.filter((e) => e.level === level).reduce((n, e) => n + e.count, 0)
+}
+
 /**
  * Spans by name from spans by path: the one place a test's by-name rows are
  * made. Spans of one name (and target) are summed over every path they
