@@ -6,7 +6,9 @@
  */
 import { fileURLToPath } from 'node:url'
 import { expect, test } from 'vitest'
+import { readFileSync } from 'node:fs'
 import napiTracing from '../plugin/index.js'
+import { atLeast, checkVitest, OLDEST_VITEST } from '../plugin/vitest-version.js'
 
 /** The plugin's `config` hook, called as Vite would (it takes no arguments). */
 function configOf(plugin: unknown): unknown {
@@ -41,4 +43,15 @@ test('VITEST_NAPI_TRACING=0 leaves the config alone', () => {
     if (before === undefined) delete process.env['VITEST_NAPI_TRACING']
     else process.env['VITEST_NAPI_TRACING'] = before
   }
+})
+
+test('a Vitest older than the plugin supports is one error naming the version found, where, and the fix; 4.0 and newer pass', () => {
+  expect(() => checkVitest({ version: '3.2.4', path: '/p/node_modules/vitest/package.json' })).toThrow(
+    /needs Vitest 4\.0\.0 or newer .*but found Vitest 3\.2\.4 \(\/p\/node_modules\/vitest\/package\.json\)\. Update Vitest \(npm install --save-dev vitest@latest\), or remove napiTracing\(\)/,
+  )
+  for (const version of ['4.0.0', '4.0.18', '4.1.12', '5.1.1', '10.0.0']) expect(() => checkVitest({ version, path: 'x' })).not.toThrow()
+  expect([atLeast('4.0.0-beta.3'), atLeast('3.99.99'), atLeast('4.0.0', '4.0.1')]).toEqual([true, false, false])
+  // The peer range says the same.
+  const peer = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { peerDependencies: { vitest: string } }).peerDependencies.vitest
+  expect(peer.startsWith(`^${OLDEST_VITEST}`)).toBe(true)
 })
