@@ -5,6 +5,7 @@
  * documents; the Vitest plugin is `vitest-napi-tracing/plugin`.
  */
 export { Tracing, type TracingOptions, type TracingStats, type SubscriberMode } from './tracing.js'
+export type { TracingBuild } from './native.js'
 export {
   callbackLayer,
   fmtLayer,

@@ -21,7 +21,7 @@ export interface NativeStats {
 }
 
 /** How napi-tracing was built into an addon. */
-export interface NativeBuild {
+export interface TracingBuild {
   /** The Cargo profile's opt-level for the napi-tracing crate (per-package overrides applied): `'0'`–`'3'`, `'s'`, `'z'`. */
   optLevel: string
   debugAssertions: boolean
@@ -32,7 +32,7 @@ export interface NativeBuild {
 /** What `export_tracing_api!()` exports (see the addon's index.d.ts). */
 export interface TracingAddon {
   napiTracingProtocol(): number
-  napiTracingBuild(): NativeBuild
+  napiTracingBuild(): TracingBuild
   napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
   /**
    * Tags the spans this thread makes from now on (0: none) and draws them on
@@ -106,7 +106,7 @@ function describeKeys(o: object): string {
  * README's profile lines) makes every span cost several times more, and
  * that cost lands in the self time of the user's own functions.
  */
-export function unoptimised(label: string, build: NativeBuild): string | undefined {
+export function unoptimised(label: string, build: TracingBuild): string | undefined {
   if (build.optLevel !== '0') return undefined
   return (
     `${label} was built with napi-tracing unoptimised (opt-level 0), so every span costs several times more than it would, ` +
@@ -137,7 +137,7 @@ function readPackageVersion(): string {
  * they do not: both speak the same protocol (else the addon is refused),
  * but a crate of another version behaves as that version does.
  */
-export function versionSkew(label: string, build: NativeBuild, ours: string = PACKAGE_VERSION): string | undefined {
+export function versionSkew(label: string, build: TracingBuild, ours: string = PACKAGE_VERSION): string | undefined {
   if (build.version === ours) return undefined
   return (
     `${label} was built with napi-tracing ${build.version}, but this is vitest-napi-tracing ${ours}: ` +

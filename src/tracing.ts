@@ -5,7 +5,7 @@
 import { checkLayers, type CollectLayerSpec, type LayerSpec } from './config.js'
 import { Deliverer, type LayerError } from './deliver.js'
 import type { Layer } from './layer.js'
-import { asTracingAddon, type NativeBuild, type NativeStats, type TracingAddon } from './native.js'
+import { asTracingAddon, type TracingBuild, type NativeStats, type TracingAddon } from './native.js'
 import { knownKeys, oneOf } from './options.js'
 
 /**
@@ -166,7 +166,7 @@ export class Tracing implements Disposable, AsyncDisposable {
   }
 
   /** How napi-tracing was built into the addon (see `unoptimised` for when its times mislead). */
-  get build(): NativeBuild {
+  get build(): TracingBuild {
     return this.#addon.napiTracingBuild()
   }
 
