@@ -19,7 +19,8 @@ const env = installedEnv(4)
 const cli = join(env.dir, 'node_modules/.bin/vitest-napi-tracing')
 
 function command(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const child = spawnSync(cli, args, { encoding: 'utf8', timeout: 60_000 })
+  // CI runners set `CI`, which turns picocolors on; the assertions read the plain text a pipe would get.
+  const child = spawnSync(cli, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } })
   return { code: child.status, stdout: child.stdout, stderr: child.stderr }
 }
 
@@ -220,7 +221,7 @@ describe('vitest-napi-tracing open', () => {
     const blocker = createServer().listen(9001, '127.0.0.1')
     await once(blocker, 'listening').catch(() => undefined)
     try {
-      const child = spawn(cli, ['open', trace, '--no-browser'], { stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(cli, ['open', trace, '--no-browser'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } })
       let out = ''
       const link = await new Promise<string>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => {
