@@ -43,6 +43,10 @@ export function buildRegistry({ repo, dir, workspaces, inputs }) {
   if (inputs && existsSync(made) && readFileSync(made, 'utf8') === inputs && existsSync(join(vendor, `napi-tracing-${version}`))) return vendor
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
+  // Every crate the workspace locks, downloaded: the packaging and vendoring
+  // below run offline, and on a fresh machine nothing has fetched the crates
+  // that only the bench addon uses.
+  cargo(['fetch', '--locked'], repo)
   // The crate as it is published.
   cargo(['package', '-p', 'napi-tracing', '--allow-dirty', '--offline', '--locked', '--no-verify', '--quiet'], repo)
   const crateFile = join(repo, 'target/package', `napi-tracing-${version}.crate`)
