@@ -16,7 +16,7 @@ import { filterEnabledNothing, misplacedInstrument, untracedFiles, type RanFile 
 import { compareReports, isRegression, readReport } from './report/compare.js'
 import { keepLastRun, keptRuns, previousReport } from './report/history.js'
 import { stateOf } from './data/states.js'
-import { computeSpanReport, spanCount, type RunSetup, type SpanReport, type TestResult } from './report/model.js'
+import { computeSpanReport, estimateTracing, runSetup, spanCount, type SpanReport, type TestResult } from './report/model.js'
 import { writeReport } from './report/json.js'
 import { formatSpanReport, plural, shownPath } from './report/terminal.js'
 import { mergeTraces } from './trace/merge.js'
@@ -103,7 +103,8 @@ export class NapiTracingReporter implements Reporter {
     const report = computeSpanReport(modules.flatMap((m) => testResults(m, labelled)), lines, problems)
     const traced = merging ? this.#blobless(shards, report) : shards
     report.filter = this.#options.filter
-    report.run = runSetup(vitest.version, lines)
+    report.run = runSetup(vitest.version, process.version, lines)
+    estimateTracing(report)
     const made = lines.flatMap((l) => (l.kind === 'made' ? [l.spans] : []))
     if (made.length > 0) report.spans = made.reduce((a, b) => a + b, 0)
     const allSpans = [...report.tests.flatMap((t) => t.spans), ...report.files.flatMap((f) => f.spans)]
@@ -270,14 +271,6 @@ export class NapiTracingReporter implements Reporter {
 }
 
 /** How the run was made: Vitest, Node, and each traced addon's build as its workers reported it. */
-function runSetup(vitestVersion: string, lines: readonly StatsLine[]): RunSetup {
-  const addons = new Map<string, RunSetup['addons'][number]>()
-  for (const line of lines) {
-    if (line.kind === 'worker' && line.build && !addons.has(line.addon)) addons.set(line.addon, { label: line.addon, ...line.build })
-  }
-  return { vitest: vitestVersion, node: process.version, addons: [...addons.values()] }
-}
-
 /** The files an earlier run left, now kept. */
 function kept(...paths: string[]): string {
   const existing = paths.filter((p) => existsSync(p)).map((p) => shownPath(p, process.cwd()))

@@ -18,6 +18,8 @@ export interface NativeStats {
   notes: string[]
   /** Span callsites met that the filter turned off, as `LEVEL target::name` (the first 64). */
   hidden: string[]
+  /** What one span costs the session on this machine, measured when it started (ns; 0: not measured). */
+  spanCostNs: number
 }
 
 /** How napi-tracing was built into an addon. */

@@ -99,6 +99,13 @@ export interface TracingStats {
   /** What the session cannot trace, and why, as sentences naming the fix. */
   readonly notes: readonly string[]
   /**
+   * What one span (made, entered, exited, closed) costs this session on this
+   * machine, in ns: measured in the addon when the session started, for
+   * sessions of `chromeLayer` (and the plugin's) alone on napi-tracing's own
+   * subscriber; 0 where it was not measured (other layers, `subscriber: 'layer'`).
+   */
+  readonly spanCostNs: number
+  /**
    * Span callsites the addon met that the filter turned off (the first 64),
    * as `LEVEL target::name`: what a wider filter would show.
    */
@@ -215,6 +222,7 @@ export class Tracing implements Disposable, AsyncDisposable {
       subscriber: s.subscriber,
       notes: s.notes,
       hiddenCallsites: s.hidden,
+      spanCostNs: s.spanCostNs,
     }
   }
 }

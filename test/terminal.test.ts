@@ -1,7 +1,7 @@
 /** The span report as text: fits the width it is given, says "1 span", collapses recursion, and picks what to show. */
 import pc from 'picocolors'
 import { describe, expect, test } from 'vitest'
-import { computeSpanReport } from '../plugin/report/model.js'
+import { computeSpanReport, estimateTracing, runSetup } from '../plugin/report/model.js'
 import stringWidth from 'string-width'
 import { collapse, fit, formatSpanReport, plural, shownPath, widthOf, wrap } from '../plugin/report/terminal.js'
 import type { PathStats } from '../plugin/data/stats.js'
@@ -63,6 +63,25 @@ describe('formatSpanReport', () => {
     expect(fit('a/b/日本語', 6, 'start')).toBe('…本語')
     expect(fit('👩‍👩‍👧‍👦👩‍👩‍👧‍👦👩‍👩‍👧‍👦', 5)).toBe('👩‍👩‍👧‍👦👩‍👩‍👧‍👦…')
     expect(fit('short', 10)).toBe('short')
+  })
+
+  test("the report states tracing's own cost, and flags a test that spent 10% or more of its native time on it", () => {
+    const worker = (pid: number, spanCostNs: number): StatsLine => ({ kind: 'worker', pid, label: `w${pid}`, addon: 'fib', build: { optLevel: '3', version: '0.1.0' }, spanCostNs })
+    const costly = computeSpanReport(results, lines)
+    // Three workers measured 400, 500 and 9,000 ns: the median, not the outlier.
+    costly.run = runSetup('4.1.12', 'v20', [worker(1, 400), worker(2, 9000), worker(3, 500)])
+    expect(costly.run.addons).toEqual([{ label: 'fib', optLevel: '3', version: '0.1.0', spanCostNs: 500 }])
+    estimateTracing(costly)
+    // 'quick': one span of 1 µs self, 0.5 µs of it tracing: flagged. 'parses': 6 spans, 15 ms self: not.
+    expect(costly.tests.map((t) => t.tracingMs)).toEqual([0.003, 0.0005, 0.0005])
+    const text = formatSpanReport(costly, c, { mode: 'full', top: 3, slowest: 5, width: 120 })
+    expect(text).toMatch(/✓ quick — 1 span · 1.0 µs self · ≈ 50% of it tracing/)
+    expect(text).not.toMatch(/parses a very long .*of it tracing/)
+    expect(text).toContain(' ≈ tracing cost 500 ns per span here; 1 test spent 10% or more of its native time on it (report.json: tests[].tracingMs)')
+    // Not measured: nothing said.
+    const plain = computeSpanReport(results, lines)
+    estimateTracing(plain)
+    expect(formatSpanReport(plain, c, { mode: 'full', top: 3, slowest: 5, width: 120 })).not.toContain('tracing')
   })
 
   test('a trace where `open` looks by default needs no argument', () => {

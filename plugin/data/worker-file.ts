@@ -22,7 +22,7 @@ export interface Made {
 
 /** A line of a worker's stats file. */
 export type StatsLine =
-  | { kind: 'worker'; pid: number; label: string; addon: string; build?: { optLevel: string; version: string } }
+  | { kind: 'worker'; pid: number; label: string; addon: string; build?: { optLevel: string; version: string }; spanCostNs?: number }
   /** Spans an addon made in this worker since the last such line, each counted once. */
   | { kind: 'made'; addon: string; spans: number }
   /** A test file began in this worker (its absolute path): the tracer saw it. */

@@ -95,8 +95,47 @@ export interface Comparison {
 export interface RunSetup {
   vitest: string
   node: string
-  /** Each traced addon's napi-tracing build: its opt-level and version. */
-  addons: Array<{ label: string; optLevel: string; version: string }>
+  /**
+   * Each traced addon's napi-tracing build (opt-level, version) and what one
+   * span cost it on this machine (ns, the median of its workers' measurements
+   * at start; absent where not measured).
+   */
+  addons: Array<{ label: string; optLevel: string; version: string; spanCostNs?: number }>
+}
+
+/** Share of a test's native time that, spent on tracing, the report flags. */
+export const TRACING_SHARE_FLAGGED = 0.1
+
+/** How the run was made, from the workers' lines: each addon's build as its first worker said, its span cost as their median. */
+export function runSetup(vitest: string, node: string, lines: readonly StatsLine[]): RunSetup {
+  const addons = new Map<string, RunSetup['addons'][number]>()
+  const costs = new Map<string, number[]>()
+  for (const line of lines) {
+    if (line.kind !== 'worker') continue
+    if (line.build && !addons.has(line.addon)) addons.set(line.addon, { label: line.addon, ...line.build })
+    if (line.spanCostNs) costs.set(line.addon, [...(costs.get(line.addon) ?? []), line.spanCostNs])
+  }
+  for (const [label, values] of costs) {
+    const addon = addons.get(label)
+    const sorted = [...values].sort((a, b) => a - b)
+    if (addon) addon.spanCostNs = sorted[Math.floor(sorted.length / 2)]!
+  }
+  return { vitest, node, addons: [...addons.values()] }
+}
+
+/**
+ * Each test's estimated time spent on tracing (`tracingMs`): its spans times
+ * what a span costs (the mean of the addons' measured costs), where a cost
+ * was measured. Counted in its native times, which it inflates.
+ */
+export function estimateTracing(report: SpanReport): void {
+  const costs = (report.run?.addons ?? []).flatMap((a) => (a.spanCostNs ? [a.spanCostNs] : []))
+  if (costs.length === 0) return
+  const costNs = costs.reduce((a, b) => a + b, 0) / costs.length
+  for (const test of report.tests) {
+    const spans = spanCount(test.spans)
+    if (spans > 0) test.tracingMs = Math.round(spans * costNs) / 1e6
+  }
 }
 
 export interface ReportTest {
@@ -118,6 +157,8 @@ export interface ReportTest {
   /** How many of its events were at level WARN, and at level ERROR. */
   warnings: number
   errors: number
+  /** The time tracing its spans took, estimated: spans × the measured cost of one (see `RunSetup`); counted in its native times. */
+  tracingMs?: Milliseconds
 }
 
 export interface ReportFile {

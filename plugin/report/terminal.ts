@@ -15,7 +15,7 @@ import { isAbsolute, relative } from 'node:path'
 import type { Colors } from 'picocolors/types.js'
 import stringWidth from 'string-width'
 import { describeChange, isRegression } from './compare.js'
-import { DEFAULT_OUTPUT_DIR, nativeMs, spanCount, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { DEFAULT_OUTPUT_DIR, nativeMs, spanCount, TRACING_SHARE_FLAGGED, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
   mode: 'compact' | 'full' | 'tree'
@@ -100,6 +100,13 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   else out.push(...byFile(report, c, options, width))
   if (report.tests.some((t) => t.spans.some((s) => s.timed))) {
     out.push(c.dim(fit(' ~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())', width)))
+  }
+  const costs = (report.run?.addons ?? []).flatMap((a) => (a.spanCostNs ? [a.spanCostNs] : []))
+  if (costs.length > 0) {
+    const flagged = report.tests.filter((t) => tracingShare(t) >= TRACING_SHARE_FLAGGED).length
+    const each = `${Math.round(costs.reduce((a, b) => a + b, 0) / costs.length)} ns`
+    const line = `≈ tracing cost ${each} per span here${flagged > 0 ? `; ${plural(flagged, 'test')} spent ${TRACING_SHARE_FLAGGED * 100}% or more of ${flagged === 1 ? 'its' : 'their'} native time on it` : ''} (report.json: tests[].tracingMs)`
+    out.push((flagged > 0 ? c.yellow : c.dim)(` ${wrap(line, width - 1).join('\n ')}`))
   }
   if (report.droppedRecords > 0) {
     out.push(
@@ -247,12 +254,13 @@ function testLines(test: ReportTest, c: Colors, options: TerminalOptions, width:
     ...(test.openSpans > 0 ? [`${test.openSpans} still open at test end`] : []),
     ...(test.warnings > 0 ? [plural(test.warnings, 'warning')] : []),
     ...(test.errors > 0 ? [plural(test.errors, 'error')] : []),
+    ...(tracingShare(test) >= TRACING_SHARE_FLAGGED ? [`≈ ${Math.round(tracingShare(test) * 100)}% of it tracing`] : []),
   ].join(' · ')
   const project = test.project !== undefined ? `[${test.project}] ` : ''
   const name = `${project}${withFile ? `${test.file} > ` : ''}${test.name}`
   // The name whole on the line with its figures, or the figures on a line of their own.
   const oneLine = widthOf(name) + 5 + 3 + figures.length <= width
-  const tone = test.openSpans > 0 || test.warnings + test.errors > 0 ? c.yellow : c.dim
+  const tone = test.openSpans > 0 || test.warnings + test.errors > 0 || tracingShare(test) >= TRACING_SHARE_FLAGGED ? c.yellow : c.dim
   const lines = oneLine
     ? [`   ${mark} ${name} ${tone(`— ${figures}`)}`]
     : [`   ${mark} ${fit(name, width - 5)}`, `     ${tone(fit(`— ${figures}`, width - 5))}`]
@@ -285,6 +293,12 @@ function spanLines(spans: readonly ReportSpan[], count: number, width: number, c
     if (s.lifetimeMs !== undefined && s.totalMs === 0) cells.splice(0, cells.length, lifetimeCell(s, c))
     return `       ${padEnd(fit(s.name, nameWidth), nameWidth)} ${calls}${cells.map((cell) => `  ${cell}`).join('')}${placement(s, c)}`
   })
+}
+
+/** The share of a test's native time its tracing took, estimated (0 where not measured). */
+function tracingShare(test: ReportTest): number {
+  const native = nativeMs(test.spans)
+  return test.tracingMs !== undefined && native > 0 ? test.tracingMs / native : 0
 }
 
 /** `lifetime  36.47 ms mean`: how long one span never entered lived, on average (24 columns). */

@@ -130,7 +130,8 @@ export class WorkerTracer {
       const session = new AddonSession(addon, index, this.#files, options, () => this.#tests.size > 1)
       this.#addons.push(session)
       const build = addon.api.napiTracingBuild()
-      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: addon.label, build: { optLevel: build.optLevel, version: build.version } })
+      const spanCostNs = session.stats().spanCostNs
+      this.#files.stats({ kind: 'worker', pid: this.#files.pid, label: this.#label, addon: addon.label, build: { optLevel: build.optLevel, version: build.version }, ...(spanCostNs > 0 ? { spanCostNs } : {}) })
       // Said by every worker alike: the report says it once, with how many workers.
       for (const problem of [unoptimised(`addon ${JSON.stringify(addon.label)}`, build), versionSkew(`addon ${JSON.stringify(addon.label)}`, build)]) {
         if (problem) this.#problem(problem)

@@ -101,7 +101,7 @@ test('greets twice', () => {
 `,
   )
   const out = run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run'])
-  expect(out).toMatch(/✓ greet\.test\.ts > greets twice — 2 spans · /)
+  expect(out).toMatch(/✓ greet\.test\.ts > greets twice\s+— 2 spans · /)
   const outputDir = join(dir, '.vitest/napi-tracing')
   const report = JSON.parse(readFileSync(join(outputDir, 'report.json'), 'utf8')) as SpanReport
   expect(report.problems).toEqual([])

@@ -4,6 +4,7 @@
  * pool, isolation on and off, Vitest 4 and 5, checked through report.json
  * and the trace as Chrome DevTools' trace engine reads it.
  */
+import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -74,7 +75,8 @@ async function checkBasicRun(run: RunResult): Promise<void> {
 
   // The printed report, after Vitest's summary, names the files it wrote.
   expect(run.stdout).toContain('NAPI TRACING')
-  expect(run.stdout).toMatch(/✓ counts\.test\.ts > recursion > classic — 177 spans · /)
+  // A long line wraps its figures onto the next one.
+  expect(run.stdout).toMatch(/✓ counts\.test\.ts > recursion > classic\s+— 177 spans · /)
   expect(run.stdout).toMatch(/Report\s+\S*report\.json\n/)
   // The command it prints opens that trace, from where Vitest ran.
   const open = /Trace\s+\S*trace\.json\n\s+open it(?::| in Perfetto:\n)\s*npx vitest-napi-tracing open(?: (\S+))?\n/.exec(run.stdout)
@@ -156,6 +158,25 @@ describe.each(MATRIX)('Vitest %i, pool %s, isolate %s, one worker', (major, pool
 describe('the plugin in the config', () => {
   test('several workers at once', async () => {
     await checkBasicRun(runVitest({ project: 'basic', args: ['--maxWorkers=3'] }))
+  })
+
+  test("the report states its own cost: each addon's span cost measured at start, each test's share of it, none of the measurement's spans left", () => {
+    const run = runVitest({ project: 'basic' })
+    const report = run.report()
+    const fib = report.run!.addons.find((a) => a.label.includes('fib'))!
+    // Measured in every worker, through the path the spans take: well above a clock read, well below a µs-scale bug.
+    expect(fib.spanCostNs).toBeGreaterThan(20)
+    expect(fib.spanCostNs).toBeLessThan(50_000)
+    const costs = report.run!.addons.map((a) => a.spanCostNs!)
+    const mean = costs.reduce((a, b) => a + b, 0) / costs.length
+    for (const t of report.tests.filter((t) => t.spans.length > 0)) {
+      expect(t.tracingMs, t.name).toBeCloseTo((t.spans.reduce((n, s) => n + s.calls, 0) * mean) / 1e6, 5)
+    }
+    expect(run.stdout).toMatch(new RegExp(`≈ tracing cost ${Math.round(mean)} ns per span here`))
+    // The measurement made spans of its own callsite: none reach the report or the trace.
+    const names = [...report.tests, ...report.files].flatMap((t) => t.spans.map((s) => s.name))
+    expect(names.filter((n) => n.includes('calibration'))).toEqual([])
+    expect(readFileSync(run.tracePath, 'utf8')).not.toContain('napi-tracing calibration')
   })
 
   test('the reporter survives --reporter flags', () => {

@@ -83,7 +83,7 @@ describe('the report as a user reads it', () => {
     for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(80)
     expect(lines.join('\n')).toMatch(/Hottest span paths/)
     expect(lines.join('\n')).toMatch(/fan_out › worker › fibonacci\^n/)
-    expect(lines.join('\n')).toMatch(/Failed tests\n {3}× counts\.test\.ts > recursion > fails after 5 spans — 6 spans · /)
+    expect(lines.join('\n')).toMatch(/Failed tests\n {3}× counts\.test\.ts > recursion > fails after 5 spans\s+— 6 spans · /)
     // Only a span path too long for its column is cut (from the start, keeping the end).
     expect(lines.filter((l) => l.includes('…')).every((l) => /^ +\S+ [µmn]?s +\d+% {2}…/.test(l))).toBe(true)
     expect(lines.join('\n')).not.toMatch(/\b1 spans\b/)

@@ -20,7 +20,8 @@ use crate::layers::{self, create_file};
 use crate::queue::{Outbox, Waker};
 use crate::session::{Parts, Session};
 use crate::{
-    caller, clock, config, crash, record, registry_path, router, sessions, thread_info, tracks,
+    calibration, caller, clock, config, crash, record, registry_path, router, sessions,
+    thread_info, tracks,
 };
 
 /// Counters a session reports when asked and when it stops.
@@ -44,6 +45,9 @@ pub struct Stats {
     /// Span callsites met that the session's filter turned off, as
     /// `LEVEL target::name` (the first 64).
     pub hidden: Vec<String>,
+    /// What one span costs the session on this machine, measured when it
+    /// started (ns; 0 where not measured: see `span_cost_ns`).
+    pub span_cost_ns: u64,
 }
 
 fn invalid(message: String) -> Error {
@@ -159,8 +163,56 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     if let Some(path) = config.panic_file {
         crash::watch(id, path);
     }
-    sessions::register(session);
+    sessions::register(session.clone());
+    if session.trace.is_some() && session.callback.is_none() && !session.on_registry_path() {
+        session.set_span_cost_ns(span_cost_ns(&session));
+    }
     Ok(())
+}
+
+/// What one span (made, entered, exited, closed) costs through this
+/// thread's dispatcher with `session` tracing it, in ns: the shortest of a
+/// few rounds of the calibration callsite's spans, after one to warm up;
+/// their sums, trace entries and paths are left out again. 0 where the
+/// dispatcher is not napi-tracing's own (the addon's subscriber owns the
+/// cost then) or the clock did not move.
+fn span_cost_ns(session: &Session) -> u64 {
+    const SPANS: u64 = 500;
+    const ROUNDS: usize = 4;
+    let Some(trace) = &session.trace else {
+        return 0;
+    };
+    let ours = tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>());
+    if !ours {
+        return 0;
+    }
+    calibration::register();
+    let meta = calibration::meta();
+    let fields = meta.fields().value_set(&[]);
+    let mut shortest = u64::MAX;
+    tracing_core::dispatcher::get_default(|dispatch| {
+        for round in 0..ROUNDS {
+            let started = clock::now_ns();
+            for _ in 0..SPANS {
+                let id =
+                    dispatch.new_span(&tracing_core::span::Attributes::new_root(meta, &fields));
+                dispatch.enter(&id);
+                dispatch.exit(&id);
+                dispatch.try_close(id);
+            }
+            let took = clock::now_ns().saturating_sub(started);
+            // Each round's entries go before the batch could fill and be written.
+            trace.collection.forget(meta);
+            if round > 0 {
+                shortest = shortest.min(took / SPANS);
+            }
+        }
+    });
+    if shortest == u64::MAX {
+        0
+    } else {
+        shortest
+    }
 }
 
 const LAYER_REFUSED: &str = "this addon built a subscriber with napi_tracing::layer(), but \
@@ -343,6 +395,7 @@ pub fn stats(_env: &Env) -> Stats {
         hidden: session
             .as_ref()
             .map_or_else(Vec::new, |s| s.filter.hidden()),
+        span_cost_ns: session.as_ref().map_or(0, |s| s.span_cost_ns()),
     }
 }
 

@@ -17,6 +17,7 @@ use tracing_core::Metadata;
 use tracing_subscriber::filter::Directive;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
+use crate::calibration;
 use crate::sync::{lock, read, write};
 use crate::trace::json::callsite_key;
 
@@ -61,7 +62,12 @@ impl Filter {
     /// directives that decide per callsite, `sometimes` when it must be
     /// asked per span.
     pub(crate) fn interest(&self, meta: &'static Metadata<'static>) -> Interest {
-        let interest = <EnvFilter as Layer<Registry>>::register_callsite(&self.env, meta);
+        // The measurement of what a span costs runs whatever the directives.
+        let interest = if calibration::is(meta) {
+            Interest::always()
+        } else {
+            <EnvFilter as Layer<Registry>>::register_callsite(&self.env, meta)
+        };
         if !self.dynamic {
             let first = write(&self.decided)
                 .insert(callsite_key(meta), interest.is_always())

@@ -54,6 +54,8 @@ macro_rules! export_tracing_api {
                 pub notes: Vec<String>,
                 /// Span callsites met that the filter turned off, as `LEVEL target::name`.
                 pub hidden: Vec<String>,
+                /// What one span costs the session on this machine (ns, measured at start; 0: not measured).
+                pub span_cost_ns: f64,
             }
 
             impl ::core::convert::From<$crate::api::Stats> for NapiTracingStats {
@@ -67,6 +69,7 @@ macro_rules! export_tracing_api {
                         subscriber: s.subscriber,
                         notes: s.notes,
                         hidden: s.hidden,
+                        span_cost_ns: s.span_cost_ns as f64,
                     }
                 }
             }

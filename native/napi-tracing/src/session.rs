@@ -33,6 +33,8 @@ pub(crate) struct Session {
     /// Exporters to flush and close with the session.
     outputs: Vec<Box<dyn Output>>,
     closed: AtomicBool,
+    /// What one span costs this session, measured when it started (ns; 0: not measured).
+    span_cost_ns: AtomicU64,
 }
 
 /// What a session is made of.
@@ -62,6 +64,7 @@ impl Session {
             outbox: parts.outbox,
             outputs: parts.outputs,
             closed: AtomicBool::new(false),
+            span_cost_ns: AtomicU64::new(0),
         }
     }
 
@@ -94,6 +97,15 @@ impl Session {
             Some(trace) => trace.anchor(parent, on_js_thread, carried),
             None => Anchor::default(),
         }
+    }
+
+    /// What one span costs this session (ns), 0 when not measured.
+    pub(crate) fn span_cost_ns(&self) -> u64 {
+        self.span_cost_ns.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_span_cost_ns(&self, ns: u64) {
+        self.span_cost_ns.store(ns, Ordering::Relaxed);
     }
 
     pub(crate) fn is_open(&self) -> bool {

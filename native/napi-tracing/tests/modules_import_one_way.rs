@@ -13,6 +13,7 @@ const RANKS: &[(&str, u32)] = &[
     ("sync", 0),
     ("clock", 1),
     ("callsites", 1),
+    ("calibration", 1),
     ("caller", 1),
     ("thread_info", 1),
     ("tracks", 1),

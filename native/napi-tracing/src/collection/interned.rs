@@ -40,6 +40,12 @@ pub(crate) struct Interned {
 }
 
 impl Interned {
+    /// Sends none of `meta`'s paths made since the last seal to JavaScript
+    /// (their ids stay taken).
+    pub(crate) fn forget(&mut self, meta: &'static Metadata<'static>) {
+        self.new_paths.retain(|p| !std::ptr::eq(p.meta, meta));
+    }
+
     /// The id of `meta`'s path under `parent`, made if new. Under a path
     /// already `MAX_DEPTH` deep, the span joins its parent's level instead.
     pub(crate) fn path(&mut self, parent: u32, meta: &'static Metadata<'static>) -> u32 {

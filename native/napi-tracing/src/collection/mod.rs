@@ -248,6 +248,28 @@ impl Collection {
         .unwrap_or_else(|_| self.fallback.clone())
     }
 
+    /// Leaves out every span of `meta` made so far, from every thread's sums
+    /// and unwritten trace entries, and the paths it made from what
+    /// JavaScript is sent: for the spans of the cost measurement, which
+    /// must leave no trace (each thread's entries since its last hand-over
+    /// are still in its batch).
+    pub(crate) fn forget(&self, meta: &'static Metadata<'static>) {
+        let of = |m: &'static Metadata<'static>| std::ptr::eq(m, meta);
+        let locals = lock(&self.locals).clone();
+        for local in locals.iter().chain([&self.fallback]) {
+            let mut local = lock(local);
+            local.done.spans.retain(|_, totals| !of(totals.meta));
+            local.batch.entries.retain(|entry| match entry {
+                Entry::Slice { meta, .. }
+                | Entry::Lifetime { meta, .. }
+                | Entry::Flow { meta, .. } => !of(meta),
+                Entry::Instant { .. } | Entry::Name { .. } => true,
+            });
+        }
+        lock(&self.later).spans.retain(|_, totals| !of(totals.meta));
+        lock(&self.interned).forget(meta);
+    }
+
     /// (anchor time, caller tag, how many) of the spans not closed yet.
     pub(crate) fn open(&self) -> Vec<(u64, u32, u64)> {
         let mut open: FxHashMap<(u64, u32), u64> = FxHashMap::default();
