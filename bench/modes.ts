@@ -91,13 +91,13 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
    * attributing and summing them in JavaScript; the test's window is opened
    * before and closed after, its slice and statistics line written at the end.
    */
-  const plugin = (w: Workload, paths = true): Sample => {
+  const plugin = (w: Workload, paths = true, filter = 'trace'): Sample => {
     const dir = join(tmp, 'plugin')
     const files = new WorkerFiles(dir, `${process.pid}-0`, process.pid)
     files.process('bench worker')
     const collector = new SpanCollector()
     const tracing = Tracing.start(addon, {
-      filter: 'trace',
+      filter,
       layers: [collectLayer(collector, { trace: files.nativeTrace(0), pid: files.pid, paths })],
       queueCapacity: QUEUE_CAPACITY,
     })
@@ -191,6 +191,14 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       name: 'plugin:flat',
       diagnostic: true,
       run: (w) => plugin(w, false),
+    },
+    {
+      // The plugin path on tracing-subscriber's Registry (where a filter that follows spans, or
+      // an fmt or OTLP layer beside it, puts a session): each span in the Registry as well as in
+      // napi-tracing's own slab, against `plugin` on napi-tracing's own subscriber alone.
+      name: 'plugin:registry',
+      diagnostic: true,
+      run: (w) => plugin(w, true, 'trace,bench_never[never_entered{x=1}]=trace'),
     },
     {
       // The plugin path without its JavaScript side: dispatch, timing, trace lines and sums in the

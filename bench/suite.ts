@@ -7,6 +7,8 @@
  *   profile with the README's profile lines (the tests' build). Wall time of
  *   the whole run (median of rounds, paired ratio), each worker's peak RSS,
  *   the main process's peak RSS, trace.json size and the time to merge it.
+ * - `five-thousand`: 5,000 tests of one span each in 4 files over 4 workers
+ *   (release fib): the plugin's cost per test, as the same paired ratio.
  * - `ten-million`: one test making 11.4 million spans: it must finish; the
  *   worker's and the main process's peak RSS, trace size, merge time.
  *
@@ -87,6 +89,7 @@ function run(project: string, traced: boolean, loader?: string): Run {
 /** Spans the suites make (their test files say how). */
 const MILLION_SPANS = 1_068_468
 const TEN_MILLION_SPANS = 11_405_773
+const FIVE_THOUSAND_SPANS = 5_000
 const rounds = Number(process.argv[2] ?? 5)
 const results: Record<string, { traced: Run[]; plain: Run[] }> = Object.fromEntries(BUILDS.map((b) => [`million · ${b.name}`, { traced: [], plain: [] }]))
 for (let round = 0; round < rounds; round++) {
@@ -96,6 +99,11 @@ for (let round = 0; round < rounds; round++) {
     for (const traced of order) results[`million · ${build.name}`]![traced ? 'traced' : 'plain'].push(run('million', traced, build.loader))
   }
   process.stdout.write('.')
+}
+const RELEASE = BUILDS[0]!.loader
+results['five-thousand · release'] = { traced: [], plain: [] }
+for (let round = 0; round < rounds; round++) {
+  for (const traced of round % 2 === 0 ? [true, false] : [false, true]) results['five-thousand · release']![traced ? 'traced' : 'plain'].push(run('five-thousand', traced, RELEASE))
 }
 results['ten-million'] = { traced: [run('ten-million', true)], plain: [] }
 console.log()
@@ -126,6 +134,26 @@ for (const build of BUILDS) {
     `  worker peak RSS           with ${mb(million.traced.flatMap((r) => r.workerRssMb))}, without ${mb(million.plain.flatMap((r) => r.workerRssMb))}`,
     `  main process peak RSS     with ${mb(million.traced.map((r) => r.mainRssMb))}, without ${mb(million.plain.map((r) => r.mainRssMb))}`,
     `  trace.json                ${((million.traced[0]?.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${million.traced[0]?.trace?.events.toLocaleString('en-US')} entries, merged in ${million.traced.map((r) => r.trace?.writeMs ?? NaN).join(' / ')} ms`,
+  )
+}
+{
+  const five = results['five-thousand · release']!
+  for (const r of five.traced) {
+    if (r.spans !== FIVE_THOUSAND_SPANS) {
+      console.error(`five-thousand: report.json has ${r.spans} spans, expected ${FIVE_THOUSAND_SPANS}`)
+      process.exitCode = 1
+    }
+  }
+  const paired = five.traced.map((t, i) => t.wallMs / five.plain[i]!.wallMs)
+  ratios['five-thousand · release'] = paired
+  const traced = summarize(five.traced.map((r) => r.wallMs))
+  const plain = summarize(five.plain.map((r) => r.wallMs))
+  lines.push(
+    `five-thousand · release (5,000 tests of one span, 4 files, 4 workers), ${rounds} rounds:`,
+    `  wall time with plugin     ${ms(traced)}`,
+    `  wall time without         ${ms(plain)}`,
+    `  ratio (paired, median)    ${summarize(paired).median.toFixed(2)} [${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}]   target ≤ 1.25`,
+    `  wall time added per test  ${((traced.median - plain.median) / 5000 * 1000).toFixed(0)} µs (medians)`,
   )
 }
 const ten = results['ten-million']!.traced[0]!
