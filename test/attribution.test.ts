@@ -40,4 +40,31 @@ describe('Attribution', () => {
     a.clear()
     expect(a.ownerOf(150, 1)).toEqual([])
   })
+
+  test('a file of thousands of windows, long and short, overlapping: the owners every window that holds the time gives', () => {
+    // The reference: every window looked at.
+    const windows: Array<{ id: string; start: number; end?: number }> = []
+    const reference = (ts: number) => windows.filter((w) => ts >= w.start && (w.end === undefined || ts <= w.end)).map((w) => w.id)
+    const a = new Attribution()
+    let seed = 7
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31)
+    const open: typeof windows = []
+    let now = 1_000
+    for (let i = 0; i < 3_000; i++) {
+      now += Math.floor(random() * 50)
+      const w = { id: `t${i}`, start: now }
+      windows.push(w)
+      a.open(w.id, w.start)
+      open.push(w)
+      // Most close soon; a few run long beside the others (concurrent tests).
+      for (const o of [...open]) {
+        if (random() < (o.id.endsWith('7') ? 0.01 : 0.6)) {
+          o.end = now + Math.floor(random() * 40)
+          a.close(o.id, o.end)
+          open.splice(open.indexOf(o), 1)
+        }
+      }
+    }
+    for (let ts = 900; ts < now + 100; ts += 13) expect(a.ownerOf(ts, 0), `at ${ts}`).toEqual(reference(ts))
+  })
 })
