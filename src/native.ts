@@ -43,8 +43,13 @@ export interface TracingAddon {
    */
   napiTracingCaller(tag: number, slot: number): number
   napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
-  /** Returns when the collect layer's new epoch began (hrtime ns), 0 without one. */
-  napiTracingFlush(): number
+  /**
+   * Delivers what is queued; unless `wait` is false, returns once every
+   * output wrote it (false: the trace's entries are handed to its writer
+   * thread). Returns when the collect layer's new epoch began (hrtime ns),
+   * 0 without one.
+   */
+  napiTracingFlush(wait?: boolean): number
   napiTracingStats(): NativeStats
   napiTracingStop(): NativeStats
 }

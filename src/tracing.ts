@@ -148,8 +148,9 @@ export class Tracing implements Disposable, AsyncDisposable {
     }
     addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.sink.receive)
     const tracing = new Tracing(addonApi, deliverer)
-    // Test windows open and close at flushes, which end the addon's epochs (see the plugin's collector).
-    collect?.sink.attach(() => (tracing.closed ? undefined : addonApi.napiTracingFlush()))
+    // Test windows open and close at flushes, which end the addon's epochs (see the plugin's
+    // collector). They need the sums, not the trace on disk: its writer is not waited for.
+    collect?.sink.attach(() => (tracing.closed ? undefined : addonApi.napiTracingFlush(false)))
     // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
     process.once('exit', tracing.#onExit)
     return tracing

@@ -13,7 +13,7 @@ test("export_tracing_api!() entry points are typed in the addon's generated inde
     'export declare function napiTracingBuild(): NapiTracingBuild',
     'export interface NapiTracingBuild {',
     'export declare function napiTracingCaller(tag: number, slot: number): number',
-    'export declare function napiTracingFlush(): number',
+    'export declare function napiTracingFlush(wait?: boolean | undefined | null): number',
     'export declare function napiTracingOpenSpans(): Array<NapiTracingAnchor>',
     'export declare function napiTracingProtocol(): number',
     'export declare function napiTracingStart(config: string, sink?: ((arg: Buffer) => void) | undefined | null): void',

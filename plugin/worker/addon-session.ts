@@ -99,9 +99,14 @@ export class AddonSession {
     this.#reportedSpans = 0
   }
 
-  /** Delivers the addon's sums so far and writes its trace lines; returns when the addon's new epoch began (hrtime ns). */
+  /** Delivers the addon's sums so far and hands its trace entries to the writer; returns when the addon's new epoch began (hrtime ns). */
   flush(): number {
     return this.#collector.flush()
+  }
+
+  /** Delivers the addon's sums and returns once its trace entries are written: what a killed worker keeps. */
+  writeOut(): void {
+    this.#tracing.flush()
   }
 
   stats(): TracingStats {

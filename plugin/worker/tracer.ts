@@ -145,7 +145,7 @@ export class WorkerTracer {
   /** Drains the addons and writes what they finished, and the running tests' figures so far. */
   #checkpoint(): void {
     this.#each((a) => {
-      a.flush()
+      a.writeOut()
       a.nameTracks(this.#files)
     })
     for (const id of this.#tests.keys()) {
@@ -277,6 +277,7 @@ export class WorkerTracer {
     this.#each((a) => a.nameTracks(this.#files))
     const outside = this.#made('')
     this.#each((a) => {
+      a.writeOut()
       a.writeRest(this.#files, file?.file ?? '')
       a.collector.endFile()
       a.report(this.#files)

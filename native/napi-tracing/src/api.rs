@@ -359,14 +359,21 @@ fn seal_sums() -> Option<u64> {
         .map(|c| c.seal())
 }
 
-/// Delivers everything queued for this thread's session, now. Returns when
-/// the collect layer's new epoch began (see `layers/collect/`), else 0.
-pub fn flush(_env: &Env) -> Result<u64> {
+/// Delivers everything queued for this thread's session, now. With `wait`,
+/// returns once every output has written it; without, the trace's entries
+/// are handed to its writer and the other outputs left alone (a test
+/// window's edge). Returns when the collect layer's new epoch began (see
+/// `layers/collect/`), else 0.
+pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
     js_thread::follow_subscriber();
     let epoch = seal_sums();
     js_thread::drain();
     if let Some(session) = js_thread::current_session() {
-        session.flush_outputs();
+        if wait {
+            session.flush_outputs();
+        } else {
+            session.hand_over_trace();
+        }
     }
     Ok(epoch.unwrap_or(0))
 }

@@ -152,12 +152,13 @@ macro_rules! export_tracing_api {
                 })
             }
 
-            /// Delivers every queued record to this thread's layers now; returns
+            /// Delivers every queued record to this thread's layers now and,
+            /// unless `wait` is false, returns once they are written; returns
             /// when the collect layer's new epoch began (hrtime ns, 0 without one).
             #[napi_derive::napi(js_name = "napiTracingFlush")]
-            pub fn napi_tracing_flush(env: Env) -> napi::Result<f64> {
+            pub fn napi_tracing_flush(env: Env, wait: Option<bool>) -> napi::Result<f64> {
                 $crate::api::guarded("napiTracingFlush", || {
-                    $crate::api::flush(&env).map(|epoch| epoch as f64)
+                    $crate::api::flush(&env, wait.unwrap_or(true)).map(|epoch| epoch as f64)
                 })
             }
 

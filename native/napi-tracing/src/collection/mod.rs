@@ -340,6 +340,16 @@ impl Collection {
     /// they are written; lets go of the `Local`s of threads that ended with
     /// nothing left in them.
     pub(crate) fn write_all(&self) {
+        self.hand_over();
+        self.writer.flush();
+    }
+
+    /// Hands every thread's entries to the writer without waiting for them
+    /// to be written: a test window's edge needs the sums sealed, not the
+    /// file written, and waking the writer thread and waiting for it costs
+    /// a worker more than the rest of the test's bookkeeping on a loaded
+    /// machine.
+    pub(crate) fn hand_over(&self) {
         let mut out = self.writer.batch();
         {
             let mut locals = lock(&self.locals);
@@ -357,7 +367,6 @@ impl Collection {
             });
         }
         self.writer.send(out);
-        self.writer.flush();
     }
 
     /// Writes what is left and finishes the file; what went wrong, for the user.
