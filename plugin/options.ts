@@ -60,7 +60,7 @@ export interface NapiTracingOptions {
   keep?: number
   /**
    * Bytes of records a worker's addon may hold between flushes (its sums:
-   * 57 bytes per span name and caller between flushes, not per span); beyond it records are
+   * 78 bytes per span path and anchor between flushes, not per span); beyond it records are
    * dropped and counted. @default 16 MiB
    */
   queueCapacity?: number

@@ -82,7 +82,7 @@ describe('spans from other threads', () => {
     expect(layer.history(span!.id).at(-1)).toBe('onClose')
   })
 
-  test('threads that outlive the call deliver later, without keeping Node alive', async () => {
+  test('threads that outlive the call deliver later, each thread its own ticks', async () => {
     const layer = start()
     fib.spawnBackground(2, 100)
     // Ticks from both threads, arriving after the call returned.
@@ -105,8 +105,8 @@ describe('spans from other threads', () => {
     expect(stats.delivered + stats.dropped).toBe(produced)
     expect(layer.calls).toHaveLength(stats.delivered)
     // A span whose first record was dropped is dropped whole: no headless callbacks.
-    for (const call of layer.calls) {
-      if (call.method !== 'onEvent' && call.method !== 'onNewSpan') expect(layer.spans.has(call.span.id)).toBe(true)
-    }
+    const later = layer.calls.filter((call) => call.method !== 'onEvent' && call.method !== 'onNewSpan')
+    expect(later.length).toBeGreaterThan(0)
+    expect(later.filter((call) => !layer.spans.has(call.span.id))).toEqual([])
   })
 })
