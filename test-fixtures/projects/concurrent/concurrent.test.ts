@@ -1,9 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, test } from 'vitest'
 import fib from '../../addons/fib/index.js'
+import { overlapping } from '../overlap.js'
+
+const together = overlapping(2)
 
 describe('overlapping', () => {
   test.concurrent('first', async () => {
+    await together()
     await sleep(10)
     // Called from this test: its spans are this test's, though the other runs too.
     expect(fib.fibonacci(5, false)).toBe(5)
@@ -13,6 +17,7 @@ describe('overlapping', () => {
   })
 
   test.concurrent('second', async () => {
+    await together()
     await sleep(20)
     expect(fib.fibonacci(6, false)).toBe(8)
     expect(await fib.fibonacciAsync(12)).toBe(144)

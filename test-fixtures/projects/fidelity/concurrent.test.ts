@@ -1,10 +1,12 @@
 import { describe, expect, test } from 'vitest'
 import fib from '../../addons/fib/index.js'
+import { overlapping } from '../overlap.js'
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Native work on the JavaScript thread, then on tokio while the others run, then on the JavaScript thread again. */
-async function work(index: number): Promise<void> {
+async function work(index: number, together: () => Promise<void>): Promise<void> {
+  await together()
   fib.fibonacci(index, false)
   await delay(30)
   expect(await fib.fibonacciAsync(8)).toBe(21)
@@ -13,14 +15,16 @@ async function work(index: number): Promise<void> {
 }
 
 describe.concurrent('two at once', () => {
-  test('pair 5', () => work(5))
-  test('pair 6', () => work(6))
+  const together = overlapping(2)
+  test('pair 5', () => work(5, together))
+  test('pair 6', () => work(6, together))
 })
 
 describe.concurrent('three at once', () => {
-  test('trio 4', () => work(4))
-  test('trio 5', () => work(5))
-  test('trio 6', () => work(6))
+  const together = overlapping(3)
+  test('trio 4', () => work(4, together))
+  test('trio 5', () => work(5, together))
+  test('trio 6', () => work(6, together))
 })
 
 test('alone after them', () => {

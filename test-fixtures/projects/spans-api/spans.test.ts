@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { napiSpans } from 'vitest-napi-tracing/test'
 import fib from '../../addons/fib/index.js'
+import { overlapping } from '../overlap.js'
 
 /** One more span in the snapshot test when set: what a change to the addon would do. */
 const extra = Number(process.env['EXTRA_SPANS'] ?? 0)
@@ -47,13 +48,16 @@ test('an inline span snapshot', async () => {
 })
 
 describe.concurrent('concurrent tests see only their own spans', () => {
+  const together = overlapping(2)
   test('four', async () => {
+    await together()
     fib.fibonacci(4, false)
     await delay(30)
     fib.fibonacci(4, false)
     expect((await napiSpans()).count('fibonacci')).toBe(2 * 9)
   })
   test('five', async () => {
+    await together()
     fib.fibonacci(5, false)
     await delay(15)
     expect((await napiSpans()).count('fibonacci')).toBe(15)
