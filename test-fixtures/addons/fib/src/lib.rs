@@ -2,6 +2,7 @@
 #![deny(clippy::all)]
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -117,6 +118,16 @@ pub fn burst(threads: u32, spans: u32) {
     });
 }
 
+/// `tick` spans made by the threads of `spawn_background`, in this process:
+/// lets a test know they still run when no layer may see them.
+static BACKGROUND_TICKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many `tick` spans `spawn_background`'s threads have made so far.
+#[napi]
+pub fn background_ticks() -> f64 {
+    BACKGROUND_TICKS.load(Ordering::Relaxed) as f64
+}
+
 /// Starts `threads` threads that make spans for `millis` milliseconds and
 /// returns at once, like work a test leaves running.
 #[napi]
@@ -131,6 +142,7 @@ pub fn spawn_background(threads: u32, millis: u32) {
                 info_span!(parent: &root, "tick", worker, n).in_scope(|| {
                     thread::sleep(Duration::from_micros(200));
                 });
+                BACKGROUND_TICKS.fetch_add(1, Ordering::Relaxed);
                 n += 1;
             }
         });
