@@ -1,6 +1,6 @@
 /**
  * Chrome Trace Event Format entries, as the worker writes them (test and file
- * slices, names; the addon writes native spans itself, `layers/collect/`).
+ * slices, names; the addon writes native spans itself, `trace/`).
  * Times are microseconds on the clock of `process.hrtime`, shared by every
  * process on the machine, so traces of several workers line up unadjusted.
  */

@@ -363,7 +363,7 @@ fn seal_sums() -> Option<u64> {
 /// returns once every output has written it; without, the trace's entries
 /// are handed to its writer and the other outputs left alone (a test
 /// window's edge). Returns when the collect layer's new epoch began (see
-/// `layers/collect/`), else 0.
+/// `collection/`), else 0.
 pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
     js_thread::follow_subscriber();
     let epoch = seal_sums();

@@ -60,7 +60,7 @@ pub(crate) enum Kind {
     Close = 7,
     Event = 8,
     /// The collect layer's sums of one callsite's spans with one anchor,
-    /// made when JavaScript flushes (`layers/collect/`).
+    /// made when JavaScript flushes (`collection/`).
     SpanStats = 9,
     /// A track the collect layer's trace entries are on, and its name; sent
     /// once per session, at the flush after its first entry.

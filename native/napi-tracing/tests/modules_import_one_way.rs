@@ -65,7 +65,7 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `layers/collect/mod.rs` → `layers::collect`; `layers/collect/writer.rs` → `layers::collect::writer`.
+/// `trace/mod.rs` → `trace`; `trace/writer.rs` → `trace::writer`.
 fn module_of(src: &Path, file: &Path) -> String {
     let rel = file.strip_prefix(src).unwrap().with_extension("");
     let parts: Vec<String> = rel
