@@ -57,6 +57,16 @@ describe('formatSpanReport', () => {
     }
   })
 
+  test.each([40, 80])('the legend of spans placed by time is wrapped whole at %i columns, its fix included', (width) => {
+    const timed = { ...path(['resolve'], 1, 2e5), timed: true }
+    const placed = computeSpanReport([{ id: 't', file: 'a.test.ts', name: 'resolves', state: 'passed', durationMs: 1 }], [
+      { kind: 'test', id: 't', file: 'a.test.ts', name: 'resolves', state: 'passed', open: 0, ...made([timed]) },
+    ])
+    const text = formatSpanReport(placed, c, { mode: 'compact', top: 3, slowest: 5, width })
+    expect(text.replace(/\n /g, ' ')).toContain('~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())')
+    for (const line of text.split('\n')) expect(stringWidth(line), line).toBeLessThanOrEqual(width)
+  })
+
   test('fit cuts by display columns, never inside a character', () => {
     expect(fit('日本語テキスト', 7)).toBe('日本語…')
     expect(widthOf(fit('日本語テキスト', 7))).toBe(7)

@@ -99,7 +99,9 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   if (options.mode === 'compact') out.push(...compact(report, c, options, width))
   else out.push(...byFile(report, c, options, width))
   if (report.tests.some((t) => t.spans.some((s) => s.timed))) {
-    out.push(c.dim(fit(' ~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())', width)))
+    // Wrapped, not cut: the fix is at its end.
+    const line = '~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())'
+    out.push(c.dim(` ${wrap(line, width - 1).join('\n ')}`))
   }
   const costs = (report.run?.addons ?? []).flatMap((a) => (a.spanCostNs ? [a.spanCostNs] : []))
   if (costs.length > 0) {
