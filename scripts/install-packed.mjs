@@ -34,7 +34,7 @@ const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 /** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
-const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'Cargo.toml', 'Cargo.lock']
+const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
 /** The Vitest 4.0 the oldest supported runs with (the others are the repository's own devDependencies). */
 const VITEST_40 = '4.0.18'
 /** What the crate builds are made from (the registry's and the layouts' bindings): unchanged, they are kept. */

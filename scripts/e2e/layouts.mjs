@@ -58,12 +58,17 @@ function writeResolverCrate(repo, dir, napiTracing) {
   writeFileSync(join(dir, 'Cargo.toml'), resolverManifest(repo, napiTracing))
 }
 
-/** The resolver project's tests, importing the binding at `addon` (relative to the test). */
+/**
+ * The resolver project's tests, importing the binding at `addon` (relative
+ * to the test), and the projects' shared helper they import, beside them.
+ */
 function writeTests(repo, dir, addon) {
   const from = join(repo, 'test-fixtures/projects/resolver')
   for (const file of readdirSync(from).filter((f) => f.endsWith('.test.ts'))) {
-    writeFileSync(join(dir, file), readFileSync(join(from, file), 'utf8').replaceAll('../../addons/resolver/index.js', addon))
+    const text = readFileSync(join(from, file), 'utf8').replaceAll('../../addons/resolver/index.js', addon).replaceAll("'../overlap.js'", "'./overlap.js'")
+    writeFileSync(join(dir, file), text)
   }
+  copyFileSync(join(repo, 'test-fixtures/projects/overlap.ts'), join(dir, 'overlap.ts'))
 }
 
 /** A Cargo workspace for the registry: the resolver crate depending on napi-tracing by version. */
