@@ -91,20 +91,22 @@ const MILLION_SPANS = 1_068_468
 const TEN_MILLION_SPANS = 11_405_773
 const FIVE_THOUSAND_SPANS = 5_000
 const rounds = Number(process.argv[2] ?? 5)
-const results: Record<string, { traced: Run[]; plain: Run[] }> = Object.fromEntries(BUILDS.map((b) => [`million · ${b.name}`, { traced: [], plain: [] }]))
+
+type Paired = { traced: Run[]; plain: Run[] }
+
+/** One round of `project`, traced and plain, alternating which goes first so that drift weighs on both. */
+function pair(round: number, into: Paired, project: string, loader?: string): void {
+  for (const traced of round % 2 === 0 ? [true, false] : [false, true]) into[traced ? 'traced' : 'plain'].push(run(project, traced, loader))
+}
+
+const results: Record<string, Paired> = Object.fromEntries(BUILDS.map((b) => [`million · ${b.name}`, { traced: [], plain: [] }]))
 for (let round = 0; round < rounds; round++) {
-  for (const build of BUILDS) {
-    // Alternate which goes first, so drift weighs on both.
-    const order = round % 2 === 0 ? [true, false] : [false, true]
-    for (const traced of order) results[`million · ${build.name}`]![traced ? 'traced' : 'plain'].push(run('million', traced, build.loader))
-  }
+  for (const build of BUILDS) pair(round, results[`million · ${build.name}`]!, 'million', build.loader)
   process.stdout.write('.')
 }
 const RELEASE = BUILDS[0]!.loader
 results['five-thousand · release'] = { traced: [], plain: [] }
-for (let round = 0; round < rounds; round++) {
-  for (const traced of round % 2 === 0 ? [true, false] : [false, true]) results['five-thousand · release']![traced ? 'traced' : 'plain'].push(run('five-thousand', traced, RELEASE))
-}
+for (let round = 0; round < rounds; round++) pair(round, results['five-thousand · release']!, 'five-thousand', RELEASE)
 results['ten-million'] = { traced: [run('ten-million', true)], plain: [] }
 console.log()
 
@@ -112,55 +114,62 @@ const ms = (s: Summary) => `${(s.median / 1000).toFixed(2)} s [${(s.min / 1000).
 const mb = (values: number[]) => (values.length ? `${Math.max(...values).toFixed(0)} MB` : 'n/a')
 const lines: string[] = []
 const ratios: Record<string, number[]> = {}
-for (const build of BUILDS) {
-  const name = `million · ${build.name}`
-  const million = results[name]!
-  for (const r of million.traced) {
-    if (r.spans !== MILLION_SPANS) {
-      console.error(`${name}: report.json has ${r.spans} spans, expected ${MILLION_SPANS}`)
+
+/** Fails the bench where a traced run's report.json does not count every span the suite makes. */
+function checkSpans(name: string, runs: readonly Run[], expected: number): void {
+  for (const r of runs) {
+    if (r.spans !== expected) {
+      console.error(`${name}: report.json has ${r.spans} spans, expected ${expected}`)
       process.exitCode = 1
     }
   }
-  const paired = million.traced.map((t, i) => t.wallMs / million.plain[i]!.wallMs)
-  ratios[name] = paired
-  const traced = summarize(million.traced.map((r) => r.wallMs))
-  const plain = summarize(million.plain.map((r) => r.wallMs))
+}
+
+/** A paired suite's wall times and ratio against `target` (its lines), the ratios kept for suite.json. */
+function wallTimes(name: string, paired: Paired, target: string): { lines: string[]; traced: Summary; plain: Summary } {
+  const each = paired.traced.map((t, i) => t.wallMs / paired.plain[i]!.wallMs)
+  ratios[name] = each
+  const traced = summarize(paired.traced.map((r) => r.wallMs))
+  const plain = summarize(paired.plain.map((r) => r.wallMs))
+  return {
+    traced,
+    plain,
+    lines: [
+      `  wall time with plugin     ${ms(traced)}`,
+      `  wall time without         ${ms(plain)}`,
+      `  ratio (paired, median)    ${summarize(each).median.toFixed(2)} [${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)}]   target ${target}`,
+    ],
+  }
+}
+
+for (const build of BUILDS) {
+  const name = `million · ${build.name}`
+  const million = results[name]!
+  checkSpans(name, million.traced, MILLION_SPANS)
+  const wall = wallTimes(name, million, '≤ 1.2 (release)')
   lines.push(
     `${name} (${MILLION_SPANS.toLocaleString('en-US')} spans, 4 files, 4 workers), ${rounds} rounds:`,
-    `  wall time with plugin     ${ms(traced)}`,
-    `  wall time without         ${ms(plain)}`,
-    `  ratio (paired, median)    ${summarize(paired).median.toFixed(2)} [${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}]   target ≤ 1.2 (release)`,
-    `  wall time added per span  ${(((traced.median - plain.median) * 1e3) / MILLION_SPANS).toFixed(2)} µs (medians; 4 workers on ${availableParallelism()} cores)`,
+    ...wall.lines,
+    `  wall time added per span  ${(((wall.traced.median - wall.plain.median) * 1e3) / MILLION_SPANS).toFixed(2)} µs (medians; 4 workers on ${availableParallelism()} cores)`,
     `  worker peak RSS           with ${mb(million.traced.flatMap((r) => r.workerRssMb))}, without ${mb(million.plain.flatMap((r) => r.workerRssMb))}`,
     `  main process peak RSS     with ${mb(million.traced.map((r) => r.mainRssMb))}, without ${mb(million.plain.map((r) => r.mainRssMb))}`,
     `  trace.json                ${((million.traced[0]?.trace?.bytes ?? 0) / 1e6).toFixed(0)} MB, ${million.traced[0]?.trace?.events.toLocaleString('en-US')} entries, merged in ${million.traced.map((r) => r.trace?.writeMs ?? NaN).join(' / ')} ms`,
   )
 }
 {
-  const five = results['five-thousand · release']!
-  for (const r of five.traced) {
-    if (r.spans !== FIVE_THOUSAND_SPANS) {
-      console.error(`five-thousand: report.json has ${r.spans} spans, expected ${FIVE_THOUSAND_SPANS}`)
-      process.exitCode = 1
-    }
-  }
-  const paired = five.traced.map((t, i) => t.wallMs / five.plain[i]!.wallMs)
-  ratios['five-thousand · release'] = paired
-  const traced = summarize(five.traced.map((r) => r.wallMs))
-  const plain = summarize(five.plain.map((r) => r.wallMs))
+  const name = 'five-thousand · release'
+  const five = results[name]!
+  checkSpans('five-thousand', five.traced, FIVE_THOUSAND_SPANS)
+  const wall = wallTimes(name, five, '≤ 1.25')
+  // One span per test: the spans count the tests.
   lines.push(
-    `five-thousand · release (5,000 tests of one span, 4 files, 4 workers), ${rounds} rounds:`,
-    `  wall time with plugin     ${ms(traced)}`,
-    `  wall time without         ${ms(plain)}`,
-    `  ratio (paired, median)    ${summarize(paired).median.toFixed(2)} [${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)}]   target ≤ 1.25`,
-    `  wall time added per test  ${((traced.median - plain.median) / 5000 * 1000).toFixed(0)} µs (medians)`,
+    `${name} (5,000 tests of one span, 4 files, 4 workers), ${rounds} rounds:`,
+    ...wall.lines,
+    `  wall time added per test  ${(((wall.traced.median - wall.plain.median) * 1e3) / FIVE_THOUSAND_SPANS).toFixed(0)} µs (medians)`,
   )
 }
 const ten = results['ten-million']!.traced[0]!
-if (ten.spans !== TEN_MILLION_SPANS) {
-  console.error(`ten-million: report.json has ${ten.spans} spans, expected ${TEN_MILLION_SPANS}`)
-  process.exitCode = 1
-}
+checkSpans('ten-million', [ten], TEN_MILLION_SPANS)
 lines.push(
   `ten-million (${TEN_MILLION_SPANS.toLocaleString('en-US')} spans in one test, the tests' build):`,
   `  exit code ${ten.exitCode}, wall ${(ten.wallMs / 1000).toFixed(1)} s`,
