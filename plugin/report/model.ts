@@ -123,15 +123,20 @@ export function runSetup(vitest: string, node: string, lines: readonly StatsLine
   return { vitest, node, addons: [...addons.values()] }
 }
 
+/** What a span costs in this run (ns): the mean of the addons' measured costs; undefined where none was measured. */
+export function spanCostNs(report: SpanReport): number | undefined {
+  const costs = (report.run?.addons ?? []).flatMap((a) => (a.spanCostNs ? [a.spanCostNs] : []))
+  return costs.length > 0 ? costs.reduce((a, b) => a + b, 0) / costs.length : undefined
+}
+
 /**
  * Each test's estimated time spent on tracing (`tracingMs`): its spans times
- * what a span costs (the mean of the addons' measured costs), where a cost
- * was measured. Counted in its native times, which it inflates.
+ * what a span costs (`spanCostNs`), where a cost was measured. Counted in its
+ * native times, which it inflates.
  */
 export function estimateTracing(report: SpanReport): void {
-  const costs = (report.run?.addons ?? []).flatMap((a) => (a.spanCostNs ? [a.spanCostNs] : []))
-  if (costs.length === 0) return
-  const costNs = costs.reduce((a, b) => a + b, 0) / costs.length
+  const costNs = spanCostNs(report)
+  if (costNs === undefined) return
   for (const test of report.tests) {
     const spans = spanCount(test.spans)
     if (spans > 0) test.tracingMs = Math.round(spans * costNs) / 1e6

@@ -15,7 +15,7 @@ import { isAbsolute, relative } from 'node:path'
 import type { Colors } from 'picocolors/types.js'
 import stringWidth from 'string-width'
 import { describeChange, isRegression } from './compare.js'
-import { DEFAULT_OUTPUT_DIR, nativeMs, spanCount, TRACING_SHARE_FLAGGED, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { DEFAULT_OUTPUT_DIR, nativeMs, spanCostNs, spanCount, TRACING_SHARE_FLAGGED, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
   mode: 'compact' | 'full' | 'tree'
@@ -103,10 +103,10 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
     const line = '~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())'
     out.push(c.dim(` ${wrap(line, width - 1).join('\n ')}`))
   }
-  const costs = (report.run?.addons ?? []).flatMap((a) => (a.spanCostNs ? [a.spanCostNs] : []))
-  if (costs.length > 0) {
+  const costNs = spanCostNs(report)
+  if (costNs !== undefined) {
     const flagged = report.tests.filter((t) => tracingShare(t) >= TRACING_SHARE_FLAGGED).length
-    const each = `${Math.round(costs.reduce((a, b) => a + b, 0) / costs.length)} ns`
+    const each = `${Math.round(costNs)} ns`
     const line = `≈ tracing cost ${each} per span here${flagged > 0 ? `; ${plural(flagged, 'test')} spent ${TRACING_SHARE_FLAGGED * 100}% or more of ${flagged === 1 ? 'its' : 'their'} native time on it` : ''} (report.json: tests[].tracingMs)`
     out.push((flagged > 0 ? c.yellow : c.dim)(` ${wrap(line, width - 1).join('\n ')}`))
   }
