@@ -20,6 +20,9 @@ interface FileSuite {
 
 if (tracer) {
   const aroundEach = (vitest as { aroundEach?: (fn: (runTest: () => Promise<void>, context: { task: Parameters<WorkerTracer['runTest']>[0] }) => Promise<void>) => void }).aroundEach
+  // Vitest reads each hook's source for the test.extend fixtures it uses,
+  // and refuses a context parameter that is not destructured: every hook
+  // here takes `{ task }`, which names no fixture.
   if (aroundEach) {
     // Vitest 4.1+ passes the file to top-level hooks as the second argument;
     // the first must be a destructuring pattern.
@@ -28,8 +31,8 @@ if (tracer) {
       tracer.beginFile(file.filepath ?? file.name, file)
     })
     // Each test runs inside its caller store, so its calls into the addons are tagged.
-    aroundEach(async (runTest, context) => {
-      await tracer.runTest(context.task, runTest)
+    aroundEach(async (runTest, { task }) => {
+      await tracer.runTest(task, runTest)
     })
   } else {
     // Vitest 4.0: the file is the first argument, and without aroundEach
@@ -38,8 +41,8 @@ if (tracer) {
       const file = suite as unknown as FileSuite
       tracer.beginFile(file.filepath ?? file.name, file)
     })
-    beforeEach((context) => tracer.beginTest(context.task))
-    afterEach((context) => tracer.endTest(context.task))
+    beforeEach(({ task }) => tracer.beginTest(task))
+    afterEach(({ task }) => tracer.endTest(task))
   }
   afterAll(() => {
     tracer.endFile()

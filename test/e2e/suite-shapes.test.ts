@@ -1,0 +1,49 @@
+/**
+ * Shapes real suites take, as installed: test.extend fixtures (with and
+ * without addon calls in their setup and teardown, used by concurrent
+ * tests). Each keeps the run's outcome (the same tests pass and fail as
+ * without the plugin) and puts every span in the test whose code made it.
+ */
+import { describe, expect, test } from 'vitest'
+import { classicCalls } from '../support/counts.js'
+import type { Major } from './support/paths.js'
+import { calls, placed, runBoth, testNamed } from './support/report.js'
+import type { Pool } from './support/run-vitest.js'
+
+const UNTRACED = { FIXTURE_UNTRACED: '1' }
+/** A fixture's setup (fibonacci 5, then 3) and teardown (fibonacci 2). */
+const FIXTURE = classicCalls(5) + classicCalls(3) + classicCalls(2)
+
+/** Every pool with Vitest 4.1; forks with Vitest 4.0 and 5. */
+const MATRIX: Array<[Major, Pool]> = [
+  ...(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).map((pool): [Major, Pool] => [4, pool]),
+  [40, 'forks'],
+  [5, 'forks'],
+]
+
+describe.each(MATRIX)('test.extend fixtures: Vitest %s, pool %s', (major, pool) => {
+  test("the tests pass as without the plugin; a fixture's setup and teardown spans are its test's", () => {
+    const { traced, plain } = runBoth({ project: 'extend', major, pool }, UNTRACED)
+    expect(plain.exitCode, plain.stdout + plain.stderr).toBe(0)
+    expect(traced.exitCode, traced.stdout + traced.stderr).toBe(0)
+    expect(traced.states()).toEqual(plain.states())
+    const report = traced.report()
+    expect(report.problems).toEqual([])
+    expect(calls(testNamed(report, 'a fixture that calls no addon'))).toBe(0)
+    expect(calls(testNamed(report, 'a fixture whose setup and teardown call the addon'), 'fibonacci')).toBe(FIXTURE + classicCalls(4))
+    // The fixture's teardown and a span made in onTestFinished are inside the test (Vitest 4.0 included).
+    expect(calls(testNamed(report, 'both fixtures, and a span made in onTestFinished'), 'fibonacci')).toBe(FIXTURE + classicCalls(1))
+    expect(report.files.flatMap((f) => f.spans)).toEqual([])
+    const first = testNamed(report, 'concurrent tests with fixtures > first')
+    const second = testNamed(report, 'concurrent tests with fixtures > second')
+    if (major === 40) {
+      // Without aroundEach, the calls of overlapping tests cannot be told apart: shared, never given to one.
+      expect(placed(first.tree, 'fibonacci').shared).toBeGreaterThanOrEqual(FIXTURE)
+      expect(placed(first.tree, 'fibonacci').caused).toBe(0)
+    } else {
+      expect(placed(first.tree, 'fibonacci')).toEqual({ caused: FIXTURE + classicCalls(6), timed: 0, shared: 0 })
+      expect(placed(second.tree, 'fibonacci')).toEqual({ caused: FIXTURE + classicCalls(7), timed: 0, shared: 0 })
+      expect(calls(testNamed(report, 'concurrent tests with fixtures > third'))).toBe(0)
+    }
+  })
+})
