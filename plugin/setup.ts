@@ -7,7 +7,7 @@ import * as vitest from 'vitest'
 import { WorkerTracer } from './worker/tracer.js'
 import './provided.js'
 
-const { afterAll, afterEach, beforeAll, beforeEach, inject } = vitest
+const { afterAll, beforeAll, beforeEach, inject } = vitest
 const tracer = WorkerTracer.get(inject('napiTracing'))
 // Module loading of the test file happens after this line: it counts for the file.
 tracer?.markFileStart()
@@ -41,8 +41,13 @@ if (tracer) {
       const file = suite as unknown as FileSuite
       tracer.beginFile(file.filepath ?? file.name, file)
     })
-    beforeEach(({ task }) => tracer.beginTest(task))
-    afterEach(({ task }) => tracer.endTest(task))
+    // The window closes in the test's first onTestFinished handler, which
+    // runs last (they run in reverse): after afterEach, fixture teardown and
+    // the test's own onTestFinished handlers, whose spans are the test's.
+    beforeEach(({ task, onTestFinished }) => {
+      tracer.beginTest(task)
+      onTestFinished(() => tracer.endTest(task))
+    })
   }
   afterAll(() => {
     tracer.endFile()
