@@ -1,14 +1,15 @@
 /**
  * Shapes real suites take, as installed: test.extend fixtures (with and
  * without addon calls in their setup and teardown, used by concurrent
- * tests). Each keeps the run's outcome (the same tests pass and fail as
+ * tests); a long-lived object made in beforeAll whose methods' spans hang
+ * off its root span, and a guard a test leaves entered. Each keeps the run's outcome (the same tests pass and fail as
  * without the plugin) and puts every span in the test whose code made it.
  */
 import { describe, expect, test } from 'vitest'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
 import { calls, placed, runBoth, testNamed } from './support/report.js'
-import type { Pool } from './support/run-vitest.js'
+import { runVitest, type Pool } from './support/run-vitest.js'
 
 const UNTRACED = { FIXTURE_UNTRACED: '1' }
 /** A fixture's setup (fibonacci 5, then 3) and teardown (fibonacci 2). */
@@ -45,5 +46,33 @@ describe.each(MATRIX)('test.extend fixtures: Vitest %s, pool %s', (major, pool) 
       expect(placed(second.tree, 'fibonacci')).toEqual({ caused: FIXTURE + classicCalls(7), timed: 0, shared: 0 })
       expect(calls(testNamed(report, 'concurrent tests with fixtures > third'))).toBe(0)
     }
+  })
+})
+
+describe.each([
+  [4, 'forks'],
+  [4, 'threads'],
+  [40, 'forks'],
+] as Array<[Major, Pool]>)('long-lived parents: Vitest %s, pool %s', (major, pool) => {
+  test("a span made on the JavaScript thread is the test's whose call made it, whatever its parent", () => {
+    const run = runVitest({ project: 'long-lived', major, pool })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    expect(report.problems).toEqual([])
+    const one = testNamed(report, 'one query')
+    expect([calls(one, 'query'), calls(one, 'fibonacci')]).toEqual([1, classicCalls(5)])
+    // Under the connection's root span, made in beforeAll: the path keeps the nesting.
+    expect(one.tree.map((n) => n.name)).toEqual(['connection'])
+    expect(one.tree[0]!.children.map((n) => [n.name, n.calls])).toEqual([['query', 1]])
+    const two = testNamed(report, 'two queries')
+    expect([calls(two, 'query'), calls(two, 'fibonacci')]).toEqual([2, classicCalls(3) + classicCalls(4)])
+    if (major !== 40) {
+      expect(placed(testNamed(report, 'overlapping queries > first').tree, 'query')).toEqual({ caused: 1, timed: 0, shared: 0 })
+      expect(placed(testNamed(report, 'overlapping queries > second').tree, 'fibonacci')).toEqual({ caused: classicCalls(7), timed: 0, shared: 0 })
+    }
+    // The leaked guard keeps `forgotten` entered: the next test's spans are still its own.
+    expect(calls(testNamed(report, 'a guard left entered'), 'fibonacci')).toBe(classicCalls(2))
+    expect(calls(testNamed(report, 'the test after it'), 'fibonacci')).toBe(classicCalls(3))
+    expect(report.files.flatMap((f) => f.spans.filter((s) => s.name !== 'connection'))).toEqual([])
   })
 })

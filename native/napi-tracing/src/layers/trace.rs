@@ -112,20 +112,22 @@ impl TraceLayer {
         })
     }
 
-    /// The anchor of a span or event: its parent's; the call's that made it
-    /// on the JavaScript thread; the carried one; else the epoch's alone,
-    /// placed by time.
+    /// The anchor of a span or event: on the JavaScript thread, the call's
+    /// that made it (whatever its parent: a long-lived object's root span
+    /// made in `beforeAll`, or a guard left entered by an earlier test, must
+    /// not take the spans of the test running now); elsewhere its parent's;
+    /// the carried one; else the epoch's alone, placed by time.
     pub(crate) fn anchor(
         &self,
         parent: Option<&Facts>,
         on_js_thread: bool,
         carried: Option<Anchor>,
     ) -> Anchor {
-        if let Some(parent) = parent.filter(|p| p.anchor.ts != 0) {
-            return parent.anchor;
-        }
         if on_js_thread {
             return self.collection.anchor_now(caller::tag(), true);
+        }
+        if let Some(parent) = parent.filter(|p| p.anchor.ts != 0) {
+            return parent.anchor;
         }
         carried.unwrap_or_else(|| self.collection.anchor_now(0, false))
     }
