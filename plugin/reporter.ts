@@ -337,6 +337,8 @@ function readStatsLines(dir: string, run: string, root: string, problems: string
   for (const name of names) {
     let worker: string | undefined
     let file: string | undefined
+    /** Panics not yet followed by a line of the worker's own. */
+    let panics: Array<Extract<StatsLine, { kind: 'panic' }>> = []
     for (const text of readFileSync(join(dir, name), 'utf8').split('\n')) {
       if (!text) continue
       let line: StatsLine
@@ -346,9 +348,16 @@ function readStatsLines(dir: string, run: string, root: string, problems: string
         broken++
         continue
       }
-      if (line.kind === 'worker') worker = line.label
-      else if (line.kind === 'begin') file = line.path
-      else if (line.kind === 'panic') line = { ...line, ...(worker ? { worker } : {}), ...(file ? { file: relative(root, file) } : {}) }
+      if (line.kind === 'panic') {
+        line = { ...line, ...(worker ? { worker } : {}), ...(file ? { file: relative(root, file) } : {}) }
+        panics.push(line)
+      } else {
+        // The worker wrote on: its process outlived the panics before (they were caught).
+        for (const panic of panics) panic.survived = true
+        panics = []
+        if (line.kind === 'worker') worker = line.label
+        else if (line.kind === 'begin') file = line.path
+      }
       lines.push(line)
     }
   }

@@ -41,9 +41,13 @@ export type StatsLine =
   /**
    * A panic in the worker's process, written by the addon's panic hook (its
    * thread, where, the message); the reporter adds the worker and the test
-   * file that was running (the stats file's last `begin` before it).
+   * file that was running (the stats file's last `begin` before it), and
+   * `survived` when the worker wrote on after it: the addon caught the panic
+   * (`catch_unwind`, a joined thread, `#[napi(catch_unwind)]`, a tokio
+   * task's `JoinHandle`), which only an uncaught one at napi's boundary
+   * does not, aborting the process.
    */
-  | { kind: 'panic'; pid: number; thread: string; location: string; message: string; worker?: string; file?: string }
+  | { kind: 'panic'; pid: number; thread: string; location: string; message: string; worker?: string; file?: string; survived?: true }
   /** The name of a worker's process in the trace (the last one counts). */
   | { kind: 'process'; pid: number; name: string }
   /** The name of a track (a thread, or a track of its own) in the trace (the first one counts). */

@@ -236,6 +236,8 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
         workerProblems.set(line.text, (workerProblems.get(line.text) ?? 0) + 1)
         break
       case 'panic': {
+        // A panic the addon caught cost nothing: only one that aborted the worker is a problem.
+        if (line.survived) break
         const text = panicked(line)
         workerProblems.set(text, (workerProblems.get(text) ?? 0) + 1)
         break

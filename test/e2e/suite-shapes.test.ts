@@ -2,7 +2,8 @@
  * Shapes real suites take, as installed: test.extend fixtures (with and
  * without addon calls in their setup and teardown, used by concurrent
  * tests); a long-lived object made in beforeAll whose methods' spans hang
- * off its root span, and a guard a test leaves entered. Each keeps the run's outcome (the same tests pass and fail as
+ * off its root span, and a guard a test leaves entered; panics the addon
+ * catches. Each keeps the run's outcome (the same tests pass and fail as
  * without the plugin) and puts every span in the test whose code made it.
  */
 import { describe, expect, test } from 'vitest'
@@ -75,4 +76,26 @@ describe.each([
     expect(calls(testNamed(report, 'the test after it'), 'fibonacci')).toBe(classicCalls(3))
     expect(report.files.flatMap((f) => f.spans.filter((s) => s.name !== 'connection'))).toEqual([])
   })
+})
+
+describe.each(['forks', 'threads'] as Pool[])('panics the addon catches (%s)', (pool) => {
+  test('are no crash: the same tests pass as without the plugin, and no problem is reported', () => {
+    const { traced, plain } = runBoth({ project: 'panics', pool }, UNTRACED)
+    expect(plain.exitCode, plain.stdout + plain.stderr).toBe(0)
+    expect(traced.exitCode, traced.stdout + traced.stderr).toBe(0)
+    expect(traced.states()).toEqual(plain.states())
+    const report = traced.report()
+    expect(report.problems).toEqual([])
+    expect(calls(testNamed(report, 'the worker goes on'), 'fibonacci')).toBe(classicCalls(4))
+  })
+})
+
+test('a panic nobody catches, at napi\'s boundary: the report says it aborted the worker, and names no caught one', () => {
+  const run = runVitest({ project: 'panics', pool: 'forks', env: { FIXTURE_UNCAUGHT: '1' } })
+  expect(run.exitCode).not.toBe(0)
+  const problems = run.report().problems
+  expect(problems).toContainEqual(
+    expect.stringMatching(/^the addon panicked in vitest worker \S+ \(pid \d+\), running uncaught\.test\.ts \(thread "JavaScript \(main\)", at \S+suites\.rs:\d+\): nobody catches this\. A panic inside a napi call aborts the process/),
+  )
+  expect(problems.filter((p) => p.includes('panicked'))).toHaveLength(1)
 })

@@ -78,6 +78,12 @@ pub fn panic_to_javascript() -> u32 {
     panic!("thrown to JavaScript")
 }
 
+/// Panics at napi's boundary, uncaught: the process aborts.
+#[napi]
+pub fn panic_uncaught() -> u32 {
+    panic!("nobody catches this")
+}
+
 /// A tokio task that panics: its `JoinHandle` returns the panic as an error.
 #[napi]
 pub async fn await_a_panicking_task() -> Result<String> {
