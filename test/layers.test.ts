@@ -134,6 +134,8 @@ describe('chromeLayer', () => {
     fib.unnamedThread()
     fib.oddNames(odd)
     fib.recordLater(21)
+    fib.recordAfterExit(21)
+    expect(await fib.recordAfterAwait(4)).toBe(8)
     tracing.close()
     // loadTrace fails on an unplaced entry or a name given twice.
     const trace = await loadTrace(file)
@@ -157,6 +159,10 @@ describe('chromeLayer', () => {
     expect(oddSpan.args).toEqual({ text: odd })
     expect(oddSpan.children.map((c) => [c.name, c.args['text']])).toEqual([[`message: ${odd}`, odd]])
     expect(trace.slices.find((s) => s.name === 'record_later')?.args).toEqual({ input: 21, result: 42, odd: true })
+    // Recorded after the span's last exit, before it closed.
+    expect(trace.slices.find((s) => s.name === 'judged')?.args).toEqual({ input: 21, outcome: 'big' })
+    const awaited = trace.slices.filter((s) => s.name === 'awaited').sort((a, b) => a.ts - b.ts)
+    expect(awaited.at(-1)?.args).toEqual({ input: 4, outcome: 8 })
   })
 
   test('includeArgs and includeLocations are honoured', async () => {

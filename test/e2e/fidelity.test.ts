@@ -74,6 +74,9 @@ async function checkFidelity(major: Major, pool: Pool): Promise<void> {
 
   // Closed on another thread: one slice, where it ran.
   expect(trace.slices.filter((s) => s.name === 'closed_elsewhere')).toHaveLength(1)
+  // Fields recorded after a span's last exit, before it closed, are on its slice.
+  expect(trace.slices.find((s) => s.name === 'judged')?.args).toEqual({ input: 3, outcome: 'small' })
+  expect(trace.slices.filter((s) => s.name === 'awaited').sort((a, b) => a.ts - b.ts).at(-1)?.args).toMatchObject({ input: 4, outcome: 8 })
 
   // No track takes the process's name; a thread nobody named says so.
   const threadNames = [...trace.processes.values()].flatMap((p) => [...p.threads.values()].map((t) => t.name))

@@ -255,6 +255,8 @@ pub(crate) struct FieldEncoder<'a> {
     buf: &'a mut Vec<u8>,
     count_at: usize,
     count: u16,
+    /// The indices of the fields recorded, below 64 (see [`FieldEncoder::finish`]).
+    seen: u64,
 }
 
 impl<'a> FieldEncoder<'a> {
@@ -265,6 +267,7 @@ impl<'a> FieldEncoder<'a> {
             buf,
             count_at,
             count: 0,
+            seen: 0,
         }
     }
 
@@ -273,14 +276,20 @@ impl<'a> FieldEncoder<'a> {
             return false;
         }
         self.count += 1;
+        if field.index() < 64 {
+            self.seen |= 1 << field.index();
+        }
         self.buf
             .put_u16(field.index().min(u16::MAX as usize) as u16);
         self.buf.put_u8(tag as u8);
         true
     }
 
-    pub(crate) fn finish(self) {
+    /// Ends the group of fields; returns the indices of those recorded, as
+    /// bits (fields from the 65th on are not told).
+    pub(crate) fn finish(self) -> u64 {
         self.buf[self.count_at..self.count_at + 2].copy_from_slice(&self.count.to_le_bytes());
+        self.seen
     }
 }
 

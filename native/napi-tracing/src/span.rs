@@ -54,9 +54,38 @@ pub(crate) struct SpanState {
     /// Its fields in the binary field encoding (`record.rs`), when its
     /// session's trace wants them.
     pub(crate) fields: Vec<u8>,
+    /// Which of its fields have a value so far, as bits by field index.
+    pub(crate) recorded: u64,
+    /// Its last slice, not written yet because a field it declares had no
+    /// value at its exit: `span.record(..)` after the work is common, and
+    /// a slice is written whole. Written at its next exit or at its close.
+    pub(crate) pending: Option<Pending>,
     /// Set when a record of this span was dropped for lack of room, so the
     /// span's later records are dropped too instead of arriving headless.
     pub(crate) lost: bool,
+}
+
+/// A slice waiting for its span's later fields (see [`SpanState::pending`]).
+pub(crate) struct Pending {
+    pub(crate) start: u64,
+    pub(crate) dur: u64,
+    pub(crate) track: u64,
+    /// The track's name, as the thread that ran the slice names it.
+    pub(crate) track_name: String,
+}
+
+impl SpanState {
+    /// Whether every field the span declares has a value: fields from the
+    /// 65th on are taken to.
+    pub(crate) fn fields_complete(&self, meta: &Metadata<'_>) -> bool {
+        let declared = meta.fields().len().min(64);
+        let all = if declared == 64 {
+            u64::MAX
+        } else {
+            (1 << declared) - 1
+        };
+        self.recorded & all == all
+    }
 }
 
 impl SpanRecord {

@@ -25,11 +25,11 @@ use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event, Metadata};
 
 use crate::caller::Anchor;
-use crate::collection::{Collection, Ended};
+use crate::collection::{Collection, Ended, Local};
 use crate::entered::{Facts, Left};
 use crate::queue::Outbox;
 use crate::record::FieldEncoder;
-use crate::span::{SpanRecord, SpanState};
+use crate::span::{Pending, SpanRecord, SpanState};
 use crate::sync::lock;
 use crate::trace::writer::Format;
 use crate::trace::{fields, Entry};
@@ -162,7 +162,7 @@ impl TraceLayer {
             let state = rec.state.get_mut().unwrap_or_else(|e| e.into_inner());
             let mut encoder = FieldEncoder::new(&mut state.fields);
             attrs.record(&mut encoder);
-            encoder.finish();
+            state.recorded |= encoder.finish();
         }
     }
 
@@ -170,8 +170,35 @@ impl TraceLayer {
         if self.include_args {
             let mut encoder = FieldEncoder::new(&mut state.fields);
             values.record(&mut encoder);
-            encoder.finish();
+            state.recorded |= encoder.finish();
         }
+    }
+
+    /// Writes `rec`'s slice that waited for its fields, with the fields it has now.
+    fn write_pending(&self, rec: &SpanRecord, state: &mut SpanState, local: &mut Local) {
+        let Some(pending) = state.pending.take() else {
+            return;
+        };
+        let (meta, by_time) = (rec.meta, self.by_time(rec));
+        let Pending {
+            start,
+            dur,
+            track,
+            track_name,
+        } = pending;
+        local.trace(
+            &self.collection,
+            track,
+            || track_name,
+            |batch| Entry::Slice {
+                meta,
+                start,
+                dur,
+                track,
+                fields: batch.keep(&state.fields),
+                by_time,
+            },
+        );
     }
 
     /// A stay of the span on this thread ended at `now`: times it and
@@ -192,14 +219,26 @@ impl TraceLayer {
         let mut local = lock(local);
         let name = || track_name(base, level);
         let by_time = self.by_time(rec);
-        local.trace(&self.collection, track, name, |batch| Entry::Slice {
-            meta,
-            start: left.start,
-            dur,
-            track,
-            fields: batch.keep(&state.fields),
-            by_time,
-        });
+        self.write_pending(rec, &mut state, &mut local);
+        if self.include_args && !state.fields_complete(meta) {
+            // A field may still be recorded before the span closes: the
+            // slice waits for it (see `SpanState::pending`).
+            state.pending = Some(Pending {
+                start: left.start,
+                dur,
+                track,
+                track_name: name(),
+            });
+        } else {
+            local.trace(&self.collection, track, name, |batch| Entry::Slice {
+                meta,
+                start: left.start,
+                dur,
+                track,
+                fields: batch.keep(&state.fields),
+                by_time,
+            });
+        }
         if state.polls > 1 {
             // One flow per pair of consecutive polls: no need to know which poll is the last.
             let (uid, poll) = (rec.uid, state.polls);
@@ -232,11 +271,12 @@ impl TraceLayer {
     /// an async slice (lifetimes overlap freely); the collect layer sums it.
     pub(crate) fn on_close(&self, rec: &SpanRecord, now: u64) {
         let Some(local) = &rec.local else { return };
-        let state = std::mem::take(&mut *lock(&rec.state));
+        let mut state = std::mem::take(&mut *lock(&rec.state));
         let entered = state.polls > 0;
         let lifetime = now.saturating_sub(rec.created_at);
         let by_time = self.by_time(rec);
         let mut local = lock(local);
+        self.write_pending(rec, &mut state, &mut local);
         if !entered {
             // On the thread that closed it, which is named as it is.
             let (tid, name) = thread_info::with_current(|t| (t.tid, t.name.clone()));
