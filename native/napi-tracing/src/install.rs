@@ -79,6 +79,21 @@ fn found() -> Found {
     })
 }
 
+/// What holds the global default once the `set_global_default` that took
+/// it has finished. Worker threads of one process share the addon's global
+/// default, and start tracing at once: the one that lost the race to set
+/// it sees `Nothing` while the winner is still setting it, then its own.
+fn settled_global() -> Found {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(1);
+    loop {
+        let now = found();
+        if now != Found::Nothing || std::time::Instant::now() > until {
+            return now;
+        }
+        std::thread::yield_now();
+    }
+}
+
 static GLOBAL: AtomicBool = AtomicBool::new(false);
 
 /// Whether napi-tracing holds the addon's global default.
@@ -116,8 +131,11 @@ pub(crate) fn install(requested: Requested) -> Result<Installed, String> {
     let mut note = None;
     let guard = match mode {
         Mode::Global if here != Found::Ours => {
-            dispatcher::set_global_default(dispatch().clone())
-                .map_err(|_| OWN_SUBSCRIBER.to_owned())?;
+            if dispatcher::set_global_default(dispatch().clone()).is_err()
+                && settled_global() != Found::Ours
+            {
+                return Err(OWN_SUBSCRIBER.to_owned());
+            }
             GLOBAL.store(true, Ordering::Release);
             None
         }
@@ -239,7 +257,29 @@ fn own_binary() -> Option<std::path::PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_init;
+    use super::{install, is_init, Mode};
+    use crate::config::Requested;
+
+    #[test]
+    fn worker_threads_starting_at_once_all_take_the_global_default_they_share() {
+        // Worker threads of one process share the addon's global default; each
+        // starts tracing when its first test file loads, all at once. 'auto'
+        // looks at the addon's binary first (once, the others waiting), which
+        // lets them all reach set_global_default together.
+        let start = std::sync::Barrier::new(8);
+        let modes: Vec<Result<Mode, String>> = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        start.wait();
+                        install(Requested::Auto).map(|i| i.mode)
+                    })
+                })
+                .collect();
+            threads.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(modes.iter().all(|m| m == &Ok(Mode::Global)), "{modes:?}");
+    }
 
     #[test]
     fn init_is_known_by_its_mangled_names_and_try_init_is_not() {
