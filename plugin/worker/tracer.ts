@@ -28,8 +28,6 @@ import { callerStore, type Caller } from './callers.js'
 const KEY = Symbol.for('vitest-napi-tracing.worker')
 /** How often a worker writes what it has while tests run. */
 const CHECKPOINT_MS = 100
-/** Concurrent tests with a track of their own per worker (the addon's `tracks.rs` places them). */
-const SLOTS = 31
 
 /** The parts of a Vitest task the worker reads (stable across 4.0, 4.1 and 5). */
 export interface TaskLike {
@@ -239,11 +237,12 @@ export class WorkerTracer {
     return { test: task.id, tag, slot }
   }
 
-  /** The lowest slot no running test holds, 0 when all are taken. */
+  /** The lowest slot no running test holds (the addon's `tracks.rs` places each on a track of its own). */
   #freeSlot(): number {
     const taken = new Set([...this.#tests.values()].map((t) => t.slot))
-    for (let slot = 1; slot <= SLOTS; slot++) if (!taken.has(slot)) return slot
-    return 0
+    let slot = 1
+    while (taken.has(slot)) slot++
+    return slot
   }
 
   #endTest(task: TaskLike): void {

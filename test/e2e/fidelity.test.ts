@@ -106,3 +106,23 @@ describe('every slice placeable in the plugin trace', () => {
     await checkFidelity(major, pool)
   })
 })
+
+describe.each(['forks', 'threads'] as Pool[])('forty overlapping concurrent tests (%s)', (pool) => {
+  test('each on a track of its own with its spans under it: every slice placed', async () => {
+    const run = runVitest({ project: 'forty', pool })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    expect(report.problems).toEqual([])
+    // loadTrace fails on any entry DevTools' engine leaves unplaced.
+    const trace = await loadTrace(run.tracePath)
+    const tests = trace.slices.filter((s) => s.cat === 'test')
+    expect(tests).toHaveLength(40)
+    expect(new Set(tests.map((t) => trackOf(trace, t).name)).size).toBe(40)
+    for (const t of tests) {
+      const n = Number(t.name.slice('test '.length))
+      expect(trackOf(trace, t).name).toMatch(/^JavaScript \((main|worker \d+)\) · concurrent \d+$/)
+      expect(descendants(t, 'fibonacci'), t.name).toBe(classicCalls(n % 6))
+      expect(testNamed(report, `forty at once > ${t.name}`).spans.map((s) => [s.name, s.calls, s.shared])).toEqual([['fibonacci', classicCalls(n % 6), undefined]])
+    }
+  })
+})

@@ -328,8 +328,7 @@ fn make_waker(env: &Env) -> Result<Waker> {
 /// gives each concurrent test a slot). Returns the track's id, which the
 /// worker draws the test's slice on (0: the thread's own).
 pub fn set_caller(tag: u32, slot: u32) -> u32 {
-    let js_tid = thread_info::with_current(|t| t.tid);
-    let track = tracks::concurrent(js_tid, slot);
+    let track = tracks::concurrent(slot);
     caller::set(tag, track as u32);
     if track != 0 {
         if let Some(trace) = js_thread::current_session()

@@ -5,44 +5,45 @@
 //!
 //! A track is a `tid` in the trace. Besides each OS thread's own, there are
 //! tracks for slices that cannot nest on their thread's track: spans
-//! displaced by out-of-order exits, and the
-//! tracks of concurrent tests (a slot each, below the JavaScript thread that
-//! runs them: see `napiTracingCaller`). All ids stay below 2^32, as trace
+//! displaced by out-of-order exits, and the tracks of concurrent tests (a
+//! slot each: see `napiTracingCaller`). All ids stay below 2^32, as trace
 //! viewers read `tid`s, and the ranges never overlap: OS thread ids are
-//! below 2^22 on Linux.
+//! below 2^22 on Linux. A session's spans are written under its own trace
+//! process (one per JavaScript thread), so the slots of two JavaScript
+//! threads may share ids.
 //!
 //! ```text
 //! [0, 0x0040_0000)              OS threads
-//! [0x2000_0000, 0x2800_0000)    concurrent tests: JavaScript thread tid × 32 + slot (1..=31)
+//! [0x2000_0000, 0x2800_0000)    concurrent tests: slot (1..2^27)
 //! base + k × 0x3000_0000        spans displaced k levels by out-of-order exits (k ≤ 3)
 //! ```
 
 /// Where the tracks of concurrent tests start.
 pub(crate) const GIVEN: u64 = 0x2000_0000;
-/// Concurrent tests with a track of their own per JavaScript thread: more
-/// at once share the thread's own track.
-pub(crate) const SLOTS: u32 = 31;
+/// Slots beyond the last; far more than tests ever run at once.
+const SLOTS: u64 = 0x0800_0000;
 const DISPLACED: u64 = 0x3000_0000;
 /// Deeper displacements share the last level's track.
 pub(crate) const MAX_LEVEL: u8 = 3;
 
-/// The track of concurrent test slot `slot` (1..=[`SLOTS`]) of the
-/// JavaScript thread `js_tid`; 0 (the thread's own) for slot 0 or beyond.
-pub(crate) fn concurrent(js_tid: u64, slot: u32) -> u64 {
-    if slot == 0 || slot > SLOTS {
+/// The track of concurrent test slot `slot`; 0 (the thread's own) for slot
+/// 0 or beyond the last.
+pub(crate) fn concurrent(slot: u32) -> u64 {
+    let slot = u64::from(slot);
+    if slot == 0 || slot >= SLOTS {
         return 0;
     }
-    GIVEN + (js_tid << 5) + u64::from(slot)
+    GIVEN + slot
 }
 
 /// Whether `track` is a concurrent test's.
 pub(crate) fn is_concurrent(track: u64) -> bool {
-    (GIVEN..GIVEN + 0x0800_0000).contains(&track)
+    (GIVEN + 1..GIVEN + SLOTS).contains(&track)
 }
 
 /// The name of a concurrent test's track, given its JavaScript thread's name.
 pub(crate) fn concurrent_name(js_thread: &str, track: u64) -> String {
-    format!("{js_thread} · concurrent {}", track & 31)
+    format!("{js_thread} · concurrent {}", track - GIVEN)
 }
 
 /// The track of slices `level` levels off track `base` (0: `base` itself).
@@ -70,7 +71,7 @@ mod tests {
     #[test]
     fn track_ranges_never_meet() {
         let os = [1, (1 << 22) - 1];
-        let given = [concurrent(1, 1), concurrent((1 << 22) - 1, SLOTS)];
+        let given = [concurrent(1), concurrent((SLOTS - 1) as u32)];
         let mut all: Vec<u64> = os.to_vec();
         all.extend(given);
         for level in 1..=MAX_LEVEL {
@@ -95,7 +96,7 @@ mod tests {
     fn names_say_what_a_track_holds() {
         assert_eq!(name("fib-worker-0", 0), "fib-worker-0");
         assert_eq!(name("main", 1), "main (out-of-order exits)");
-        let slot = concurrent(4242, 3);
+        let slot = concurrent(3);
         let test = concurrent_name("JavaScript (main)", slot);
         assert_eq!(test, "JavaScript (main) · concurrent 3");
         assert_eq!(
@@ -105,9 +106,15 @@ mod tests {
     }
 
     #[test]
-    fn slots_beyond_the_last_share_the_threads_own_track() {
-        assert_eq!(concurrent(7, 0), 0);
-        assert_eq!(concurrent(7, SLOTS + 1), 0);
-        assert_ne!(concurrent(7, 1), concurrent(8, 1));
+    fn every_slot_has_a_track_of_its_own() {
+        assert_eq!(concurrent(0), 0);
+        let tracks: std::collections::HashSet<u64> = (1..=1000).map(concurrent).collect();
+        assert_eq!(tracks.len(), 1000);
+        assert!(tracks.iter().all(|&t| is_concurrent(t)));
+        assert_eq!(
+            concurrent_name("JavaScript (main)", concurrent(40)),
+            "JavaScript (main) · concurrent 40"
+        );
+        assert_eq!(concurrent(SLOTS as u32), 0);
     }
 }
