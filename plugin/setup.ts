@@ -9,8 +9,15 @@ import './provided.js'
 
 const { afterAll, beforeAll, beforeEach, inject } = vitest
 const tracer = WorkerTracer.get(inject('napiTracing'))
+/**
+ * Vitest's worker state (4.0, 4.1 and 5): the test file it runs now, and
+ * the listeners it calls before the worker stops.
+ */
+const worker = (globalThis as { __vitest_worker__?: { filepath?: string; onCleanup?: (listener: () => unknown) => void } }).__vitest_worker__
 // Module loading of the test file happens after this line: it counts for the file.
-tracer?.markFileStart()
+tracer?.markFileStart(worker?.filepath)
+// A file whose loading threw runs no hook: it ends when the worker stops, if no file follows.
+if (worker?.onCleanup) tracer?.endFilesWhen(worker.onCleanup)
 
 interface FileSuite {
   filepath?: string

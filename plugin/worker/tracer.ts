@@ -74,6 +74,8 @@ export class WorkerTracer {
   readonly #filesRun: string[] = []
   /** When the next test file began loading (see `markFileStart`). */
   #fileStart = 0
+  /** Whether the worker's stop ends a file left open (see `endFilesWhen`). */
+  #stopWatched = false
 
   /** This worker's tracer if one started, without starting one. */
   static current(): WorkerTracer | undefined {
@@ -153,10 +155,32 @@ export class WorkerTracer {
     this.#files.flush()
   }
 
-  /** Marks that a test file begins loading: its module load counts for the file (see `beginFile`). */
-  markFileStart(): void {
+  /**
+   * Marks that test file `filepath` (when Vitest tells it) begins loading:
+   * its module load counts for the file. A file whose loading threw never
+   * reached its hooks: it ends here, when the next one begins (or when the
+   * worker exits), with the spans its loading made.
+   */
+  markFileStart(filepath: string | undefined): void {
     this.#safely(() => {
-      this.#fileStart = this.#now()
+      if (this.#file) this.#endFile()
+      this.#followRun()
+      const start = this.#now()
+      if (filepath) this.#openFile(filepath, start)
+      else this.#fileStart = start
+    })
+  }
+
+  /**
+   * Ends the file still open (one whose loading threw) when `onStop`'s
+   * listener runs: Vitest's worker stops without an exit event in the
+   * threads pools. Registers once per worker.
+   */
+  endFilesWhen(onStop: (listener: () => unknown) => void): void {
+    if (this.#stopWatched) return
+    this.#stopWatched = true
+    onStop(() => {
+      if (this.#file) this.#safely(() => this.#endFile())
     })
   }
 
@@ -202,15 +226,29 @@ export class WorkerTracer {
     return now
   }
 
-  #beginFile(filepath: string, task: { meta?: object } | undefined): void {
-    // A worker that outlived its run (watch mode) starts the addons' files anew for the next.
+  /** A worker that outlived its run (watch mode) starts the addons' files anew for the next. */
+  #followRun(): void {
     if (this.#files.followRun()) this.#each((a) => a.restart(this.#files))
+  }
+
+  #beginFile(filepath: string, task: { meta?: object } | undefined): void {
+    let mark = this.#file
+    if (mark?.file !== relative(this.#config.root, filepath)) {
+      this.#followRun()
+      mark = this.#openFile(filepath, this.#fileStart || this.#now())
+      this.#fileStart = 0
+    }
+    mark.task = task
+  }
+
+  /** Opens test file `filepath`'s mark at `start` (hrtime ns). */
+  #openFile(filepath: string, start: number): FileMark {
     const file = relative(this.#config.root, filepath)
-    this.#file = { start: this.#fileStart || this.#now(), file, task }
-    this.#fileStart = 0
+    this.#file = { start, file, task: undefined }
     this.#filesRun.push(file)
     // The reporter checks that every file that ran was seen here.
     this.#files.stats({ kind: 'begin', path: filepath })
+    return this.#file
   }
 
   /**
@@ -295,6 +333,8 @@ export class WorkerTracer {
   }
 
   #shutdown(): void {
+    // The last file's loading threw: its hooks never ran.
+    if (this.#file) this.#safely(() => this.#endFile())
     for (const a of this.#addons) {
       try {
         a.close(this.#files, this.#file?.file ?? '')

@@ -3,7 +3,7 @@
  * without addon calls in their setup and teardown, used by concurrent
  * tests); a long-lived object made in beforeAll whose methods' spans hang
  * off its root span, and a guard a test leaves entered; panics the addon
- * catches. Each keeps the run's outcome (the same tests pass and fail as
+ * catches; a test file that throws while it loads. Each keeps the run's outcome (the same tests pass and fail as
  * without the plugin) and puts every span in the test whose code made it.
  */
 import { describe, expect, test } from 'vitest'
@@ -98,4 +98,23 @@ test('a panic nobody catches, at napi\'s boundary: the report says it aborted th
     expect.stringMatching(/^the addon panicked in vitest worker \S+ \(pid \d+\), running uncaught\.test\.ts \(thread "JavaScript \(main\)", at \S+suites\.rs:\d+\): nobody catches this\. A panic inside a napi call aborts the process/),
   )
   expect(problems.filter((p) => p.includes('panicked'))).toHaveLength(1)
+})
+
+describe.each([
+  ['forks', true],
+  ['threads', true],
+  ['forks', false],
+  ['vmThreads', true],
+] as Array<[Pool, boolean]>)('a test file that throws while loading (%s, isolate %s)', (pool, isolate) => {
+  test('its module-load spans are reported for it, by name; the outcome is as without the plugin', () => {
+    const { traced, plain } = runBoth({ project: 'load-error', pool, isolate, args: ['--maxWorkers=1'] }, UNTRACED)
+    expect(plain.exitCode).toBe(1)
+    expect(traced.exitCode).toBe(plain.exitCode)
+    expect(traced.states()).toEqual(plain.states())
+    const report = traced.report()
+    expect(report.problems).toEqual([])
+    const outside = Object.fromEntries(report.files.map((f) => [f.file, f.spans.map((sp) => [sp.name, sp.calls])]))
+    expect(outside).toEqual({ 'broken.test.ts': [['fibonacci', classicCalls(3)]], 'fine.test.ts': [['fibonacci', classicCalls(2)]] })
+    expect(calls(testNamed(report, 'runs'), 'fibonacci')).toBe(classicCalls(4))
+  })
 })
