@@ -78,7 +78,10 @@ export class NapiTracingReporter implements Reporter {
     const vitest = this.#vitest
     if (!vitest) return
     // Type tests (--typecheck) never run in a worker: nothing to trace, nothing missed.
-    const modules = all.filter((m) => !isTypecheck(m))
+    const ran = all.filter((m) => !isTypecheck(m))
+    // Projects without the plugin ran untraced: their tests are left out, and counted.
+    const modules = ran.filter((m) => this.#tracedProjects.has(m.project.name))
+    const untraced = untracedProjects(ran.filter((m) => !this.#tracedProjects.has(m.project.name)))
     const root = vitest.config.root
     const reportPath = join(this.#options.outputDir, 'report.json')
     const tracePath = join(this.#options.outputDir, 'trace.json')
@@ -92,15 +95,16 @@ export class NapiTracingReporter implements Reporter {
         : { lines: readStatsLines(this.#options.rawDir, this.#run, root, problems), shards: new Set<string>() }
     if (lines.length === 0) {
       for (const problem of problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
-      vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, modules)}; ${kept(reportPath, tracePath)}`))
+      vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, ran)}; ${kept(reportPath, tracePath)}`))
       return
     }
     if (!merging) {
       const begun = new Set(lines.flatMap((l) => (l.kind === 'begin' ? [l.path] : [])))
-      problems.push(...untracedFiles(modules.filter((m) => this.#tracedProjects.has(m.project.name)).map(ranFile), begun))
+      problems.push(...untracedFiles(modules.map(ranFile), begun))
     }
-    const labelled = new Set(modules.map((m) => m.project.name)).size > 1
+    const labelled = new Set(ran.map((m) => m.project.name)).size > 1
     const report = computeSpanReport(modules.flatMap((m) => testResults(m, labelled)), lines, problems)
+    if (untraced.length > 0) report.untraced = untraced
     const traced = merging ? this.#blobless(shards, report) : shards
     report.filter = this.#options.filter
     report.run = runSetup(vitest.version, process.version, lines)
@@ -298,6 +302,13 @@ function testResults(module: TestModule, labelled: boolean): TestResult[] {
     durationMs: test.diagnostic()?.duration ?? 0,
     ...(labelled ? { project: module.project.name } : {}),
   }))
+}
+
+/** Tests by project, of `modules`, in the order projects first appear. */
+function untracedProjects(modules: readonly TestModule[]): Array<{ project: string; tests: number }> {
+  const tests = new Map<string, number>()
+  for (const m of modules) tests.set(m.project.name, (tests.get(m.project.name) ?? 0) + [...m.children.allTests()].length)
+  return [...tests].filter(([, n]) => n > 0).map(([project, n]) => ({ project, tests: n }))
 }
 
 /** Reporters that write machine-readable output to stdout unless given a file. */

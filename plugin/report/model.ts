@@ -193,6 +193,11 @@ export interface SpanReport {
   run?: RunSetup
   /** Spans the run made, each counted once (a span shared by concurrent tests is in each of their figures). */
   spans?: number
+  /**
+   * Tests of Vitest projects without the plugin in their config, by
+   * project: they ran untraced and are not in `tests` (present when some ran).
+   */
+  untraced?: Array<{ project: string; tests: number }>
 }
 
 /** A test as Vitest reports it, joined to the workers' lines by id. */

@@ -98,6 +98,9 @@ export function formatSpanReport(report: SpanReport, c: Colors, options: Termina
   if (report.comparison) out.push(...comparisonLines(report.comparison, c, width))
   if (options.mode === 'compact') out.push(...compact(report, c, options, width))
   else out.push(...byFile(report, c, options, width))
+  for (const { project, tests } of report.untraced ?? []) {
+    out.push(c.dim(` ${wrap(`[${project}] ${plural(tests, 'test')} ran untraced: the plugin is not in that project's config`, width - 1).join('\n ')}`))
+  }
   if (report.tests.some((t) => t.spans.some((s) => s.timed))) {
     // Wrapped, not cut: the fix is at its end.
     const line = '~ placed by time: no call of the test is known to have made them (carry its caller: napi_tracing::caller())'

@@ -121,4 +121,16 @@ describe('the report as a user reads it', () => {
     ])
     expect(run.stdout).toMatch(/\[alpha\] alpha\.test\.ts > in alpha/)
   })
+
+  test('with the plugin in one project only, the other project\'s tests are left out and counted, never "no spans"', () => {
+    const run = runVitest({ project: 'two-projects', env: { FIXTURE_ONE_TRACED: '1' } })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report: SpanReport = run.report()
+    expect(report.tests.map((t) => [t.project, t.name, t.spans[0]?.calls])).toEqual([['alpha', 'in alpha', classicCalls(5)]])
+    expect(report.untraced).toEqual([{ project: 'beta', tests: 1 }])
+    expect(report.problems).toEqual([])
+    expect(run.stdout).toMatch(/in 1 of 1 test\b/)
+    expect(run.stdout).toMatch(/\[beta\] 1 test ran untraced: the plugin is not in that project's config/)
+    expect(run.stdout).not.toMatch(/in beta/)
+  })
 })
