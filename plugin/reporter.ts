@@ -41,12 +41,21 @@ export interface ReporterOptions extends Omit<NapiTracingOptions, 'filter'> {
   off?: string
 }
 
+/** What a trace merge tells of the trace.json it wrote. */
+interface Merged {
+  events: number
+  /** Lines left out, cut short by a worker that stopped mid-write. */
+  skipped: number
+}
+
 export class NapiTracingReporter implements Reporter {
   readonly #options: ReporterOptions
   #vitest: Vitest | undefined
   #run = ''
   /** Projects whose workers run the setup file. */
   readonly #tracedProjects = new Set<string>()
+  /** Writes the run's files on SIGINT and SIGTERM while it runs (see `#interrupted`). */
+  #onSignal: ((signal: NodeJS.Signals) => void) | undefined
 
   constructor(options: ReporterOptions) {
     this.#options = options
@@ -72,19 +81,69 @@ export class NapiTracingReporter implements Reporter {
     } catch {
       // Reported at the end, where writing the report fails the same way.
     }
+    this.#watchSignals()
   }
 
-  async onTestRunEnd(all: ReadonlyArray<TestModule>): Promise<void> {
+  async onTestRunEnd(all: ReadonlyArray<TestModule>, _errors?: unknown, reason?: string): Promise<void> {
+    this.#stopWatchingSignals()
     const vitest = this.#vitest
     if (!vitest) return
+    const ended = this.#report(vitest, all, reason === 'interrupted' ? 'the run was cancelled' : undefined)
+    if (!ended) return
+    const { report, lines, shards } = ended
+    const tracePath = join(this.#options.outputDir, 'trace.json')
+    const started = performance.now()
+    const merged = vitest.config.mergeReports
+      ? await this.#mergeShards(this.#blobless(shards, report), tracePath, report.problems)
+      : this.#mergeWorkers(report, lines, tracePath, vitest.config.root)
+    this.#publish(vitest, report, merged ? { ...merged, path: tracePath, started } : undefined)
+  }
+
+  /**
+   * Ctrl+C (SIGINT) or SIGTERM: Vitest exits at once without calling any
+   * reporter, so the run's report and trace are written here, synchronously,
+   * from what the workers checkpointed (every 100 ms) before it: the point
+   * of stopping a hanging test is to see where it hangs. An earlier run's
+   * files are never left to pass for this one's.
+   */
+  #interrupted(signal: string): void {
+    this.#stopWatchingSignals()
+    const vitest = this.#vitest
+    if (!vitest || vitest.config.mergeReports) return
+    const ended = this.#report(vitest, vitest.state.getTestModules(), `the run was interrupted (${signal})`)
+    if (!ended) return
+    const tracePath = join(this.#options.outputDir, 'trace.json')
+    const started = performance.now()
+    const merged = this.#mergeWorkers(ended.report, ended.lines, tracePath, vitest.config.root)
+    this.#publish(vitest, ended.report, merged ? { ...merged, path: tracePath, started } : undefined)
+  }
+
+  #watchSignals(): void {
+    if (this.#onSignal) return
+    this.#onSignal = (signal: NodeJS.Signals) => this.#interrupted(signal)
+    process.once('SIGINT', this.#onSignal)
+    process.once('SIGTERM', this.#onSignal)
+  }
+
+  #stopWatchingSignals(): void {
+    if (!this.#onSignal) return
+    process.off('SIGINT', this.#onSignal)
+    process.off('SIGTERM', this.#onSignal)
+    this.#onSignal = undefined
+  }
+
+  /**
+   * The run's report from the workers' lines (or, merging, the blob
+   * reports' data), checked, kept and compared; undefined, said in one line,
+   * when nothing was collected. `interrupted` says why the run stopped short.
+   */
+  #report(vitest: Vitest, all: ReadonlyArray<TestModule>, interrupted?: string): { report: SpanReport; lines: StatsLine[]; shards: Set<string> } | undefined {
     // Type tests (--typecheck) never run in a worker: nothing to trace, nothing missed.
     const ran = all.filter((m) => !isTypecheck(m))
     // Projects without the plugin ran untraced: their tests are left out, and counted.
     const modules = ran.filter((m) => this.#tracedProjects.has(m.project.name))
     const untraced = untracedProjects(ran.filter((m) => !this.#tracedProjects.has(m.project.name)))
     const root = vitest.config.root
-    const reportPath = join(this.#options.outputDir, 'report.json')
-    const tracePath = join(this.#options.outputDir, 'trace.json')
     const problems = [...this.#options.problems]
     // A --merge-reports run has no workers: the blob reports' per-test data holds the spans.
     const merging = Boolean(vitest.config.mergeReports)
@@ -95,17 +154,21 @@ export class NapiTracingReporter implements Reporter {
         : { lines: readStatsLines(this.#options.rawDir, this.#run, root, problems), shards: new Set<string>() }
     if (lines.length === 0) {
       for (const problem of problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
-      vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, ran)}; ${kept(reportPath, tracePath)}`))
-      return
+      const files = kept(join(this.#options.outputDir, 'report.json'), join(this.#options.outputDir, 'trace.json'))
+      vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, ran)}; ${files}`))
+      return undefined
     }
-    if (!merging) {
+    if (!merging && !interrupted) {
       const begun = new Set(lines.flatMap((l) => (l.kind === 'begin' ? [l.path] : [])))
       problems.push(...untracedFiles(modules.map(ranFile), begun))
     }
+    if (interrupted) {
+      problems.unshift(`${interrupted}: these are the figures and trace the workers had written down (every 100 ms) by then; tests still running show their spans so far`)
+    }
     const labelled = new Set(ran.map((m) => m.project.name)).size > 1
     const report = computeSpanReport(modules.flatMap((m) => testResults(m, labelled)), lines, problems)
+    if (interrupted) report.interrupted = true
     if (untraced.length > 0) report.untraced = untraced
-    const traced = merging ? this.#blobless(shards, report) : shards
     report.filter = this.#options.filter
     report.run = runSetup(vitest.version, process.version, lines)
     estimateTracing(report)
@@ -120,27 +183,34 @@ export class NapiTracingReporter implements Reporter {
     } catch (error) {
       report.problems.push(`could not keep the last run in ${join(this.#options.outputDir, 'history')}: ${messageOf(error)}`)
     }
-    this.#compare(report, root)
-    let wroteReport = false
-    let wroteTrace = false
+    // An interrupted run is no measure of the code: it is not compared.
+    if (!interrupted) this.#compare(report, root)
+    return { report, lines, shards }
+  }
+
+  /** The workers' trace files merged into trace.json; a failure is a problem of the report, never thrown. */
+  #mergeWorkers(report: SpanReport, lines: readonly StatsLine[], tracePath: string, root: string): Merged | undefined {
     try {
-      const started = performance.now()
-      const merged = merging ? await this.#mergeShards(traced, tracePath, report.problems) : await mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
-      if (merged) {
-        wroteTrace = true
-        report.trace = { path: tracePath, events: merged.events, bytes: statSync(tracePath).size, writeMs: Math.round(performance.now() - started) }
-        if (merged.skipped > 0) {
-          report.problems.push(`${merged.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
-        }
-      }
+      return mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
     } catch (error) {
-      report.problems.push(`could not write ${tracePath}: ${messageOf(error)}; set napiTracing({ outputDir }) to a writable folder`)
+      report.problems.push(unwritable(tracePath, error))
+      return undefined
     }
+  }
+
+  /** Writes report.json (with the trace's figures, when it was written) and prints the report. */
+  #publish(vitest: Vitest, report: SpanReport, trace: (Merged & { path: string; started: number }) | undefined): void {
+    const reportPath = join(this.#options.outputDir, 'report.json')
+    if (trace) {
+      report.trace = { path: trace.path, events: trace.events, bytes: statSync(trace.path).size, writeMs: Math.round(performance.now() - trace.started) }
+      if (trace.skipped > 0) report.problems.push(`${trace.skipped} trace lines were cut short (a worker stopped mid-write) and left out of the trace`)
+    }
+    let wroteReport = false
     try {
       writeReport(reportPath, report)
       wroteReport = true
     } catch (error) {
-      report.problems.push(`could not write ${reportPath}: ${messageOf(error)}; set napiTracing({ outputDir }) to a writable folder`)
+      report.problems.push(unwritable(reportPath, error))
     }
     if (this.#options.report === 'none') {
       for (const problem of report.problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
@@ -155,7 +225,7 @@ export class NapiTracingReporter implements Reporter {
       slowest: 5,
       width: stream.isTTY ? stream.columns : 80,
       ...(wroteReport ? { reportPath: shownPath(reportPath, process.cwd()) } : {}),
-      ...(wroteTrace ? { tracePath: shownPath(tracePath, process.cwd()) } : {}),
+      ...(trace ? { tracePath: shownPath(trace.path, process.cwd()) } : {}),
     })
     if (toStderr) vitest.logger.error(`\n${text}\n`)
     else vitest.logger.log(`\n${text}\n`)
@@ -245,7 +315,7 @@ export class NapiTracingReporter implements Reporter {
    * this job), merged into one; a missing one is named, never fatal.
    * Undefined (trace.json left as it is) when none is here.
    */
-  async #mergeShards(shards: ReadonlySet<string>, out: string, problems: string[]): Promise<{ events: number; skipped: number } | undefined> {
+  async #mergeShards(shards: ReadonlySet<string>, out: string, problems: string[]): Promise<Merged | undefined> {
     const found: Array<{ shard: string; path: string }> = []
     for (const shard of [...shards].sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10))) {
       const [index, count] = shard.split('/').map(Number) as [number, number]
@@ -258,7 +328,13 @@ export class NapiTracingReporter implements Reporter {
       }
     }
     if (found.length === 0) return undefined
-    const merged = await mergeShardTraces(found, out)
+    let merged: Awaited<ReturnType<typeof mergeShardTraces>>
+    try {
+      merged = await mergeShardTraces(found, out)
+    } catch (error) {
+      problems.push(unwritable(out, error))
+      return undefined
+    }
     if (merged.unaligned.length > 0) {
       problems.push(`shard traces without a clock anchor (cut short?): ${merged.unaligned.join(', ')}; their times in trace.json are their machines' own, not aligned with the other shards'`)
     }
@@ -302,6 +378,11 @@ function testResults(module: TestModule, labelled: boolean): TestResult[] {
     durationMs: test.diagnostic()?.duration ?? 0,
     ...(labelled ? { project: module.project.name } : {}),
   }))
+}
+
+/** The problem of a file of the run that could not be written. */
+function unwritable(path: string, error: unknown): string {
+  return `could not write ${path}: ${messageOf(error)}; set napiTracing({ outputDir }) to a writable folder`
 }
 
 /** Tests by project, of `modules`, in the order projects first appear. */

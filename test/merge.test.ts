@@ -53,7 +53,7 @@ describe('merging worker trace files', () => {
       { ph: 'M', name: 'thread_name', pid: 100, tid: 7, args: { name: 'JavaScript (main)' } },
     ])
     const out = join(dir, 'trace.json')
-    const result = await mergeTraces(dir, RUN, out, names, { run: RUN })
+    const result = mergeTraces(dir, RUN, out, names, { run: RUN })
     expect(result).toEqual({ files: 3, events: 2 + 1 + 3 + 4, skipped: 0 })
     const trace = merged(out)
     expect(trace.traceEvents).toHaveLength(10)
@@ -70,7 +70,7 @@ describe('merging worker trace files', () => {
     // Cut after the closing brace but before the comma: still a whole entry.
     nativeFile(dir, '200-0.native-0', 200, 1, '{"ph":"X","name":"whole","cat":"c","ts":2.000,"dur":1.000,"args":{},"pid":200,"tid":7}')
     const out = join(dir, 'trace.json')
-    const result = await mergeTraces(dir, RUN, out)
+    const result = mergeTraces(dir, RUN, out)
     expect(result).toEqual({ files: 2, events: 5 + 1 + 1, skipped: 1 })
     const names = merged(out).traceEvents.map((e) => e.name)
     expect(names).toContain('whole')
@@ -86,7 +86,7 @@ describe('merging worker trace files', () => {
       `{"ph":"X","name":"huge","cat":"c","ts":1.000,"dur":1.000,"args":{"v":"${huge}"},"pid":200,"tid":7}${ENTRY_END}`,
     )
     const out = join(dir, 'trace.json')
-    const result = await mergeTraces(dir, RUN, out)
+    const result = mergeTraces(dir, RUN, out)
     expect(result).toEqual({ files: 2, events: 30_000 + 1, skipped: 0 })
     const events = merged(out).traceEvents
     expect(events).toHaveLength(30_001)
@@ -96,7 +96,7 @@ describe('merging worker trace files', () => {
   test('no worker files: an empty trace that still parses', async () => {
     const dir = rawDir()
     const out = join(dir, 'trace.json')
-    expect(await mergeTraces(join(dir, 'missing'), RUN, out)).toEqual({ files: 0, events: 0, skipped: 0 })
+    expect(mergeTraces(join(dir, 'missing'), RUN, out)).toEqual({ files: 0, events: 0, skipped: 0 })
     expect(merged(out).traceEvents).toEqual([])
   })
 })

@@ -198,6 +198,8 @@ export interface SpanReport {
    * project: they ran untraced and are not in `tests` (present when some ran).
    */
   untraced?: Array<{ project: string; tests: number }>
+  /** Present and `true` when the run was interrupted (Ctrl+C, SIGTERM, a cancelled run): the figures are what was written down by then. */
+  interrupted?: true
 }
 
 /** A test as Vitest reports it, joined to the workers' lines by id. */

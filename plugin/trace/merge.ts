@@ -23,15 +23,16 @@ const SEPARATOR = Buffer.from(ENTRY_END)
 
 /**
  * Writes `out`: the entries of `head` (the process and track names), then
- * every entry of the run's worker files, and `otherData`.
+ * every entry of the run's worker files, and `otherData`. Synchronous: it
+ * also runs when the run is interrupted, where nothing may wait.
  */
-export async function mergeTraces(
+export function mergeTraces(
   rawDir: string,
   run: string,
   out: string,
   head: readonly TraceEvent[] = [],
   otherData: Record<string, unknown> = {},
-): Promise<MergeResult> {
+): MergeResult {
   const inputs = listFiles(rawDir, run)
   mkdirSync(dirname(out), { recursive: true })
   const fd = openSync(out, 'w')
