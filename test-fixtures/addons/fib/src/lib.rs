@@ -13,7 +13,7 @@ use tracing::{field, info_span, instrument, Instrument, Span};
 
 napi_tracing::export_tracing_api!();
 
-mod suites;
+pub mod suites;
 
 /// The n-th Fibonacci number: the classic recursion (one span per call), or
 /// memoized. `#[instrument]` goes above `#[napi]`, so that it wraps this
