@@ -17,7 +17,7 @@ import './provided.js'
 
 export type { NapiTracingOptions, AddonOption } from './options.js'
 export type { SubscriberMode } from '../src/tracing.js'
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds, Change, Comparison } from './report/json.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, TestState, Milliseconds, Change, Comparison } from './report/json.js'
 
 const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/')
@@ -100,12 +100,20 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
       if (!reporter) {
         reporter = new NapiTracingReporter({ ...options, outputDir, mergeDir, rawDir: config.rawDir, problems, filter })
         marked[REPORTER_ADDED] = reporter
-        // Added here, not in test.reporters, so that --reporter flags keep it.
+        // Added here, not in test.reporters, so that --reporter flags keep it;
+        // `vitest bench` (Vitest 4) reports through benchmark.reporters instead.
         vitest.config.reporters.push(reporter as never)
+        const bench = vitest.config.benchmark
+        if (benchmarking(vitest) && bench) bench.reporters = [...[bench.reporters ?? []].flat(), reporter as never]
       }
       if (traced) reporter.traces(project.name)
     },
   } as Plugin
+}
+
+/** Whether this is a `vitest bench` run (Vitest 4's benchmark mode). */
+function benchmarking(vitest: Vitest): boolean {
+  return (vitest.config as { mode?: string }).mode === 'benchmark'
 }
 
 /** Why `dir` cannot be written, or undefined when it can. */

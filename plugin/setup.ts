@@ -4,6 +4,8 @@
  * addons' clock, so spans can be attributed to the test they ran in.
  */
 import * as vitest from 'vitest'
+import { messageOf } from '../src/errors.js'
+import { benchTasks, watchBenchmarks, type SuiteSource } from './worker/bench.js'
 import { WorkerTracer } from './worker/tracer.js'
 import './provided.js'
 
@@ -13,11 +15,29 @@ const tracer = WorkerTracer.get(inject('napiTracing'))
  * Vitest's worker state (4.0, 4.1 and 5): the test file it runs now, and
  * the listeners it calls before the worker stops.
  */
-const worker = (globalThis as { __vitest_worker__?: { filepath?: string; onCleanup?: (listener: () => unknown) => void } }).__vitest_worker__
+const worker = (
+  globalThis as {
+    __vitest_worker__?: { filepath?: string; onCleanup?: (listener: () => unknown) => void; config?: { mode?: string; benchmark?: { enabled?: boolean } } }
+  }
+).__vitest_worker__
 // Module loading of the test file happens after this line: it counts for the file.
 tracer?.markFileStart(worker?.filepath)
 // A file whose loading threw runs no hook: it ends when the worker stops, if no file follows.
 if (worker?.onCleanup) tracer?.endFilesWhen(worker.onCleanup)
+
+// Benchmarks run, through tinybench, in `vitest bench` (Vitest 4's benchmark
+// mode) and in Vitest 5's benchmark project: each one's measured iterations are told apart.
+const benchmarkMode = worker?.config?.mode === 'benchmark'
+if (tracer && (benchmarkMode || worker?.config?.benchmark?.enabled)) {
+  try {
+    await watchBenchmarks(tracer.benchmarks)
+    // `vitest bench` runs no test hook: a benchmark is found by its name. The
+    // runner's static methods (4.1) replace vitest/suite (4.0), which 4.1 warns about.
+    if (benchmarkMode) tracer.benchTaskOf = await benchTasks((vitest as { TestRunner?: SuiteSource }).TestRunner)
+  } catch (error) {
+    tracer.problemOnce(`benchmarks are not traced per iteration in this worker: ${messageOf(error)}`)
+  }
+}
 
 interface FileSuite {
   filepath?: string

@@ -40,6 +40,31 @@ export function addSums(into: Sums, more: Sums): void {
   into.lifetimeNs += more.lifetimeNs
 }
 
+/**
+ * What `after` has beyond `before`, two moments of the same test's
+ * statistics, path by path (and placement): calls and times subtracted; the
+ * shortest and longest span are `after`'s, of the whole test.
+ */
+export function pathsSince(after: readonly PathStats[], before: readonly PathStats[]): PathStats[] {
+  const key = (p: PathStats) => JSON.stringify([p.path, p.shared === true, p.timed === true])
+  const earlier = new Map(before.map((p) => [key(p), p]))
+  const out: PathStats[] = []
+  for (const p of after) {
+    const was = earlier.get(key(p))
+    const calls = p.calls - (was?.calls ?? 0)
+    if (calls <= 0) continue
+    out.push({
+      ...p,
+      calls,
+      entered: p.entered - (was?.entered ?? 0),
+      totalNs: p.totalNs - (was?.totalNs ?? 0),
+      selfNs: p.selfNs - (was?.selfNs ?? 0),
+      lifetimeNs: p.lifetimeNs - (was?.lifetimeNs ?? 0),
+    })
+  }
+  return out
+}
+
 /** One step of a span path: the span's target and name. */
 export type PathStep = readonly [target: string, name: string]
 

@@ -30,6 +30,11 @@ export type StatsLine =
   | ({ kind: 'test'; id: string; file: string; name: string; state: string; open: number } & Made)
   | ({ kind: 'file'; file: string } & Made)
   | ({ kind: 'late'; id: string } & Made)
+  /**
+   * A benchmark's measured iterations (tinybench's run, after warmup), in
+   * test `id` (Vitest 4: the benchmark's own): what they made, in all.
+   */
+  | { kind: 'bench'; id: string; name: string; iterations: number; tree: PathStats[] }
   /** A running test's figures so far: used when its worker dies before the test ends. */
   | ({ kind: 'progress'; id: string } & Made)
   | { kind: 'dropped'; addon: string; records: number }

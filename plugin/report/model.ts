@@ -164,6 +164,24 @@ export interface ReportTest {
   errors: number
   /** The time tracing its spans took, estimated: spans × the measured cost of one (see `RunSetup`); counted in its native times. */
   tracingMs?: Milliseconds
+  /** The benchmarks the test ran (Vitest 5's `bench`; with `vitest bench`, the test is one), per iteration. */
+  benchmarks?: ReportBenchmark[]
+}
+
+/**
+ * A benchmark's spans per iteration: what its measured iterations
+ * (tinybench's run, after warmup) made, divided by how many there were.
+ */
+export interface ReportBenchmark {
+  name: string
+  /** Calls of the benchmark's function measured. */
+  iterations: number
+  /** Spans made per iteration. */
+  spans: number
+  /** Native self time per iteration (time in spans, less time in their children on the same thread). */
+  selfMs: Milliseconds
+  /** By span name: calls and self time per iteration, biggest self time first. */
+  byName: Array<{ name: string; target: string; calls: number; selfMs: Milliseconds }>
 }
 
 export interface ReportFile {
@@ -217,6 +235,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
   const open = new Map<string, number>()
   const byFile = new Map<string, Made[]>()
   const progress = new Map<string, Made>()
+  const benchmarks = new Map<string, ReportBenchmark[]>()
   let dropped = 0
   const workerProblems = new Map<string, number>()
   const lost = new Map<string, number>()
@@ -232,6 +251,9 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       case 'progress':
         // Cumulative: the last one counts, and only if the test never ended.
         progress.set(line.id, line)
+        break
+      case 'bench':
+        benchmarks.set(line.id, [...(benchmarks.get(line.id) ?? []), perIteration(line)])
         break
       case 'file':
         push(byFile, line.file, line)
@@ -264,6 +286,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
   }
   const tests = results.map((r): ReportTest => {
     const made = byTest.get(r.id) ?? []
+    const benched = benchmarks.get(r.id)
     const events = mergeEvents(made.flatMap((m) => m.events))
     return {
       file: r.file,
@@ -277,6 +300,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       events,
       warnings: levelCount(events, 'WARN'),
       errors: levelCount(events, 'ERROR'),
+      ...(benched ? { benchmarks: benched } : {}),
     }
   })
   const files = [...byFile]
@@ -293,6 +317,19 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
     files,
     droppedRecords: dropped,
     problems: [...problems, ...[...workerProblems].map(([text, n]) => (n > 1 ? `${text} (in ${n} workers)` : text)), ...unattributed(lostByAddon(lost))],
+  }
+}
+
+/** A benchmark's figures per iteration, from what its measured iterations made in all. */
+function perIteration(line: Extract<StatsLine, { kind: 'bench' }>): ReportBenchmark {
+  const n = Math.max(1, line.iterations)
+  const byName = spansByName(line.tree).sort((a, b) => b.selfNs - a.selfNs)
+  return {
+    name: line.name,
+    iterations: line.iterations,
+    spans: byName.reduce((sum, s) => sum + s.calls, 0) / n,
+    selfMs: byName.reduce((sum, s) => sum + s.selfNs, 0) / 1e6 / n,
+    byName: byName.map((s) => ({ name: s.name, target: s.target, calls: s.calls / n, selfMs: s.selfNs / 1e6 / n })),
   }
 }
 

@@ -15,7 +15,7 @@ import { isAbsolute, relative } from 'node:path'
 import type { Colors } from 'picocolors/types.js'
 import stringWidth from 'string-width'
 import { describeChange, isRegression } from './compare.js'
-import { DEFAULT_OUTPUT_DIR, nativeMs, spanCostNs, spanCount, TRACING_SHARE_FLAGGED, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { DEFAULT_OUTPUT_DIR, nativeMs, spanCostNs, spanCount, TRACING_SHARE_FLAGGED, type ReportBenchmark, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
   mode: 'compact' | 'full' | 'tree'
@@ -219,6 +219,11 @@ function compact(report: SpanReport, c: Colors, options: TerminalOptions, width:
     out.push('', c.bold(fit(' Slowest tests (native self time)', width)))
     for (const test of slowest) out.push(...testLines(test, c, options, width, true))
   }
+  const benchmarks = report.tests.flatMap((test) => (test.benchmarks ?? []).map((bench) => ({ test, bench })))
+  if (benchmarks.length > 0) {
+    out.push('', c.bold(fit(' Benchmarks (per iteration)', width)))
+    for (const { test, bench } of benchmarks) out.push(...benchmarkLines(test, bench, c, options.top, width))
+  }
   const outside = report.files.filter((f) => f.spans.length > 0)
   if (outside.length > 0) {
     const spans = outside.flatMap((f) => f.spans)
@@ -271,7 +276,28 @@ function testLines(test: ReportTest, c: Colors, options: TerminalOptions, width:
     : [`   ${mark} ${fit(name, width - 5)}`, `     ${tone(fit(`— ${figures}`, width - 5))}`]
   if (options.mode === 'tree') lines.push(...treeLines(test.tree, c, width))
   else lines.push(...spanLines(test.spans, options.mode === 'full' ? test.spans.length : options.top, width, c))
+  if (options.mode !== 'compact') for (const bench of test.benchmarks ?? []) lines.push(...benchmarkLines(test, bench, c, Infinity, width).map((l) => `  ${l}`))
   return lines
+}
+
+/**
+ * A benchmark's line: where it is, its spans and native self time per
+ * iteration over how many, then its `top` span names per iteration.
+ */
+function benchmarkLines(test: ReportTest, bench: ReportBenchmark, c: Colors, top: number, width: number): string[] {
+  // With `vitest bench` the benchmark is the test: its name once.
+  const name = `${test.file} > ${test.name}${test.name.endsWith(bench.name) ? '' : ` › ${bench.name}`}`
+  const figures = `— ${each(bench.spans)} ${bench.spans === 1 ? 'span' : 'spans'} · ${time(bench.selfMs)} self · ${plural(bench.iterations, 'iteration')}`
+  return [
+    `   ${fit(name, width - 3)}`,
+    c.dim(`     ${fit(figures, width - 5)}`),
+    ...bench.byName.slice(0, top).map((s) => `       ${padEnd(fit(s.name, 28), 28)} ${`${each(s.calls)}×`.padStart(9)}  ${c.dim('self')} ${time(s.selfMs).padStart(9)}`),
+  ]
+}
+
+/** A count per iteration: whole when it is, else to two decimals. */
+function each(n: number): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: 2 })
 }
 
 /** Span rows: name, calls, total, self, mean, max; as many columns as fit. */

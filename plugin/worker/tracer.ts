@@ -23,7 +23,9 @@ import type { WorkerConfig } from '../options.js'
 import { stateOf } from '../data/states.js'
 import { NapiSpans, type SpansOptions } from '../spans.js'
 import { AddonSession, loadAddon, type LoadedAddon } from './addon-session.js'
+import type { BenchTask, BenchWatcher } from './bench.js'
 import { callerStore, type Caller } from './callers.js'
+import { pathsSince } from '../data/stats.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
 /** How often a worker writes what it has while tests run. */
@@ -52,6 +54,16 @@ interface Running {
   start: number
 }
 
+/** A benchmark's measured iterations under way: in which test, and what it had made before. */
+interface BenchMark {
+  name: string
+  test: string
+  /** Vitest 4's bench mode: the benchmark is a test of its own, its window open. */
+  own?: TaskLike
+  /** Vitest 5: the test's figures when the iterations began. */
+  before?: Made
+}
+
 /** The test file running now. */
 interface FileMark {
   start: number
@@ -74,8 +86,20 @@ export class WorkerTracer {
   readonly #filesRun: string[] = []
   /** When the next test file began loading (see `markFileStart`). */
   #fileStart = 0
+  /** Problems written down once (see `problemOnce`). */
+  readonly #told = new Set<string>()
   /** Whether the worker's stop ends a file left open (see `endFilesWhen`). */
   #stopWatched = false
+  /**
+   * Finds the Vitest task of a benchmark by its name (Vitest 4's bench
+   * mode, which runs no test hooks); set by the setup file for each file.
+   */
+  benchTaskOf: ((name: string) => TaskLike | undefined) | undefined
+  /** Told of each benchmark's measured iterations (see `bench.ts`). */
+  readonly benchmarks: BenchWatcher = {
+    started: (task) => this.#benchStarted(task),
+    ended: (mark, iterations) => this.#benchEnded(mark as BenchMark | undefined, iterations),
+  }
 
   /** This worker's tracer if one started, without starting one. */
   static current(): WorkerTracer | undefined {
@@ -283,7 +307,39 @@ export class WorkerTracer {
     return slot
   }
 
-  #endTest(task: TaskLike): void {
+  #benchStarted(task: BenchTask): BenchMark | undefined {
+    let mark: BenchMark | undefined
+    this.#safely(() => {
+      const own = this.benchTaskOf?.(task.name)
+      if (own) {
+        this.#beginTest(own)
+        mark = { name: task.name, test: own.id, own }
+        return
+      }
+      // Vitest 5: the test that runs the benchmark; its figures so far are subtracted at the end.
+      const test = callerStore.getStore()?.test ?? this.soleTest()
+      if (test === undefined) return
+      this.#each((a) => a.flush())
+      mark = { name: task.name, test, before: this.#made(test) }
+    })
+    return mark
+  }
+
+  #benchEnded(mark: BenchMark | undefined, iterations: number): void {
+    if (!mark) return
+    this.#safely(() => {
+      let tree: Made['tree']
+      if (mark.own) tree = this.#endTest(mark.own).tree
+      else {
+        this.#each((a) => a.flush())
+        tree = pathsSince(this.#made(mark.test).tree, mark.before?.tree ?? [])
+      }
+      this.#files.stats({ kind: 'bench', id: mark.test, name: mark.name, iterations, tree })
+    })
+  }
+
+  /** Closes a test's window and writes its figures; returns them. */
+  #endTest(task: TaskLike): Made {
     const running = this.#tests.get(task.id)
     let end = 0
     this.#each((a) => {
@@ -306,6 +362,7 @@ export class WorkerTracer {
     this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, open, ...made })
     if (task.meta) (task.meta as { napiTracing?: unknown }).napiTracing = testMeta(made, open)
     this.#tests.delete(task.id)
+    return made
   }
 
   #endFile(): void {
@@ -396,6 +453,13 @@ export class WorkerTracer {
         this.#problem(`tracing of ${JSON.stringify(a.label)} stopped in a worker: ${messageOf(error)}`)
       }
     }
+  }
+
+  /** Writes a problem down once per worker (the report counts the workers that had it). */
+  problemOnce(text: string): void {
+    if (this.#told.has(text)) return
+    this.#told.add(text)
+    this.#safely(() => this.#problem(text))
   }
 
   #problem(text: string): void {

@@ -15,6 +15,8 @@ export type Pool = 'forks' | 'threads' | 'vmForks' | 'vmThreads'
 
 export interface RunOptions {
   project: string
+  /** Vitest's command. @default 'run' */
+  command?: 'run' | 'bench'
   major?: Major
   pool?: Pool
   isolate?: boolean
@@ -50,7 +52,7 @@ export function installedEnv(major: Major = 4): InstalledEnv {
 export function runVitest(options: RunOptions): RunResult {
   const env = installedEnv(options.major)
   const outputDir = options.outputDir ?? mkdtempSync(join(tmpdir(), `napi-tracing-${options.project}-`))
-  const args = [env.vitest, 'run', '--root', join(env.projects, options.project)]
+  const args = [env.vitest, ...(options.command === 'bench' ? ['bench', '--run'] : ['run']), '--root', join(env.projects, options.project)]
   if (options.pool) args.push('--pool', options.pool)
   if (options.isolate === false) args.push('--no-isolate')
   args.push(...(options.args ?? []))
