@@ -284,7 +284,8 @@ function testLines(test: ReportTest, c: Colors, options: TerminalOptions, width:
  */
 function jsLines(js: ReportProfile, c: Colors, width: number): string[] {
   const split = `JavaScript thread: ${time(js.jsMs)} JS · ${time(js.nativeMs)} in native calls · ${time(js.idleMs)} idle (${plural(js.samples, 'sample')}${js.shared ? ', shared' : ''})`
-  const out = [`       ${c.dim(fit(split, width - 7))}`]
+  // Wrapped, not cut: every figure of it counts.
+  const out = wrap(split, width - 7).map((line) => `       ${c.dim(line)}`)
   const shown = js.functions.slice(0, FUNCTIONS)
   if (shown.length === 0) return out
   // `ƒ name  file:line  self 1.23 ms`: the self cell (14) always, the name up to 28, the location what is left.
