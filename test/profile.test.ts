@@ -135,6 +135,31 @@ describe("V8's clock against the trace's", () => {
   })
 })
 
+/** Busy for `ms` in one loop, which V8 optimises while it runs (on-stack replacement). */
+function handedOver(ms: number): number {
+  const until = performance.now() + ms
+  let x = 0
+  while (performance.now() < until) x += Math.sqrt(x + 1)
+  return x
+}
+
+test("profiles handed over between files keep naming a function V8 optimised in an earlier one", () => {
+  const profiler = new JsProfiler(100, inspector)
+  const worker = new WorkerProfile()
+  const selfMs = () => {
+    const taken = profiler.take()!
+    const samples = worker.samples(taken.profile, 0, [], 100)
+    return worker.summarize(samples, { start: -Infinity, end: Infinity }, process.cwd()).functions.find((f) => f.name === 'handedOver')?.selfMs ?? 0
+  }
+  profiler.start()
+  handedOver(80)
+  expect(selfMs()).toBeGreaterThan(10)
+  // The next file's profile: the loop runs the code optimised during the last one.
+  handedOver(80)
+  expect(selfMs()).toBeGreaterThan(10)
+  profiler.close()
+})
+
 /**
  * A named function that keeps the thread busy for `ms`. Its body is too
  * big for V8 to inline into its caller, where the profiler would charge it.
