@@ -1,7 +1,7 @@
 /**
  * One timeline: the `timeline` project with `profile` on, as installed,
  * its trace read by Chrome DevTools' trace engine. A test's JavaScript
- * function is among its thread's JavaScript calls inside the test slice,
+ * function (150 ms of it) is among its thread's JavaScript calls inside the test slice,
  * beside the native spans its calls made on four threads, with arrows from
  * the call to them; the samples V8 took inside a native call are that
  * call's; the worker's heap and RSS are counter tracks; report.json and
@@ -48,9 +48,8 @@ describe('JavaScript samples, native spans, memory and causality in one trace', 
     const both = testNamed(report, 'javascript and native threads')
     const words = jsOf(both).functions.find((f) => f.name === 'countWords')
     expect(words).toMatchObject({ file: 'words.ts', line: WORDS_LINE })
-    // 150 ms of it; V8 charges part of a loop it optimised mid-call to the caller, and a loaded
-    // machine delays its sampler: well above what one sample (0.2 ms) could give, all the same.
-    expect(words!.selfMs).toBeGreaterThan(20)
+    // 150 ms of it in 50 calls (a loaded machine delays V8's sampler thread: a third will do).
+    expect(words!.selfMs).toBeGreaterThan(50)
     const testSlice = trace.slices.find((s) => s.cat === 'test' && s.name === 'javascript and native threads')!
     const jsThread = threadOf(trace, testSlice)
     const calls = jsThread.profileCalls.filter((c) => within(c, testSlice))
@@ -99,8 +98,10 @@ describe('JavaScript samples, native spans, memory and causality in one trace', 
 
     // The printed report names the function under its test, with its self time.
     const text = run.stdout
-    const block = text.slice(text.indexOf('javascript and native threads'))
-    expect(block).toMatch(/JavaScript thread: [\d.]+ ms JS · [\d.]+ (ms|µs) in native calls · [\d.]+ (ms|µs|ns) idle/)
+    // The split is wrapped to the width: read it as one line.
+    const block = text.slice(text.indexOf('javascript and native threads')).replace(/\n {7}(?!ƒ| )/g, ' ')
+    const time = String.raw`[\d.]+ (?:s|ms|µs|ns)`
+    expect(block).toMatch(new RegExp(`JavaScript thread: ${time} JS · ${time} in native calls · ${time} idle \\([\\d,]+ samples\\)`))
     expect(block).toMatch(new RegExp(`ƒ countWords\\s+words\\.ts:${WORDS_LINE}\\s+self\\s+[\\d.]+ ms`))
   })
 
@@ -112,7 +113,7 @@ describe('JavaScript samples, native spans, memory and causality in one trace', 
     for (const name of ['javascript and native threads', 'javascript in a second file']) {
       const words = jsOf(testNamed(report, name)).functions.find((f) => f.name === 'countWords')
       expect(words, name).toMatchObject({ file: 'words.ts', line: WORDS_LINE })
-      expect(words!.selfMs, name).toBeGreaterThan(20)
+      expect(words!.selfMs, name).toBeGreaterThan(50)
     }
     // One profile for the worker, whatever the files: DevTools keeps one per thread.
     const heads = readTraceEvents(run.tracePath).filter((e) => e.ph === 'P' && e.name === 'Profile')

@@ -6,7 +6,9 @@ import { countWords } from './words.js'
 const kept: number[][] = []
 
 test('javascript and native threads', () => {
-  expect(countWords(150)).toBeGreaterThan(0)
+  // 150 ms in short calls, as code under test usually runs: V8 charges part of
+  // a long loop it optimises mid-call to the caller.
+  for (let call = 0; call < 50; call++) expect(countWords(3)).toBeGreaterThan(0)
   expect(fib.fanOut(4, 18)).toBe(4 * 2584)
 })
 
