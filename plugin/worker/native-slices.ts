@@ -3,7 +3,8 @@
  * trace files its addons write (one entry per line, see `data/worker-file.ts`):
  * what the JavaScript thread was inside when V8 sampled it. Each file is
  * read on from where the last read stopped, so a worker reads every byte
- * once; only lines of the JavaScript thread's tracks are parsed.
+ * once; of the JavaScript thread's slices, only those a sample fell in are
+ * parsed whole (a suite of millions of short spans has few such).
  */
 import { closeSync, openSync, readSync } from 'node:fs'
 import type { NativeSlice } from '../data/profile.js'
@@ -32,8 +33,11 @@ export class NativeSlices {
     this.#tracks = jsThreadTracks(jsTid)
   }
 
-  /** The JavaScript thread's slices written to `files` since the last call, in µs. */
-  take(files: readonly string[]): NativeSlice[] {
+  /**
+   * The JavaScript thread's slices written to `files` since the last call
+   * that hold one of the sample times `samples` (µs, sorted), in µs.
+   */
+  take(files: readonly string[], samples: Float64Array): NativeSlice[] {
     const out: NativeSlice[] = []
     for (const path of files) {
       let fd: number
@@ -55,7 +59,7 @@ export class NativeSlices {
             buffer = Buffer.allocUnsafe(buffer.length * 2) // a line longer than the buffer (a huge field)
             continue
           }
-          for (const line of buffer.toString('utf8', 0, last).split('\n')) this.#parse(line, out)
+          for (const line of buffer.toString('utf8', 0, last).split('\n')) this.#parse(line, samples, out)
           at += last + 1
         }
         this.#read.set(path, at)
@@ -71,10 +75,15 @@ export class NativeSlices {
     this.#read.clear()
   }
 
-  #parse(line: string, out: NativeSlice[]): void {
+  #parse(line: string, samples: Float64Array, out: NativeSlice[]): void {
     if (!line.startsWith('{"ph":"X"')) return
     const at = line.lastIndexOf('"tid":')
     if (at === -1 || !this.#tracks.has(Number.parseInt(line.slice(at + 6), 10))) return
+    // The first `,"ts":` and `,"dur":` are the slice's own: the name and category before them
+    // are JSON strings, in which a quote is always escaped.
+    const ts = numberAfter(line, ',"ts":')
+    const dur = numberAfter(line, ',"dur":')
+    if (Number.isNaN(ts) || Number.isNaN(dur) || !holdsOne(samples, ts, ts + dur)) return
     try {
       const e = JSON.parse(line.endsWith(',') ? line.slice(0, -1) : line) as { name: string; cat: string; ts: number; dur: number }
       out.push({ name: e.name, target: e.cat, start: e.ts, end: e.ts + e.dur })
@@ -82,4 +91,21 @@ export class NativeSlices {
       // A line cut short: left out.
     }
   }
+}
+
+/** The number after the first `key` in `line` (NaN when there is none). */
+function numberAfter(line: string, key: string): number {
+  const at = line.indexOf(key)
+  return at === -1 ? Number.NaN : Number.parseFloat(line.slice(at + key.length, at + key.length + 32))
+}
+
+/** Whether a time of `sorted` lies in [start, end). */
+function holdsOne(sorted: Float64Array, start: number, end: number): boolean {
+  let low = 0
+  for (let high = sorted.length; low < high; ) {
+    const mid = (low + high) >>> 1
+    if (sorted[mid]! < start) low = mid + 1
+    else high = mid
+  }
+  return low < sorted.length && sorted[low]! < end
 }

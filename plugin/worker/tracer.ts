@@ -368,7 +368,8 @@ export class WorkerTracer {
       return undefined
     }
     const intervalUs = this.#config.profile?.intervalUs ?? 1000
-    const slices = this.#slices?.take(this.#addons.map((a) => this.#files.nativeTrace(a.index))) ?? []
+    const times = WorkerProfile.times(taken.profile, taken.alignment.offsetUs)
+    const slices = this.#slices?.take(this.#addons.map((a) => this.#files.nativeTrace(a.index)), times) ?? []
     // The profile ran on since the last file: only the samples of this one count.
     const span = { start: file.start / 1000, end: end / 1000 }
     const samples = this.#profile.samples(taken.profile, taken.alignment.offsetUs, slices, intervalUs, (f) => this.#sources.locate(f), span)
