@@ -11,6 +11,9 @@
  *   (release fib): the plugin's cost per test, as the same paired ratio.
  * - `ten-million`: one test making 11.4 million spans: it must finish; the
  *   worker's and the main process's peak RSS, trace size, merge time.
+ * - With `profile: 'js'` (JavaScript samples and memory, FIXTURE_PROFILE=js):
+ *   `million` (release) and `five-thousand` run a third way each round,
+ *   and their wall time is compared with the plugin's without it (paired).
  *
  * Results: a table on stdout, JSON in bench/results/suite.json.
  */
@@ -24,6 +27,9 @@ import { summarize, type Summary } from './stats.js'
 const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)))
 const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs')
 const MAIN_RSS = join(ROOT, 'bench/main-rss.cjs')
+
+/** How a suite runs: without the plugin, with it, with it and `profile: 'js'`. */
+type Mode = 'plain' | 'traced' | 'profiled'
 
 interface Run {
   wallMs: number
@@ -41,7 +47,7 @@ const BUILDS: Array<{ name: string; loader?: string }> = [
   { name: 'dev profile, README profile lines' },
 ]
 
-function run(project: string, traced: boolean, loader?: string): Run {
+function run(project: string, traced: boolean, loader?: string, profiled = false): Run {
   const out = mkdtempSync(join(tmpdir(), `napi-tracing-suite-${project}-`))
   const env = {
     ...process.env,
@@ -51,6 +57,7 @@ function run(project: string, traced: boolean, loader?: string): Run {
     PEAK_RSS_FILE: join(out, 'workers.jsonl'),
     MAIN_RSS_FILE: join(out, 'main.json'),
     VITEST_NAPI_TRACING: traced ? '1' : '0',
+    FIXTURE_PROFILE: profiled ? 'js' : '',
   }
   const started = performance.now()
   // The machine's Node 20 runs Vitest 4, as `npm test` does.
@@ -81,7 +88,7 @@ function run(project: string, traced: boolean, loader?: string): Run {
     if (report.trace) result.trace = { events: report.trace.events, bytes: report.trace.bytes, writeMs: report.trace.writeMs }
     result.spans = [...report.tests, ...report.files].flatMap((t) => t.spans).reduce((sum, s) => sum + s.calls, 0)
   }
-  if (child.status !== 0) console.error(`${project} (${traced ? 'traced' : 'plain'}) exited ${child.status}:\n${child.stdout}\n${child.stderr}`)
+  if (child.status !== 0) console.error(`${project} (${profiled ? 'profiled' : traced ? 'traced' : 'plain'}) exited ${child.status}:\n${child.stdout}\n${child.stderr}`)
   rmSync(out, { recursive: true, force: true })
   return result
 }
@@ -92,21 +99,30 @@ const TEN_MILLION_SPANS = 11_405_773
 const FIVE_THOUSAND_SPANS = 5_000
 const rounds = Number(process.argv[2] ?? 5)
 
-type Paired = { traced: Run[]; plain: Run[] }
+type Paired = { traced: Run[]; plain: Run[]; profiled?: Run[] }
 
-/** One round of `project`, traced and plain, alternating which goes first so that drift weighs on both. */
-function pair(round: number, into: Paired, project: string, loader?: string): void {
-  for (const traced of round % 2 === 0 ? [true, false] : [false, true]) into[traced ? 'traced' : 'plain'].push(run(project, traced, loader))
+/**
+ * One round of `project`, each mode once, the order rotated every round so
+ * that drift weighs on all (with `profiled`, also with `profile: 'js'`).
+ */
+function pair(round: number, into: Paired, project: string, loader?: string, profiled = false): void {
+  const modes: Mode[] = profiled ? ['traced', 'plain', 'profiled'] : ['traced', 'plain']
+  const order = [...modes.slice(round % modes.length), ...modes.slice(0, round % modes.length)]
+  for (const mode of order) {
+    const result = run(project, mode !== 'plain', loader, mode === 'profiled')
+    if (mode === 'profiled') (into.profiled ??= []).push(result)
+    else into[mode].push(result)
+  }
 }
 
 const results: Record<string, Paired> = Object.fromEntries(BUILDS.map((b) => [`million · ${b.name}`, { traced: [], plain: [] }]))
+const RELEASE = BUILDS[0]!.loader
 for (let round = 0; round < rounds; round++) {
-  for (const build of BUILDS) pair(round, results[`million · ${build.name}`]!, 'million', build.loader)
+  for (const build of BUILDS) pair(round, results[`million · ${build.name}`]!, 'million', build.loader, build.loader === RELEASE)
   process.stdout.write('.')
 }
-const RELEASE = BUILDS[0]!.loader
 results['five-thousand · release'] = { traced: [], plain: [] }
-for (let round = 0; round < rounds; round++) pair(round, results['five-thousand · release']!, 'five-thousand', RELEASE)
+for (let round = 0; round < rounds; round++) pair(round, results['five-thousand · release']!, 'five-thousand', RELEASE, true)
 results['ten-million'] = { traced: [run('ten-million', true)], plain: [] }
 console.log()
 
@@ -131,21 +147,28 @@ function wallTimes(name: string, paired: Paired, target: string): { lines: strin
   ratios[name] = each
   const traced = summarize(paired.traced.map((r) => r.wallMs))
   const plain = summarize(paired.plain.map((r) => r.wallMs))
-  return {
-    traced,
-    plain,
-    lines: [
-      `  wall time with plugin     ${ms(traced)}`,
-      `  wall time without         ${ms(plain)}`,
-      `  ratio (paired, median)    ${summarize(each).median.toFixed(2)} [${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)}]   target ${target}`,
-    ],
+  const lines = [
+    `  wall time with plugin     ${ms(traced)}`,
+    `  wall time without         ${ms(plain)}`,
+    `  ratio (paired, median)    ${summarize(each).median.toFixed(2)} [${Math.min(...each).toFixed(2)}–${Math.max(...each).toFixed(2)}]   target ${target}`,
+  ]
+  if (paired.profiled) {
+    // What `profile: 'js'` adds to the plugin's run, paired within each round.
+    const over = paired.profiled.map((p, i) => p.wallMs / paired.traced[i]!.wallMs)
+    ratios[`${name} · profile js`] = over
+    lines.push(
+      `  wall time, profile: 'js'  ${ms(summarize(paired.profiled.map((r) => r.wallMs)))}`,
+      `  ratio to the plugin's     ${summarize(over).median.toFixed(2)} [${Math.min(...over).toFixed(2)}–${Math.max(...over).toFixed(2)}] (paired, median)`,
+    )
   }
+  return { traced, plain, lines }
 }
 
 for (const build of BUILDS) {
   const name = `million · ${build.name}`
   const million = results[name]!
   checkSpans(name, million.traced, MILLION_SPANS)
+  if (million.profiled) checkSpans(`${name} · profile js`, million.profiled, MILLION_SPANS)
   const wall = wallTimes(name, million, '≤ 1.2 (release)')
   lines.push(
     `${name} (${MILLION_SPANS.toLocaleString('en-US')} spans, 4 files, 4 workers), ${rounds} rounds:`,
@@ -160,6 +183,7 @@ for (const build of BUILDS) {
   const name = 'five-thousand · release'
   const five = results[name]!
   checkSpans('five-thousand', five.traced, FIVE_THOUSAND_SPANS)
+  if (five.profiled) checkSpans('five-thousand · profile js', five.profiled, FIVE_THOUSAND_SPANS)
   const wall = wallTimes(name, five, '≤ 1.25')
   // One span per test: the spans count the tests.
   lines.push(

@@ -10,14 +10,14 @@ import type { Plugin } from 'vite'
 import type { TestProject, Vitest } from 'vitest/node'
 import { messageOf } from '../src/errors.js'
 import { resolveFilter } from '../src/tracing.js'
-import { checkOptions, isDisabled, outputDirOf, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
+import { checkOptions, isDisabled, outputDirOf, profileConfig, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
 import { NapiTracingReporter } from './reporter.js'
 import { checkVitest, installedVitest } from './vitest-version.js'
 import './provided.js'
 
-export type { NapiTracingOptions, AddonOption } from './options.js'
+export type { NapiTracingOptions, AddonOption, ProfileOption } from './options.js'
 export type { SubscriberMode } from '../src/tracing.js'
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, TestState, Milliseconds, Change, Comparison } from './report/json.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, ReportProfile, ReportFunction, ReportNativeTime, ReportMemory, TestState, Milliseconds, Change, Comparison } from './report/json.js'
 
 const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/')
@@ -80,6 +80,7 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
         root,
         queueCapacity: options.queueCapacity,
         shard: shard ? `${shard.index}/${shard.count}` : undefined,
+        profile: profileConfig(options.profile),
       }
       // A --merge-reports job loads no addon, and need not have built one.
       const problems = vitest.config.mergeReports ? [] : addons.flatMap((a) => (a.problem ? [a.problem] : []))

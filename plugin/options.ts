@@ -64,9 +64,40 @@ export interface NapiTracingOptions {
    * dropped and counted. @default 16 MiB
    */
   queueCapacity?: number
+  /**
+   * The JavaScript side of each test, in the same trace as the native
+   * spans: `'js'` takes a V8 CPU profile in every worker (samples every
+   * 1,000 µs, drawn under the test slices, each test's top JavaScript
+   * functions in the report) and samples the worker's JS heap and RSS
+   * (counter tracks, each test's change in report.json). An object picks:
+   * `{ js?: boolean, intervalUs?: number, memory?: boolean }` (`js` and
+   * `memory` default to true, `intervalUs` to 1000, at least 50). Off by
+   * default: without it the trace has no samples and the workers take none.
+   */
+  profile?: 'js' | ProfileOption
 }
 
-const OPTION_KEYS = ['addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'] as const
+/** `profile`'s object form (see `NapiTracingOptions.profile`). */
+export interface ProfileOption {
+  /** V8 CPU samples of each worker's JavaScript thread. @default true */
+  js?: boolean
+  /** Microseconds between samples (50 or more). @default 1000 */
+  intervalUs?: number
+  /** JS heap used and RSS as counter tracks, and each test's change. @default true */
+  memory?: boolean
+}
+
+/** What the workers profile, resolved from `profile`. */
+export interface ProfileConfig {
+  js: boolean
+  intervalUs: number
+  memory: boolean
+}
+
+const OPTION_KEYS = ['addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity', 'profile'] as const
+/** V8's sampler cannot keep a shorter interval, and each sample costs the worker. */
+const MIN_INTERVAL_US = 50
+const DEFAULT_INTERVAL_US = 1000
 const SUBSCRIBERS = ['auto', 'global', 'scoped', 'layer'] as const
 
 /** What every worker needs, through Vitest's provide/inject (structured-cloneable). */
@@ -81,6 +112,8 @@ export interface WorkerConfig {
   queueCapacity: number | undefined
   /** `i/n` when the run is a shard (`--shard`), for the blob reports' per-file data. */
   shard: string | undefined
+  /** What to profile beside the spans; undefined: nothing. */
+  profile: ProfileConfig | undefined
 }
 
 export const PROVIDE_KEY = 'napiTracing' as const
@@ -133,6 +166,33 @@ export function checkOptions(options: NapiTracingOptions): void {
   if (options.keep !== undefined && !(Number.isInteger(options.keep) && options.keep >= 0)) {
     throw new TypeError(`vitest-napi-tracing: napiTracing() keep must be a whole number of runs (0 or more), got ${JSON.stringify(options.keep)}`)
   }
+  profileConfig(options.profile)
+}
+
+/**
+ * What `profile` asks the workers for (undefined: nothing). Throws a
+ * TypeError naming what is wrong with it and what it accepts.
+ */
+export function profileConfig(profile: NapiTracingOptions['profile']): ProfileConfig | undefined {
+  if (profile === undefined) return undefined
+  if (profile === 'js') return { js: true, intervalUs: DEFAULT_INTERVAL_US, memory: true }
+  if (typeof profile !== 'object' || profile === null || Array.isArray(profile)) {
+    throw new TypeError(`vitest-napi-tracing: napiTracing() profile must be 'js' or { js?, intervalUs?, memory? }, got ${JSON.stringify(profile)}`)
+  }
+  knownKeys('napiTracing() profile', profile, ['js', 'intervalUs', 'memory'])
+  for (const key of ['js', 'memory'] as const) {
+    if (profile[key] !== undefined && typeof profile[key] !== 'boolean') {
+      throw new TypeError(`vitest-napi-tracing: napiTracing() profile.${key} must be true or false, got ${JSON.stringify(profile[key])}`)
+    }
+  }
+  const intervalUs = profile.intervalUs ?? DEFAULT_INTERVAL_US
+  if (!(Number.isInteger(intervalUs) && intervalUs >= MIN_INTERVAL_US)) {
+    throw new TypeError(
+      `vitest-napi-tracing: napiTracing() profile.intervalUs must be a whole number of microseconds between samples, ${MIN_INTERVAL_US} or more, got ${JSON.stringify(profile.intervalUs)}`,
+    )
+  }
+  const config = { js: profile.js ?? true, intervalUs, memory: profile.memory ?? true }
+  return config.js || config.memory ? config : undefined
 }
 
 export interface ResolvedAddon {

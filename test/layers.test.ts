@@ -108,6 +108,21 @@ describe('chromeLayer', () => {
     const workers = trace.slices.filter((s) => s.name === 'worker')
     expect(workers).toHaveLength(2)
     for (const w of workers) expect(w.children.map((c) => c.name)).toEqual(['fibonacci'])
+    // Each worker's first slice is linked to the fan_out slice that made it, across threads,
+    // bound on both ends by the engine; the recursion under it, on its own thread, is not.
+    const fanOut = trace.slices.find((s) => s.name === 'fan_out')!
+    const caused = trace.flows.filter((f) => f.length === 2 && f[0]!.ts === fanOut.ts)
+    expect(caused.map((f) => f.map((step) => step.name))).toEqual([
+      ['fan_out', 'worker'],
+      ['fan_out', 'worker'],
+    ])
+    expect(caused.map((f) => f[1]!.ts).sort()).toEqual(workers.map((w) => w.ts).sort())
+    expect(new Set(caused.map((f) => f[1]!.tid)).size).toBe(2)
+    expect(caused.every((f) => f[0]!.tid !== f[1]!.tid)).toBe(true)
+    // Ids as Perfetto reads them: hexadecimal digits only.
+    const flowIds = readFileSync(file, 'utf8').match(/"ph":"[sf]","id":"[^"]*"/g) ?? []
+    expect(flowIds.length).toBe(4)
+    for (const id of flowIds) expect(id).toMatch(/"id":"[0-9a-f]{16}"$/)
     const names = [...proc.threads.values()].map((t) => t.name)
     expect(names).toEqual(expect.arrayContaining(['fib-worker-0', 'fib-worker-1']))
     expect([...proc.threads.values()].every((t) => t.unplaced === 0)).toBe(true)

@@ -110,6 +110,8 @@ describe('merging CI shards’ traces', () => {
       '{"ph":"M","name":"thread_name","pid":42,"tid":42,"args":{"name":"JavaScript (main)"}}',
       `{"ph":"X","name":"a test","cat":"test","pid":42,"tid":42,"ts":${startUs},"dur":1000,"args":{}}`,
       `{"ph":"X","name":"parse","cat":"addon","pid":42,"tid":42,"ts":${startUs + 100},"dur":500,"args":{}}`,
+      `{"ph":"P","name":"Profile","cat":"disabled-by-default-v8.cpu_profiler","id":"0x1","pid":42,"tid":42,"ts":${startUs + 10},"args":{"data":{"startTime":${startUs + 10}}}}`,
+      `{"ph":"s","id":"00000000000000aa","name":"parse","cat":"addon","ts":${startUs + 100},"pid":42,"tid":42}`,
     ]
     const footer = `\n],"displayTimeUnit":"ms","otherData":${JSON.stringify({ generator: 'vitest-napi-tracing', ...(clock ? { clock } : {}) })}}\n`
     writeFileSync(path, `{"traceEvents":[\n${entries.join(',\n')}${footer}`)
@@ -122,10 +124,23 @@ describe('merging CI shards’ traces', () => {
     const one = shardTrace(dir, 'one', 1_000_000_000, { monotonicUs: 1_000_010_000, epochMs: 1_800_000_000_000 })
     const two = shardTrace(dir, 'two', 5_000_000_000, { monotonicUs: 5_000_010_000, epochMs: 1_800_000_000_002.5 })
     const out = join(dir, 'trace.json')
-    expect(await mergeShardTraces([{ shard: '1/2', path: one }, { shard: '2/2', path: two }], out)).toEqual({ events: 8, skipped: 0, unaligned: [] })
-    const events = (JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: Array<{ name: string; pid: number; ts?: number; args: { name?: string } }> }).traceEvents
+    expect(await mergeShardTraces([{ shard: '1/2', path: one }, { shard: '2/2', path: two }], out)).toEqual({ events: 12, skipped: 0, unaligned: [] })
+    const events = (
+      JSON.parse(readFileSync(out, 'utf8')) as { traceEvents: Array<{ name: string; ph: string; id?: string; pid: number; ts?: number; args: { name?: string; data?: { startTime?: number } } }> }
+    ).traceEvents
     const tests = events.filter((e) => e.name === 'a test')
     expect(tests.map((e) => e.ts)).toEqual([1_000_000_000, 1_000_002_500])
+    // A profile's start moves with its shard, in both fields viewers read it from.
+    const profiles = events.filter((e) => e.name === 'Profile')
+    expect(profiles.map((e) => [e.ts, e.args.data?.startTime])).toEqual([
+      [1_000_000_010, 1_000_000_010],
+      [1_000_002_510, 1_000_002_510],
+    ])
+    // Flow ids stay hexadecimal (what Perfetto reads), and two shards' never meet.
+    const flows = events.filter((e) => e.ph === 's').map((e) => e.id!)
+    expect(flows).toHaveLength(2)
+    for (const id of flows) expect(id).toMatch(/^[0-9a-f]{16}$/)
+    expect(flows[0]).not.toBe(flows[1])
     expect(new Set(tests.map((e) => e.pid)).size).toBe(2)
     expect(events.filter((e) => e.name === 'process_name').map((e) => e.args.name)).toEqual(['shard 1/2 · vitest worker 1 (pid 42)', 'shard 2/2 · vitest worker 1 (pid 42)'])
     const trace = await loadTrace(out)

@@ -12,12 +12,12 @@ import { chromeLayer, fmtLayer, otlpLayer, Tracing } from '../src/index.js'
 import { SpanCollector } from '../plugin/worker/collector.js'
 import { resolveFilter } from '../src/tracing.js'
 import { napiTracing } from '../plugin/index.js'
-import { resolveAddons } from '../plugin/options.js'
+import { profileConfig, resolveAddons } from '../plugin/options.js'
 import { fib } from './support/addons.js'
 
 describe('unknown option keys name the key and the valid ones', () => {
   test.each([
-    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity'"],
+    ['napiTracing()', () => napiTracing({ addons: [], fliter: 'trace' } as never), "'fliter'", "'addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity', 'profile'"],
     ['fmtLayer()', () => fmtLayer({ fromat: 'json' } as never), "'fromat'", "'writer', 'format', 'ansi', 'spanEvents'"],
     ['chromeLayer()', () => chromeLayer({ file: 't.json', args: false } as never), "'args'", "'file', 'includeArgs', 'includeLocations', 'processName'"],
     ['otlpLayer()', () => otlpLayer({ url: 'http://x' } as never), "'url'", "'endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'"],
@@ -39,6 +39,24 @@ describe('unknown option keys name the key and the valid ones', () => {
     [{ failOnRegression: 'yes' }, 'failOnRegression must be true or false, got "yes"'],
   ])('comparison option %j', (options, message) => {
     expect(() => napiTracing({ addons: [], ...options } as never)).toThrow(new TypeError(`vitest-napi-tracing: napiTracing() ${message}`))
+  })
+
+  test.each([
+    [{ profile: 'cpu' }, `profile must be 'js' or { js?, intervalUs?, memory? }, got "cpu"`],
+    [{ profile: { js: 'yes' } }, 'profile.js must be true or false, got "yes"'],
+    [{ profile: { intervalUs: 10 } }, 'profile.intervalUs must be a whole number of microseconds between samples, 50 or more, got 10'],
+    [{ profile: { intervalUs: 99.5 } }, 'profile.intervalUs must be a whole number of microseconds between samples, 50 or more, got 99.5'],
+  ])('profile option %j', (options, message) => {
+    expect(() => napiTracing({ addons: [], ...options } as never)).toThrow(new TypeError(`vitest-napi-tracing: napiTracing() ${message}`))
+  })
+
+  test('profile: what the workers are asked for', () => {
+    expect(profileConfig(undefined)).toBeUndefined()
+    expect(profileConfig('js')).toEqual({ js: true, intervalUs: 1000, memory: true })
+    expect(profileConfig({ intervalUs: 250 })).toEqual({ js: true, intervalUs: 250, memory: true })
+    expect(profileConfig({ js: false })).toEqual({ js: false, intervalUs: 1000, memory: true })
+    expect(profileConfig({ js: false, memory: false })).toBeUndefined()
+    expect(() => profileConfig({ sampling: 1 } as never)).toThrow("napiTracing() profile got unknown option 'sampling'; the options are 'js', 'intervalUs', 'memory'")
   })
 
   test('a report mode it does not know', () => {

@@ -112,6 +112,57 @@ describe('formatSpanReport', () => {
     expect(text).not.toContain('quick')
   })
 
+  test('with JavaScript samples, full and tree give each test its thread split and its functions by self time, file and line; compact does not', () => {
+    const profile = (functions: Array<[string, string, number, number]>, nativeMs: number) => ({
+      samples: 40,
+      nativeMs,
+      jsMs: 7.5,
+      idleMs: 0.25,
+      functions: functions.map(([name, file, line, selfMs]) => ({ name, file, line, selfMs })),
+      native: [{ name: 'parse', target: 'my_addon', selfMs: nativeMs }],
+    })
+    const sampled: StatsLine[] = [
+      ...lines,
+      { kind: 'profile', id: 'a', file: 'a.test.ts', profile: profile([['tokenize', 'src/lexer.ts', 42, 5], ['(anonymous)', 'a.test.ts', 3, 1.5]], 2) },
+      // A retry's samples add up with the first attempt's.
+      { kind: 'profile', id: 'a', file: 'a.test.ts', profile: profile([['tokenize', 'src/lexer.ts', 42, 1]], 1) },
+      { kind: 'profile', id: '', file: 'a.test.ts', profile: profile([['load', 'node_modules/some/very/deep/path/to/a/module/that/goes/on/index.js', 10, 3]], 0) },
+    ]
+    const withJs = computeSpanReport(results, sampled)
+    expect(withJs.tests[0]!.js).toEqual({
+      samples: 80,
+      nativeMs: 3,
+      jsMs: 15,
+      idleMs: 0.5,
+      functions: [
+        { name: 'tokenize', file: 'src/lexer.ts', line: 42, selfMs: 6 },
+        { name: '(anonymous)', file: 'a.test.ts', line: 3, selfMs: 1.5 },
+      ],
+      native: [{ name: 'parse', target: 'my_addon', selfMs: 3 }],
+    })
+    expect(withJs.tests[1]!.js).toBeUndefined()
+    expect(withJs.files.find((f) => f.file === 'a.test.ts')?.js?.functions[0]?.name).toBe('load')
+    for (const mode of ['full', 'tree'] as const) {
+      const text = formatSpanReport(withJs, c, { mode, top: 3, slowest: 5, width: 100 })
+      expect(text).toContain('JavaScript thread: 15.00 ms JS · 3.00 ms in native calls · 500.0 µs idle (80 samples)')
+      expect(text).toMatch(/\n {7}ƒ tokenize +src\/lexer\.ts:42 +self +6\.00 ms\n {7}ƒ \(anonymous\) +a\.test\.ts:3 +self +1\.50 ms\n/)
+      for (const width of [40, 60, 100]) {
+        for (const line of formatSpanReport(withJs, c, { mode, top: 3, slowest: 5, width }).split('\n')) expect(widthOf(line), `${mode} ${width}: ${line}`).toBeLessThanOrEqual(width)
+      }
+    }
+    expect(formatSpanReport(withJs, c, { mode: 'compact', top: 3, slowest: 5, width: 100 })).not.toContain('ƒ tokenize')
+  })
+
+  test("each test's memory growth, attempts added up", () => {
+    const grown = computeSpanReport(results, [
+      { ...lines[0]!, memory: { heapUsed: 1_000, rss: 4_096 } } as StatsLine,
+      { ...lines[0]!, memory: { heapUsed: -200, rss: 0 } } as StatsLine,
+      lines[1]!,
+    ])
+    expect(grown.tests[0]!.memory).toEqual({ heapUsed: 800, rss: 4_096 })
+    expect(grown.tests[1]!.memory).toBeUndefined()
+  })
+
   test("tree: each node with its share of the test's time", () => {
     const text = formatSpanReport(report, c, { mode: 'tree', top: 3, slowest: 5, width: 120 })
     expect(text).toMatch(/\n {7}parse +1× +total +10\.00 ms +self +5\.00 ms +100\.0%\n {9}lex +1× +total +2\.00 ms +self +1\.00 ms +20\.0%\n/)

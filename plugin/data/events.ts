@@ -26,7 +26,33 @@ export interface MetadataEvent {
   args: { name?: string; sort_index?: number }
 }
 
-export type TraceEvent = CompleteEvent | MetadataEvent
+/**
+ * A V8 CPU profile's head (`Profile`, `args.data.startTime`) or one of its
+ * chunks (`ProfileChunk`, `args.data.cpuProfile` and `timeDeltas`), as V8
+ * writes them into Chrome's traces (see `profile.ts`).
+ */
+export interface ProfileEvent {
+  ph: 'P'
+  name: 'Profile' | 'ProfileChunk'
+  cat: string
+  id: string
+  pid: number
+  tid: number
+  ts: number
+  args: { data: Record<string, unknown> }
+}
+
+/** A counter's values at `ts`: each arg a series of the counter track `name`. */
+export interface CounterEvent {
+  ph: 'C'
+  name: string
+  pid: number
+  tid: number
+  ts: number
+  args: Record<string, number>
+}
+
+export type TraceEvent = CompleteEvent | MetadataEvent | ProfileEvent | CounterEvent
 
 /** Nanoseconds (hrtime) to trace microseconds. */
 export function nsToUs(ns: number): number {

@@ -6,7 +6,8 @@
  * name and path and its event counts.
  */
 import { levelCount, spansByName, type SpanStats } from './stats.js'
-import type { StatsLine, Made } from './worker-file.js'
+import type { ProfileSummary } from './profile.js'
+import type { StatsLine, Made, MemoryChange } from './worker-file.js'
 
 /** A test's span data. */
 export interface NapiTracingMeta extends Made {
@@ -19,12 +20,19 @@ export interface NapiTracingMeta extends Made {
   errors: number
   /** Spans still open when the test ended. */
   open: number
+  /** How much its memory grew, in bytes, when memory was followed (`profile`). */
+  memory?: MemoryChange
 }
 
-/** A test file's: what was made outside its tests, and the shard (`i/n`) that ran it. */
+/**
+ * A test file's: what was made outside its tests, the shard (`i/n`) that
+ * ran it, and with JavaScript samples what they say of each test (by id;
+ * '' for the file outside its tests), known only once the file ends.
+ */
 export interface NapiTracingFileMeta {
   outside: Made
   shard?: string
+  profiles?: Record<string, ProfileSummary>
 }
 
 declare module 'vitest' {
@@ -33,8 +41,9 @@ declare module 'vitest' {
   }
 }
 
-export function testMeta(made: Made, open: number): NapiTracingMeta {
+export function testMeta(made: Made, open: number, memory?: MemoryChange): NapiTracingMeta {
   return {
+    ...(memory ? { memory } : {}),
     spanCount: made.tree.reduce((n, s) => n + s.calls, 0),
     selfMs: Math.round(made.tree.reduce((n, s) => n + s.selfNs, 0)) / 1e6,
     warnings: levelCount(made.events, 'WARN'),
@@ -65,10 +74,12 @@ export function linesFromMeta(
     const fileMeta = module.meta().napiTracing as NapiTracingFileMeta | undefined
     if (fileMeta?.shard) shards.add(fileMeta.shard)
     if (fileMeta?.outside && fileMeta.outside.tree.length + fileMeta.outside.events.length > 0) lines.push({ kind: 'file', file, ...fileMeta.outside })
+    for (const [id, profile] of Object.entries(fileMeta?.profiles ?? {})) lines.push({ kind: 'profile', id, file, profile })
     for (const test of module.children.allTests()) {
       const meta = test.meta().napiTracing as NapiTracingMeta | undefined
       if (!meta) continue
-      lines.push({ kind: 'test', id: test.id, file, name: test.name, state: test.result().state, open: meta.open, tree: meta.tree, events: meta.events })
+      const memory = meta.memory ? { memory: meta.memory } : {}
+      lines.push({ kind: 'test', id: test.id, file, name: test.name, state: test.result().state, open: meta.open, ...memory, tree: meta.tree, events: meta.events })
     }
   }
   return { lines, shards }

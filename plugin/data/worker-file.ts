@@ -13,11 +13,18 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync 
 import { join } from 'node:path'
 import type { EventCount, PathStats } from './stats.js'
 import { nsToUs, type MetadataEvent, type TraceEvent } from './events.js'
+import type { ProfileSummary } from './profile.js'
 
 /** What a test (or file) made: spans by path (by name is derived: `spansByName`), events by message. */
 export interface Made {
   tree: PathStats[]
   events: EventCount[]
+}
+
+/** How much a test's memory grew, in bytes (negative: shrank): its JS heap in use and its process's RSS. */
+export interface MemoryChange {
+  heapUsed: number
+  rss: number
 }
 
 /** A line of a worker's stats file. */
@@ -27,7 +34,12 @@ export type StatsLine =
   | { kind: 'made'; addon: string; spans: number }
   /** A test file began in this worker (its absolute path): the tracer saw it. */
   | { kind: 'begin'; path: string }
-  | ({ kind: 'test'; id: string; file: string; name: string; state: string; open: number } & Made)
+  | ({ kind: 'test'; id: string; file: string; name: string; state: string; open: number; memory?: MemoryChange } & Made)
+  /**
+   * What the JavaScript samples of a test file say, written when it ends:
+   * a test's (`id`), or the file's outside its tests (`id` '').
+   */
+  | { kind: 'profile'; id: string; file: string; profile: ProfileSummary }
   | ({ kind: 'file'; file: string } & Made)
   | ({ kind: 'late'; id: string } & Made)
   /**
@@ -174,6 +186,11 @@ export class WorkerFiles {
   /** A slice the worker itself knows (a test, a file); native spans are the addon's to write. */
   slice(tid: number, name: string, cat: string, startNs: number, durNs: number, args: Record<string, unknown>): void {
     const event: TraceEvent = { ph: 'X', name, cat, pid: this.pid, tid, ts: nsToUs(startNs), dur: nsToUs(durNs), args }
+    this.#buffer.push(JSON.stringify(event) + ENTRY_END)
+  }
+
+  /** Any other entry of the worker's own (profile events, counters). */
+  event(event: TraceEvent): void {
     this.#buffer.push(JSON.stringify(event) + ENTRY_END)
   }
 

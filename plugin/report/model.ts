@@ -3,7 +3,8 @@
  * results and the workers' statistics lines. Pure: no I/O, no colours.
  */
 import { addSums, levelCount, spansByName, type EventCount, type PathStats, type Sums } from '../data/stats.js'
-import type { Made, StatsLine } from '../data/worker-file.js'
+import { addSummary, type FunctionTime, type NativeTime, type ProfileSummary } from '../data/profile.js'
+import type { Made, MemoryChange, StatsLine } from '../data/worker-file.js'
 import type { TestState } from '../data/states.js'
 import { panicked, unattributed } from './checks.js'
 import type { ResolvedFilter } from '../../src/tracing.js'
@@ -143,6 +144,56 @@ export function estimateTracing(report: SpanReport): void {
   }
 }
 
+/** A JavaScript function's self time in a test, from its samples. */
+export interface ReportFunction extends FunctionTime {
+  /** The function's name; `(anonymous)` when it has none. */
+  name: string
+  /** Its script, relative to the Vitest root when inside it (`node:…` for Node's own). */
+  file: string
+  /** 1-based, in the source (through Vite's source maps); 0 when V8 did not say. */
+  line: number
+  selfMs: Milliseconds
+}
+
+/** A traced native call's time in a test, from the samples taken inside it. */
+export interface ReportNativeTime extends NativeTime {
+  /** The span's name and `tracing` target. */
+  name: string
+  target: string
+  selfMs: Milliseconds
+}
+
+/**
+ * What a test's JavaScript samples say (`profile`): where its JavaScript
+ * thread's time went, in ms (inside traced native calls; in JavaScript, the
+ * garbage collector and V8 included; idle, waiting on the event loop), and
+ * its functions and native calls by self time, biggest first.
+ */
+export interface ReportProfile {
+  /** Samples taken in the test's window. */
+  samples: number
+  nativeMs: Milliseconds
+  jsMs: Milliseconds
+  idleMs: Milliseconds
+  /** The 10 JavaScript functions with the most self time. */
+  functions: ReportFunction[]
+  /** The 10 traced native calls with the most samples: what V8 alone would have charged to their JavaScript callers. */
+  native: ReportNativeTime[]
+  /** Present and `true` when the test overlapped another (concurrent tests): its samples may be either's. */
+  shared?: true
+}
+
+/** How much a test's memory grew while it ran (`profile`), in bytes; negative when it shrank. */
+export interface ReportMemory {
+  /** The worker's JavaScript heap in use (its own isolate's, also in the threads pool). */
+  heapUsed: number
+  /** The process's resident set (shared by the workers of one process in the threads pool). */
+  rss: number
+}
+
+/** Functions and native calls report.json keeps per test. */
+const PROFILE_ROWS = 10
+
 export interface ReportTest {
   /** Relative to the Vitest root. */
   file: string
@@ -164,6 +215,10 @@ export interface ReportTest {
   errors: number
   /** The time tracing its spans took, estimated: spans × the measured cost of one (see `RunSetup`); counted in its native times. */
   tracingMs?: Milliseconds
+  /** Its JavaScript samples, with `profile` (absent when none fell in its window). */
+  js?: ReportProfile
+  /** Its memory growth, with `profile`. */
+  memory?: ReportMemory
   /** The benchmarks the test ran (Vitest 5's `bench`; with `vitest bench`, the test is one), per iteration. */
   benchmarks?: ReportBenchmark[]
 }
@@ -190,6 +245,8 @@ export interface ReportFile {
   spans: ReportSpan[]
   tree: ReportNode[]
   events: ReportEvent[]
+  /** JavaScript samples outside its tests, with `profile`. */
+  js?: ReportProfile
 }
 
 export interface SpanReport {
@@ -233,6 +290,9 @@ export interface TestResult {
 export function computeSpanReport(results: readonly TestResult[], lines: readonly StatsLine[], problems: readonly string[] = []): SpanReport {
   const byTest = new Map<string, Made[]>()
   const open = new Map<string, number>()
+  const memory = new Map<string, MemoryChange>()
+  const profiles = new Map<string, ProfileSummary>()
+  const fileProfiles = new Map<string, ProfileSummary>()
   const byFile = new Map<string, Made[]>()
   const progress = new Map<string, Made>()
   const benchmarks = new Map<string, ReportBenchmark[]>()
@@ -244,7 +304,16 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       case 'test':
         open.set(line.id, (open.get(line.id) ?? 0) + line.open)
         push(byTest, line.id, line)
+        // A retried test: its attempts' growth adds up.
+        if (line.memory) memory.set(line.id, addMemory(memory.get(line.id), line.memory))
         break
+      case 'profile': {
+        const into = line.id === '' ? fileProfiles : profiles
+        const key = line.id === '' ? line.file : line.id
+        const known = into.get(key)
+        into.set(key, known ? addSummary(known, line.profile) : line.profile)
+        break
+      }
       case 'late':
         push(byTest, line.id, line)
         break
@@ -300,15 +369,20 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       events,
       warnings: levelCount(events, 'WARN'),
       errors: levelCount(events, 'ERROR'),
+      ...profileOf(profiles.get(r.id)),
+      ...(memory.has(r.id) ? { memory: memory.get(r.id)! } : {}),
       ...(benched ? { benchmarks: benched } : {}),
     }
   })
+  // A file whose samples are all there is outside its tests is listed too.
+  for (const file of fileProfiles.keys()) if (!byFile.has(file)) byFile.set(file, [])
   const files = [...byFile]
     .map(([file, made]): ReportFile => ({
       file,
       spans: reportSpans(made.flatMap((m) => m.tree)),
       tree: treeOf(made.flatMap((m) => m.tree)),
       events: mergeEvents(made.flatMap((m) => m.events)),
+      ...profileOf(fileProfiles.get(file)),
     }))
     .sort((a, b) => a.file.localeCompare(b.file))
   return {
@@ -331,6 +405,16 @@ function perIteration(line: Extract<StatsLine, { kind: 'bench' }>): ReportBenchm
     selfMs: byName.reduce((sum, s) => sum + s.selfNs, 0) / 1e6 / n,
     byName: byName.map((s) => ({ name: s.name, target: s.target, calls: s.calls / n, selfMs: s.selfNs / 1e6 / n })),
   }
+}
+
+/** `{ js }` for report.json from a worker's summary: its top rows. */
+function profileOf(summary: ProfileSummary | undefined): { js?: ReportProfile } {
+  if (!summary || summary.samples === 0) return {}
+  return { js: { ...summary, functions: summary.functions.slice(0, PROFILE_ROWS), native: summary.native.slice(0, PROFILE_ROWS) } }
+}
+
+function addMemory(a: MemoryChange | undefined, b: MemoryChange): MemoryChange {
+  return a ? { heapUsed: a.heapUsed + b.heapUsed, rss: a.rss + b.rss } : b
 }
 
 /** Unattributed counts by addon, summed over processes. */

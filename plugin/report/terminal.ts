@@ -10,12 +10,16 @@
  * - `full`: every test of every file with every span name;
  * - `tree`: every test's call tree, indented, with each node's share of the
  *   test's time.
+ *
+ * With JavaScript samples (`profile`), `full` and `tree` also give each
+ * test's JavaScript thread: its time in native calls, JavaScript and idle,
+ * and its JavaScript functions by self time, beside the native spans.
  */
 import { isAbsolute, relative } from 'node:path'
 import type { Colors } from 'picocolors/types.js'
 import stringWidth from 'string-width'
 import { describeChange, isRegression } from './compare.js'
-import { DEFAULT_OUTPUT_DIR, nativeMs, spanCostNs, spanCount, TRACING_SHARE_FLAGGED, type ReportBenchmark, type ReportNode, type Comparison, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
+import { DEFAULT_OUTPUT_DIR, nativeMs, spanCostNs, spanCount, TRACING_SHARE_FLAGGED, type ReportBenchmark, type ReportNode, type Comparison, type ReportProfile, type ReportSpan, type ReportTest, type SpanReport, type TestState } from './model.js'
 
 export interface TerminalOptions {
   mode: 'compact' | 'full' | 'tree'
@@ -32,6 +36,8 @@ export interface TerminalOptions {
 
 /** Span paths in the compact summary. */
 const HOTTEST = 5
+/** JavaScript functions shown per test (`full`, `tree`); report.json has 10. */
+const FUNCTIONS = 5
 
 const MARK: Record<TestState, string> = { passed: '✓', failed: '×', skipped: '↓', pending: '…' }
 
@@ -276,6 +282,7 @@ function testLines(test: ReportTest, c: Colors, options: TerminalOptions, width:
     : [`   ${mark} ${fit(name, width - 5)}`, `     ${tone(fit(`— ${figures}`, width - 5))}`]
   if (options.mode === 'tree') lines.push(...treeLines(test.tree, c, width))
   else lines.push(...spanLines(test.spans, options.mode === 'full' ? test.spans.length : options.top, width, c))
+  if (test.js && options.mode !== 'compact') lines.push(...jsLines(test.js, c, width))
   if (options.mode !== 'compact') for (const bench of test.benchmarks ?? []) lines.push(...benchmarkLines(test, bench, c, Infinity, width).map((l) => `  ${l}`))
   return lines
 }
@@ -298,6 +305,28 @@ function benchmarkLines(test: ReportTest, bench: ReportBenchmark, c: Colors, top
 /** A count per iteration: whole when it is, else to two decimals. */
 function each(n: number): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: 2 })
+}
+
+/**
+ * A test's JavaScript thread, from its samples: where its time went, then
+ * its functions by self time, each with its file and line.
+ */
+function jsLines(js: ReportProfile, c: Colors, width: number): string[] {
+  const split = `JavaScript thread: ${time(js.jsMs)} JS · ${time(js.nativeMs)} in native calls · ${time(js.idleMs)} idle (${plural(js.samples, 'sample')}${js.shared ? ', shared' : ''})`
+  // Wrapped, not cut: every figure of it counts.
+  const out = wrap(split, width - 7).map((line) => `       ${c.dim(line)}`)
+  const shown = js.functions.slice(0, FUNCTIONS)
+  if (shown.length === 0) return out
+  // `ƒ name  file:line  self 1.23 ms`: the self cell (14) always, the name up to 28, the location what is left.
+  const nameWidth = Math.max(4, Math.min(28, Math.max(...shown.map((f) => widthOf(f.name)))))
+  const room = width - 7 - (2 + nameWidth) - 2 - 2 - 14
+  for (const f of shown) {
+    const where = f.line > 0 ? `${f.file}:${f.line}` : f.file
+    const self = `${c.dim('self')} ${time(f.selfMs).padStart(9)}`
+    const name = `${c.cyan('ƒ')} ${padEnd(fit(f.name, nameWidth), nameWidth)}`
+    out.push(room >= 6 ? `       ${name}  ${c.dim(padEnd(fit(where, room, 'start'), room))}  ${self}` : `       ${fit(`ƒ ${f.name}`, width - 7 - 17)}  ${self}`)
+  }
+  return out
 }
 
 /** Span rows: name, calls, total, self, mean, max; as many columns as fit. */

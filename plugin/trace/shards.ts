@@ -80,7 +80,7 @@ export async function mergeShardTraces(shards: readonly ShardTrace[], out: strin
       for await (const line of lines) {
         if (!line.startsWith('{"ph"')) continue // the file's head and tail
         const text = line.endsWith(',') ? line.slice(0, -1) : line
-        let entry: { pid?: number; ts?: number; id?: unknown; name?: string; args?: { name?: unknown } }
+        let entry: { ph?: string; pid?: number; ts?: number; id?: unknown; name?: string; args?: { name?: unknown; data?: { startTime?: unknown } } }
         try {
           entry = JSON.parse(text) as typeof entry
         } catch {
@@ -89,8 +89,14 @@ export async function mergeShardTraces(shards: readonly ShardTrace[], out: strin
         }
         if (typeof entry.pid === 'number') entry.pid = pidOf(entry.pid)
         if (typeof entry.ts === 'number' && shift !== 0) entry.ts = Math.round((entry.ts + shift) * 1000) / 1000
-        // Flow ids name their process: keep them apart across shards.
-        if (entry.id !== undefined) entry.id = `${shard}:${String(entry.id)}`
+        // A profile's start is its own field too (Perfetto reads it, DevTools the `ts`): whole µs, as V8 writes it.
+        if (entry.ph === 'P' && typeof entry.args?.data?.startTime === 'number' && shift !== 0) {
+          const startTime = Math.round(entry.args.data.startTime + shift)
+          entry.args.data.startTime = startTime
+          entry.ts = startTime
+        }
+        // Flow ids are unique within one machine's trace: kept apart across shards, still hexadecimal (what Perfetto reads).
+        if ((entry.ph === 's' || entry.ph === 'f') && typeof entry.id === 'string') entry.id = shardFlowId(entry.id, index)
         if (entry.name === 'process_name' && typeof entry.args?.name === 'string') entry.args.name = `shard ${shard} · ${entry.args.name}`
         writeSync(fd, `${first ? '' : ',\n'}${JSON.stringify(entry)}`)
         first = false
@@ -102,4 +108,17 @@ export async function mergeShardTraces(shards: readonly ShardTrace[], out: strin
     closeSync(fd)
   }
   return { events, skipped, unaligned: shards.filter((_, i) => offsets[i] === undefined).map((s) => s.shard) }
+}
+
+/** A flow id of shard number `index`: its 64 bits mixed with the shard's, as 16 hexadecimal digits. */
+function shardFlowId(id: string, index: number): string {
+  let bits: bigint
+  try {
+    bits = BigInt(`0x${id}`)
+  } catch {
+    // Not hexadecimal (a trace of an older version): made so, from its text.
+    bits = [...id].reduce((h, ch) => (h * 31n + BigInt(ch.charCodeAt(0))) & 0xffff_ffff_ffff_ffffn, 17n)
+  }
+  const shard = (BigInt(index + 1) * 0x9e37_79b9_7f4a_7c15n) & 0xffff_ffff_ffff_ffffn
+  return (bits ^ shard).toString(16).padStart(16, '0')
 }

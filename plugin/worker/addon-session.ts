@@ -69,6 +69,11 @@ export class AddonSession {
     tagCalls(this.#module, this.api, overlapping)
   }
 
+  /** Its position in the config, which names its trace file (`WorkerFiles.nativeTrace`). */
+  get index(): number {
+    return this.#index
+  }
+
   get collector(): SpanCollector {
     return this.#collector
   }

@@ -8,9 +8,15 @@
  * collector. One per worker thread, kept on `process` so that it outlives
  * module re-evaluation (isolate off, vm pools).
  *
+ * With `profile`, it also takes the worker's JavaScript CPU samples
+ * (`profiler.ts`, one profile per test file, its samples in native calls
+ * given to them through the addons' trace files: `native-slices.ts`) and
+ * its memory (`memory.ts`), and writes them beside the spans.
+ *
  * Nothing here may fail a test: every problem is written down for the
  * reporter and tracing of that addon is switched off.
  */
+import { createRequire } from 'node:module'
 import { relative } from 'node:path'
 // Node's own timers: a test's fake timers replace the global ones, never these.
 import { setInterval } from 'node:timers'
@@ -18,14 +24,19 @@ import { isMainThread, threadId } from 'node:worker_threads'
 import { messageOf } from '../../src/errors.js'
 import { unoptimised, versionSkew } from '../../src/native.js'
 import { testMeta, type NapiTracingFileMeta } from '../data/meta.js'
-import { WorkerFiles, type Made } from '../data/worker-file.js'
-import type { WorkerConfig } from '../options.js'
+import { addSummary, WorkerProfile, type ProfileSummary, type Sample, type Window } from '../data/profile.js'
+import { WorkerFiles, type Made, type MemoryChange } from '../data/worker-file.js'
+import type { ProfileConfig, WorkerConfig } from '../options.js'
 import { stateOf } from '../data/states.js'
 import { NapiSpans, type SpansOptions } from '../spans.js'
 import { AddonSession, loadAddon, type LoadedAddon } from './addon-session.js'
 import type { BenchTask, BenchWatcher } from './bench.js'
 import { callerStore, type Caller } from './callers.js'
 import { pathsSince } from '../data/stats.js'
+import { MemorySampler, type Reading } from './memory.js'
+import { NativeSlices } from './native-slices.js'
+import { JsProfiler, type Inspector, type Taken } from './profiler.js'
+import { SourceLocator } from './sources.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
 /** How often a worker writes what it has while tests run. */
@@ -52,6 +63,15 @@ interface Running {
   track: number
   /** When its window began (hrtime ns, the addons' clock). */
   start: number
+  /** Memory when it began, when memory is followed. */
+  memory?: Reading
+}
+
+/** A test's window in the running file, for its samples (hrtime ns). */
+interface TestWindow {
+  id: string
+  start: number
+  end: number
 }
 
 /** A benchmark's measured iterations under way: in which test, and what it had made before. */
@@ -86,6 +106,15 @@ export class WorkerTracer {
   readonly #filesRun: string[] = []
   /** When the next test file began loading (see `markFileStart`). */
   #fileStart = 0
+  /** JavaScript samples, when asked for and the inspector is here. */
+  #profiler: JsProfiler | undefined
+  /** The worker's profile in this run's trace. */
+  #profile = new WorkerProfile()
+  #slices: NativeSlices | undefined
+  readonly #sources = new SourceLocator()
+  /** The running file's test windows, for its samples. */
+  #windows: TestWindow[] = []
+  #memory: MemorySampler | undefined
   /** Problems written down once (see `problemOnce`). */
   readonly #told = new Set<string>()
   /** Whether the worker's stop ends a file left open (see `endFilesWhen`). */
@@ -142,6 +171,7 @@ export class WorkerTracer {
     for (const text of failed) this.#problem(text)
     const threadName = isMainThread ? 'JavaScript (main)' : `JavaScript (worker ${threadId})`
     for (const { addon, index } of loaded) this.#open(addon, index, threadName)
+    if (config.profile && this.#addons.length > 0) this.#startProfiling(config.profile)
     process.once('exit', () => this.#shutdown())
     // Records and trace lines reach the disk while a test runs, so a worker
     // that is killed keeps what it finished before.
@@ -163,6 +193,19 @@ export class WorkerTracer {
       session.report(this.#files, false)
     } catch (error) {
       this.#problem(`addon ${JSON.stringify(addon.label)} could not be traced: ${messageOf(error)}`)
+    }
+  }
+
+  /** Starts what `profile` asks for; what cannot start is written down, and the rest goes on. */
+  #startProfiling(profile: ProfileConfig): void {
+    if (profile.memory) this.#memory = new MemorySampler((e) => this.#files.event(e), this.#files.pid, this.#jsTid)
+    if (!profile.js) return
+    try {
+      // Loaded only when asked for: a worker without `profile` never touches the inspector.
+      this.#profiler = new JsProfiler(profile.intervalUs, createRequire(import.meta.url)('node:inspector') as Inspector)
+      this.#slices = new NativeSlices(this.#jsTid)
+    } catch (error) {
+      this.#problem(`JavaScript samples are off in this worker: its inspector could not profile (${messageOf(error)}); Node built without the inspector cannot be profiled`)
     }
   }
 
@@ -192,6 +235,8 @@ export class WorkerTracer {
       const start = this.#now()
       if (filepath) this.#openFile(filepath, start)
       else this.#fileStart = start
+      // After the mark: every sample lies inside the file's slice.
+      this.#profiler?.start()
     })
   }
 
@@ -252,7 +297,12 @@ export class WorkerTracer {
 
   /** A worker that outlived its run (watch mode) starts the addons' files anew for the next. */
   #followRun(): void {
-    if (this.#files.followRun()) this.#each((a) => a.restart(this.#files))
+    if (this.#files.followRun()) {
+      this.#each((a) => a.restart(this.#files))
+      // The new run's trace gets a profile of its own.
+      this.#profile = new WorkerProfile()
+      this.#slices?.reset()
+    }
   }
 
   #beginFile(filepath: string, task: { meta?: object } | undefined): void {
@@ -261,6 +311,7 @@ export class WorkerTracer {
       this.#followRun()
       mark = this.#openFile(filepath, this.#fileStart || this.#now())
       this.#fileStart = 0
+      this.#profiler?.start()
     }
     mark.task = task
   }
@@ -269,6 +320,7 @@ export class WorkerTracer {
   #openFile(filepath: string, start: number): FileMark {
     const file = relative(this.#config.root, filepath)
     this.#file = { start, file, task: undefined }
+    this.#windows = []
     this.#filesRun.push(file)
     // The reporter checks that every file that ran was seen here.
     this.#files.stats({ kind: 'begin', path: filepath })
@@ -295,7 +347,9 @@ export class WorkerTracer {
         a.api.napiTracingCaller(0, 0)
       }
     })
-    this.#tests.set(task.id, { tag, slot, track, start })
+    const memory = this.#memory?.read()
+    this.#tests.set(task.id, { tag, slot, track, start, ...(memory ? { memory } : {}) })
+    this.#memory?.follow(() => this.#tests.size > 0)
     return { test: task.id, tag, slot }
   }
 
@@ -358,14 +412,18 @@ export class WorkerTracer {
     if (running?.start && end) {
       const args = { test: task.id, file, state, durationMs: (end - running.start) / 1e6 }
       this.#files.slice(running.track || this.#jsTid, task.name, 'test', running.start, end - running.start, args)
+      this.#windows.push({ id: task.id, start: running.start, end })
     }
-    this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, open, ...made })
-    if (task.meta) (task.meta as { napiTracing?: unknown }).napiTracing = testMeta(made, open)
+    const memory = memoryChange(running?.memory, this.#memory?.read())
+    this.#files.stats({ kind: 'test', id: task.id, file, name: task.name, state, open, ...(memory ? { memory } : {}), ...made })
+    if (task.meta) (task.meta as { napiTracing?: unknown }).napiTracing = testMeta(made, open, memory)
     this.#tests.delete(task.id)
     return made
   }
 
   #endFile(): void {
+    // Before the end mark: every sample lies inside the file's slice.
+    const taken = this.#profiler?.take()
     const end = this.#now()
     const file = this.#file
     this.#each((a) => a.nameTracks(this.#files))
@@ -376,8 +434,10 @@ export class WorkerTracer {
       a.collector.endFile()
       a.report(this.#files)
     })
+    // The addons' files now hold every slice the samples may fall in.
+    const profiles = taken && file ? this.#writeSamples(taken, file, end) : undefined
     if (file?.task?.meta) {
-      const meta: NapiTracingFileMeta = { outside, ...(this.#config.shard ? { shard: this.#config.shard } : {}) }
+      const meta: NapiTracingFileMeta = { outside, ...(profiles ? { profiles } : {}), ...(this.#config.shard ? { shard: this.#config.shard } : {}) }
       ;(file.task.meta as { napiTracing?: unknown }).napiTracing = meta
     }
     if (file && file.start && end) {
@@ -389,9 +449,48 @@ export class WorkerTracer {
     this.#tests.clear()
   }
 
+  /**
+   * Writes a file's samples into the trace (those in native calls given to
+   * them) and what they say of each test and of the file outside its
+   * tests. A profile whose clock cannot be placed on the trace's is
+   * written down as a problem and left out, never drawn skewed. Returns the
+   * summaries by test id ('' for outside the tests).
+   */
+  #writeSamples(taken: Taken, file: FileMark, end: number): Record<string, ProfileSummary> | undefined {
+    if ('refused' in taken.alignment) {
+      this.#problem(`JavaScript samples left out of the trace and the report: ${taken.alignment.refused}`)
+      return undefined
+    }
+    const intervalUs = this.#config.profile?.intervalUs ?? 1000
+    const times = WorkerProfile.times(taken.profile, taken.alignment.offsetUs)
+    const slices = this.#slices?.take(this.#addons.map((a) => this.#files.nativeTrace(a.index)), times) ?? []
+    // The profile ran on since the last file: only the samples of this one count.
+    const span = { start: file.start / 1000, end: end / 1000 }
+    const samples = this.#profile.samples(taken.profile, taken.alignment.offsetUs, slices, intervalUs, (f) => this.#sources.locate(f), span)
+    this.#sources.clear()
+    for (const event of this.#profile.events(samples, this.#files.pid, this.#jsTid)) this.#files.event(event)
+    const summaries: Record<string, ProfileSummary> = {}
+    const windows = this.#windows.map((w) => ({ id: w.id, start: w.start / 1000, end: w.end / 1000 }))
+    for (const w of windows) {
+      const shared = windows.some((o) => o !== w && o.start < w.end && w.start < o.end)
+      const summary = this.#profile.summarize(samples, w, this.#config.root)
+      const each = shared ? { ...summary, shared: true as const } : summary
+      summaries[w.id] = summaries[w.id] ? addSummary(summaries[w.id]!, each) : each
+    }
+    summaries[''] = outsideTests(this.#profile, samples, windows, span, this.#config.root)
+    for (const [id, profile] of Object.entries(summaries)) {
+      if (profile.samples > 0) this.#files.stats({ kind: 'profile', id, file: file.file, profile })
+    }
+    this.#windows = []
+    return summaries
+  }
+
   #shutdown(): void {
-    // The last file's loading threw: its hooks never ran.
+    // The last file's loading threw: its hooks never ran. Its samples are
+    // written with it, once the addons wrote their slices.
     if (this.#file) this.#safely(() => this.#endFile())
+    this.#memory?.stop()
+    this.#profiler?.close()
     for (const a of this.#addons) {
       try {
         a.close(this.#files, this.#file?.file ?? '')
@@ -465,4 +564,23 @@ export class WorkerTracer {
   #problem(text: string): void {
     this.#files.stats({ kind: 'problem', text })
   }
+}
+
+/** A test's memory change from its start's reading to its end's; undefined unless both were taken. */
+function memoryChange(start: Reading | undefined, end: Reading | undefined): MemoryChange | undefined {
+  return start && end ? { heapUsed: end.heapUsed - start.heapUsed, rss: end.rss - start.rss } : undefined
+}
+
+/** The file's samples outside every test window: module load, hooks, between tests. */
+function outsideTests(profile: WorkerProfile, samples: readonly Sample[], tests: readonly Window[], file: Window, root: string): ProfileSummary {
+  const gaps: Window[] = []
+  let from = file.start
+  for (const w of [...tests].sort((a, b) => a.start - b.start)) {
+    if (w.start > from) gaps.push({ start: from, end: w.start })
+    from = Math.max(from, w.end)
+  }
+  if (file.end > from) gaps.push({ start: from, end: file.end })
+  let summary: ProfileSummary = { samples: 0, nativeMs: 0, jsMs: 0, idleMs: 0, functions: [], native: [] }
+  for (const gap of gaps) summary = addSummary(summary, profile.summarize(samples, gap, root))
+  return summary
 }

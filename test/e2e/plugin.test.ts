@@ -13,7 +13,7 @@ import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
 import { testNamed } from './support/report.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
-import { loadTrace, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
+import { loadTrace, readTraceEvents, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
 
 function span(t: ReportTest, name: string): ReportSpan | undefined {
   return t.spans.find((s) => s.name === name)
@@ -83,7 +83,12 @@ async function checkBasicRun(run: RunResult): Promise<void> {
   expect(open, run.stdout).not.toBeNull()
   expect(resolve(run.cwd, open![1] ?? '.vitest/napi-tracing/trace.json')).toBe(run.tracePath)
 
-  await checkTrace(await loadTrace(run.tracePath), report)
+  // Without `profile`: no sample, profile chunk or counter in the trace, none in the report.
+  expect(readTraceEvents(run.tracePath).filter((e) => e.ph === 'P' || e.ph === 'C')).toEqual([])
+  expect(report.tests.filter((t) => t.js || t.memory).map((t) => t.name)).toEqual([])
+  const trace = await loadTrace(run.tracePath)
+  expect([...trace.processes.values()].flatMap((p) => [...p.threads.values()].flatMap((t) => t.profileCalls))).toEqual([])
+  await checkTrace(trace, report)
 }
 
 function spanCalls(t: ReportTest): number {

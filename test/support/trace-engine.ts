@@ -1,7 +1,8 @@
 /**
  * Loads a Chrome trace through Chrome DevTools' own trace engine
  * (@paulirish/trace_engine) and returns what it understood: processes,
- * threads, slice trees and flows. Every trace a test loads goes through
+ * threads, slice trees (JavaScript calls from CPU samples among them) and
+ * flows. Every trace a test loads goes through
  * here, so a trace that a real client cannot read, or in which the engine
  * leaves an entry unplaced, or which names a process or a thread twice,
  * fails the test that wrote it.
@@ -18,6 +19,8 @@ export interface Slice {
   args: Record<string, unknown>
   children: Slice[]
   parent: Slice | undefined
+  /** For a call the engine made from CPU samples (`ProfileCall`): its function. */
+  callFrame?: { functionName: string; url: string; lineNumber: number }
 }
 
 export interface ThreadView {
@@ -26,6 +29,8 @@ export interface ThreadView {
   /** Every slice of the thread, in start order. */
   slices: Slice[]
   roots: Slice[]
+  /** The calls the engine made from the thread's CPU samples (also among `slices`), placed in the tree. */
+  profileCalls: Slice[]
   /** Entries the engine kept but could not place in the tree (overlaps). */
   unplaced: number
 }
@@ -150,7 +155,7 @@ function view(data: any): Omit<TraceView, 'lifetimes'> {
     const p = process(pid)
     let t = p.threads.get(tid)
     if (!t) {
-      t = { tid, name: Meta.threadsInProcess.get(pid)?.get(tid)?.args?.name, slices: [], roots: [], unplaced: 0 }
+      t = { tid, name: Meta.threadsInProcess.get(pid)?.get(tid)?.args?.name, slices: [], roots: [], profileCalls: [], unplaced: 0 }
       p.threads.set(tid, t)
     }
     return t
@@ -170,6 +175,10 @@ function view(data: any): Omit<TraceView, 'lifetimes'> {
         placed.add(e)
         const s: Slice = { name: e.name, cat: e.cat, ph: e.ph, ts: e.ts, dur: e.dur ?? 0, args: e.args ?? {}, children: [], parent }
         Object.defineProperty(s, 'parent', { enumerable: false })
+        if (e.callFrame) {
+          s.callFrame = { functionName: e.callFrame.functionName, url: e.callFrame.url, lineNumber: e.callFrame.lineNumber }
+          t.profileCalls.push(s)
+        }
         t.slices.push(s)
         slices.push(s)
         if (parent) parent.children.push(s)

@@ -2,7 +2,8 @@
 //! JavaScript sets on its thread before calling into the addon
 //! (`napiTracingCaller`), the anchor a span is attributed by, and the
 //! anchor a thread carries while it runs work a call started
-//! (`napi_tracing::Caller::in_scope`).
+//! (`napi_tracing::Caller::in_scope`), and the slice that caused work on
+//! another thread (where the trace's causality flow starts).
 
 use std::cell::Cell;
 
@@ -18,12 +19,26 @@ pub(crate) struct Anchor {
     pub(crate) caused: bool,
 }
 
-/// The anchor a thread carries for a session: the session's id and the
-/// anchor of the call that started the work.
+/// The slice work was caused from: one stay (poll) of a span, on the
+/// track it was drawn on, entered on OS thread `tid`. A span made on
+/// another thread than its cause gets a flow from this slice to its first
+/// one, so a viewer draws the arrow from the call to the work it started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Cause {
+    /// When the stay began (hrtime ns): the slice's start, which viewers bind the flow to.
+    pub(crate) start: u64,
+    pub(crate) track: u64,
+    pub(crate) tid: u64,
+}
+
+/// The anchor a thread carries for a session: the session's id, the
+/// anchor of the call that started the work, and the slice it was taken
+/// in (if a span was entered there).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Carried {
     pub(crate) session: u64,
     pub(crate) anchor: Anchor,
+    pub(crate) cause: Option<Cause>,
 }
 
 thread_local! {

@@ -59,6 +59,7 @@ pub fn caller() -> Caller {
                 Carried {
                     session: id,
                     anchor: session.anchor(current.as_ref(), true, None),
+                    cause: current.and_then(|c| c.cause),
                 }
             })
         }

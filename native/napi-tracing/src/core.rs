@@ -276,6 +276,9 @@ impl Subscriber for Core {
             })
             .unwrap_or(false);
         let start = if owner_times { clock::now_ns() } else { 0 };
+        if start != 0 {
+            kept.rec.note_poll(start);
+        }
         entered::push(kept.rec.facts(id.into_u64()), start);
         if let Some(on_registry) = &kept.on_registry {
             registry_path::enter(on_registry);

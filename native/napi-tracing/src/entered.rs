@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 
-use crate::caller::Anchor;
+use crate::caller::{Anchor, Cause};
 use crate::tracks::MAX_LEVEL;
 
 /// What a child span or an event needs of the span it hangs under.
@@ -27,6 +27,9 @@ pub(crate) struct Facts {
     pub(crate) anchor: Anchor,
     /// Its span path in its owner's collection (0: none).
     pub(crate) path: u32,
+    /// The slice work made under it on another thread was caused from: its
+    /// current (or last) stay, else what caused it (`None`: nothing drawn).
+    pub(crate) cause: Option<Cause>,
 }
 
 struct Entry {
@@ -50,11 +53,21 @@ thread_local! {
     static STACK: RefCell<Vec<Entry>> = const { RefCell::new(Vec::new()) };
 }
 
+/// How many levels a span entered now on this thread is displaced by
+/// out-of-order exits: inside a displaced span, its children are displaced
+/// with it.
+pub(crate) fn level() -> u8 {
+    STACK
+        .try_with(|s| s.try_borrow().ok()?.last().map(|top| top.level))
+        .ok()
+        .flatten()
+        .unwrap_or(0)
+}
+
 /// Enters the span `facts` describes at `start`.
 pub(crate) fn push(facts: Facts, start: u64) {
     let _ = STACK.try_with(|s| {
         let mut stack = s.borrow_mut();
-        // Inside a displaced span, its children are displaced with it.
         let level = stack.last().map_or(0, |top| top.level);
         stack.push(Entry {
             facts,

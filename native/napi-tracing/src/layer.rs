@@ -169,10 +169,11 @@ where
                 o.on_enter(rec);
                 o.times()
             });
-            entered::push(
-                rec.facts(id.into_u64()),
-                if times { clock::now_ns() } else { 0 },
-            );
+            let start = if times { clock::now_ns() } else { 0 };
+            if start != 0 {
+                rec.note_poll(start);
+            }
+            entered::push(rec.facts(id.into_u64()), start);
         });
     }
 

@@ -20,10 +20,10 @@ use std::sync::{Arc, Mutex};
 use tracing_core::span::Attributes;
 use tracing_core::Metadata;
 
-use crate::caller::{self, Anchor};
+use crate::caller::{self, Anchor, Cause};
 use crate::entered::Facts;
 use crate::session::Session;
-use crate::span::{next_uid, SpanRecord, SpanState};
+use crate::span::{next_uid, LatestPoll, SpanRecord, SpanState};
 use crate::{registry_path, sessions, thread_info};
 
 static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
@@ -41,6 +41,8 @@ pub(crate) struct Owner<'a> {
     pub(crate) on_js_thread: bool,
     /// The anchor the thread carries for this session, if any.
     pub(crate) carried: Option<Anchor>,
+    /// The slice the carried caller was taken in, if any.
+    pub(crate) carried_cause: Option<Cause>,
 }
 
 /// Decides the owner among the open sessions.
@@ -63,11 +65,11 @@ pub(crate) fn owner<'a>(open: &'a [Arc<Session>], parent: Option<&Facts>) -> Opt
         },
     }
     .filter(|s| s.is_open())?;
+    let carried = carried.filter(|c| c.session == session.id);
     Some(Owner {
         on_js_thread: this == Some(session.id),
-        carried: carried
-            .filter(|c| c.session == session.id)
-            .map(|c| c.anchor),
+        carried: carried.map(|c| c.anchor),
+        carried_cause: carried.and_then(|c| c.cause),
         session,
     })
 }
@@ -99,6 +101,8 @@ pub(crate) fn new_span<'a>(
         created_at: now,
         given_track: 0,
         local: None,
+        cause: None,
+        poll: LatestPoll::default(),
         state: Mutex::new(SpanState::default()),
     };
     let Some(owner) = owner else {
@@ -106,6 +110,11 @@ pub(crate) fn new_span<'a>(
     };
     let session = owner.session;
     rec.anchor = session.anchor(inherited, owner.on_js_thread, owner.carried);
+    // What caused it: the parent's stay, or the slice its carried caller was taken in.
+    rec.cause = match inherited {
+        Some(parent) => parent.cause,
+        None => owner.carried_cause,
+    };
     rec.visible = shows(session, meta, open.len() == 1);
     if owner.on_js_thread {
         rec.given_track = u64::from(caller::track());

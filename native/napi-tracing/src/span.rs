@@ -4,13 +4,15 @@
 //!
 //! Everything but [`SpanState`] is decided once, when the span is made.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tracing_core::Metadata;
 
-use crate::caller::Anchor;
+use crate::caller::{Anchor, Cause};
 use crate::collection::Local;
-use crate::entered::Facts;
+use crate::entered::{self, Facts};
+use crate::{thread_info, tracks};
 
 /// One span, as napi-tracing sees it.
 pub(crate) struct SpanRecord {
@@ -36,7 +38,24 @@ pub(crate) struct SpanRecord {
     /// The `Local` of the thread that made it, in its owner's collection:
     /// it counts the span as open and sums it when it closes.
     pub(crate) local: Option<Arc<Mutex<Local>>>,
+    /// The slice that caused it: its parent's stay, or the one a carried
+    /// caller was taken in. Its first slice gets a flow from there when it
+    /// runs on another thread.
+    pub(crate) cause: Option<Cause>,
+    /// Its latest stay, for children made meanwhile on other threads: when
+    /// it began (0: never entered while timed), its track and OS thread.
+    /// Atomics, not the state's lock: written on every timed enter.
+    pub(crate) poll: LatestPoll,
     pub(crate) state: Mutex<SpanState>,
+}
+
+/// A span's latest timed stay (see `SpanRecord::poll`). A span entered on
+/// several threads at once keeps one of them: any is a cause of the work.
+#[derive(Default)]
+pub(crate) struct LatestPoll {
+    start: AtomicU64,
+    track: AtomicU64,
+    tid: AtomicU64,
 }
 
 /// What changes over a span's life.
@@ -98,7 +117,31 @@ impl SpanRecord {
             parent_uid: self.visible_uid(),
             anchor: self.anchor,
             path: self.path,
+            cause: self.cause_of_children(),
         }
+    }
+
+    /// Notes a timed stay beginning at `start` on the calling thread, before
+    /// it is pushed (`entered::push` places it at the current level).
+    pub(crate) fn note_poll(&self, start: u64) {
+        let tid = thread_info::with_current(|t| t.tid);
+        let track = tracks::displaced(self.base_track(tid), entered::level());
+        self.poll.track.store(track, Ordering::Relaxed);
+        self.poll.tid.store(tid, Ordering::Relaxed);
+        self.poll.start.store(start, Ordering::Release);
+    }
+
+    /// What work made under it was caused from: its latest stay, else its own cause.
+    pub(crate) fn cause_of_children(&self) -> Option<Cause> {
+        let start = self.poll.start.load(Ordering::Acquire);
+        if start == 0 {
+            return self.cause;
+        }
+        Some(Cause {
+            start,
+            track: self.poll.track.load(Ordering::Relaxed),
+            tid: self.poll.tid.load(Ordering::Relaxed),
+        })
     }
 
     /// The uid children should name as their parent.

@@ -506,6 +506,17 @@ impl Local {
                 self.batch.entries.push(Entry::Name { track, name });
             }
         }
+        self.record(collection, entry);
+    }
+
+    /// Records `entry` without naming its track: for an entry on another
+    /// thread's track (the start of a flow from its slice), which that
+    /// thread names.
+    pub(crate) fn record(
+        &mut self,
+        collection: &Collection,
+        entry: impl FnOnce(&mut Batch) -> Entry,
+    ) {
         let entry = entry(&mut self.batch);
         self.batch.entries.push(entry);
         if self.batch.is_full() {

@@ -10,7 +10,9 @@
 //! Every slice stays placeable: a slice is written on the track of the
 //! thread it ran on, on the track of the concurrent test whose call made
 //! it, or, when spans exit out of order, on a displaced track of its own;
-//! the polls of a span entered several times are linked by flow events.
+//! the polls of a span entered several times are linked by flow events,
+//! and so is a span made on another thread to the slice that caused it
+//! (its parent's stay, or the one its carried caller was taken in).
 //! tracing-chrome, which `chromeLayer` once ran, wrote `"pid": 1`, its own
 //! clock, `B`/`E` pairs interleaved across threads and every field through
 //! `Debug`; each line of its output had to be parsed and rewritten. Both
@@ -34,6 +36,10 @@ use crate::sync::lock;
 use crate::trace::writer::Format;
 use crate::trace::{fields, Entry};
 use crate::{caller, thread_info, tracks};
+
+/// The flow number of the arrow from a span's cause to its first slice
+/// (those between its polls are numbered by the later poll, from 2).
+const CAUSED: u32 = 0;
 
 /// `chromeLayer`: a Chrome trace file of the session's spans.
 #[derive(Debug, Deserialize)]
@@ -239,7 +245,30 @@ impl TraceLayer {
                 by_time,
             });
         }
-        if state.polls > 1 {
+        if state.polls == 1 {
+            if let Some(cause) = rec.cause.filter(|c| c.tid != tid) {
+                // Made on another thread than the slice that caused it: an
+                // arrow from there to its first slice. The cause's track is
+                // its own thread's to name.
+                let uid = rec.uid;
+                local.record(&self.collection, |_| Entry::Flow {
+                    meta,
+                    phase: b's',
+                    uid,
+                    poll: CAUSED,
+                    ts: cause.start,
+                    track: cause.track,
+                });
+                local.trace(&self.collection, track, name, |_| Entry::Flow {
+                    meta,
+                    phase: b'f',
+                    uid,
+                    poll: CAUSED,
+                    ts: left.start,
+                    track,
+                });
+            }
+        } else if state.polls > 1 {
             // One flow per pair of consecutive polls: no need to know which poll is the last.
             let (uid, poll) = (rec.uid, state.polls);
             let (from, from_track) = previous;

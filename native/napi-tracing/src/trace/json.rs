@@ -110,10 +110,31 @@ pub(crate) fn lifetime(
     }
 }
 
-/// One end of a flow (`"ph":"s"` or `"ph":"f"`) between two slices of the
-/// same span: bound to the slice of this name and category that starts at
-/// `ts_ns` on `tid`. `flow` is the span's uid and the later poll's number;
-/// with the pid and the addon, unique in a merged trace.
+/// A flow's id: a hash of the pid, the addon, the span's uid and the flow's
+/// number, written as hexadecimal digits, which is what Perfetto reads
+/// (DevTools takes any string). Unique in a merged trace but by a chance of
+/// about one in 2^64 per pair of flows.
+fn put_flow_id(buf: &mut Vec<u8>, pid: u64, (uid, number): (u64, u32)) {
+    let id = mix(pid ^ mix(addon_scope() ^ mix(uid ^ mix(u64::from(number) + 1))));
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        buf.push(HEX[((id >> (shift * 4)) & 0xf) as usize]);
+    }
+}
+
+/// splitmix64's finaliser: every input bit moves every output bit.
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// One end of a flow (`"ph":"s"` or `"ph":"f"`), bound to the slice of this
+/// name and category that starts at `ts_ns` on `tid` (DevTools binds by that
+/// start, Perfetto to the slice enclosing it). `flow` is the span's uid and
+/// the flow's number: the later poll's between two polls of one span, 0
+/// from the slice that caused the span to its first slice.
 pub(crate) fn flow(
     buf: &mut Vec<u8>,
     names: &[u8],
@@ -126,9 +147,7 @@ pub(crate) fn flow(
     buf.extend_from_slice(b"{\"ph\":\"");
     buf.push(phase);
     buf.extend_from_slice(b"\",\"id\":\"");
-    put_span_id(buf, pid, flow.0);
-    buf.push(b'.');
-    put_int(buf, u64::from(flow.1));
+    put_flow_id(buf, pid, flow);
     buf.extend_from_slice(b"\",");
     if phase == b'f' {
         // Bound to the enclosing slice, as the start is, not to the next one.
@@ -244,6 +263,9 @@ mod tests {
         lifetime(&mut buf, names, (3_000, 2_000), 42, b"\"n\":2", 7, 8);
         let text = String::from_utf8(buf).unwrap();
         let scope = format!("{:x}", addon_scope());
+        let mut id = Vec::new();
+        put_flow_id(&mut id, 7, (42, 2));
+        let flow = String::from_utf8(id).unwrap();
         let lines: Vec<String> = text.lines().map(str::to_owned).collect();
         assert_eq!(
             lines,
@@ -251,8 +273,8 @@ mod tests {
                 r#"{"ph":"X","name":"a","cat":"t","ts":1234.567,"dur":0.890,"args":{"n":1},"pid":7,"tid":8},"#.to_owned(),
                 r#"{"ph":"I","s":"t","name":"a","cat":"t","ts":0.005,"args":{},"pid":7,"tid":8},"#.to_owned(),
                 r#"{"ph":"I","s":"t","name":"said \"hi\"","cat":"t","ts":0.005,"args":{"level":"INFO"},"pid":7,"tid":8},"#.to_owned(),
-                format!(r#"{{"ph":"s","id":"7.{scope}.42.2","name":"a","cat":"t","ts":1.000,"pid":7,"tid":8}},"#),
-                format!(r#"{{"ph":"f","id":"7.{scope}.42.2","bp":"e","name":"a","cat":"t","ts":2.000,"pid":7,"tid":9}},"#),
+                format!(r#"{{"ph":"s","id":"{flow}","name":"a","cat":"t","ts":1.000,"pid":7,"tid":8}},"#),
+                format!(r#"{{"ph":"f","id":"{flow}","bp":"e","name":"a","cat":"t","ts":2.000,"pid":7,"tid":9}},"#),
                 r#"{"ph":"M","name":"thread_name","pid":7,"tid":9,"args":{"name":"fib \"0\""}},"#.to_owned(),
                 format!(r#"{{"ph":"b","id2":{{"local":"7.{scope}.42"}},"name":"a","cat":"t","ts":3.000,"args":{{"n":2}},"pid":7,"tid":8}},"#),
                 format!(r#"{{"ph":"e","id2":{{"local":"7.{scope}.42"}},"name":"a","cat":"t","ts":5.000,"args":{{}},"pid":7,"tid":8}},"#),
@@ -261,5 +283,20 @@ mod tests {
         for line in lines {
             serde_json::from_str::<serde_json::Value>(line.strip_suffix(',').unwrap()).unwrap();
         }
+    }
+
+    #[test]
+    fn flow_ids_are_hexadecimal_and_differ_by_each_part() {
+        let id = |pid, uid, number| {
+            let mut buf = Vec::new();
+            put_flow_id(&mut buf, pid, (uid, number));
+            String::from_utf8(buf).unwrap()
+        };
+        let one = id(7, 42, 2);
+        // What Perfetto's importer parses: the whole string as base-16 digits.
+        assert_eq!(one.len(), 16);
+        assert!(u64::from_str_radix(&one, 16).is_ok(), "{one}");
+        let others = [id(8, 42, 2), id(7, 43, 2), id(7, 42, 3), id(7, 42, 0)];
+        assert!(others.iter().all(|o| *o != one), "{one} {others:?}");
     }
 }
