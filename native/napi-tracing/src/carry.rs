@@ -75,17 +75,17 @@ impl Caller {
         let Some(carried) = self.carried else {
             return f();
         };
-        let previous = caller::carry(Some(carried));
-        let result = match &self.dispatch {
+        // Restored however `f` ends: a runtime that catches a panicking
+        // poll (tokio does) goes on polling other work on this thread.
+        let _scope = Scope(caller::carry(Some(carried)));
+        match &self.dispatch {
             Some(dispatch)
                 if !tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>()) =>
             {
                 tracing_core::dispatcher::with_default(dispatch, f)
             }
             _ => f(),
-        };
-        caller::restore(previous);
-        result
+        }
     }
 
     /// `future`, polled as work of this caller.
@@ -94,6 +94,15 @@ impl Caller {
             caller: self.clone(),
             future,
         }
+    }
+}
+
+/// A carried scope on this thread; dropping it restores what it replaced.
+struct Scope(Option<Carried>);
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        caller::restore(self.0);
     }
 }
 
@@ -114,5 +123,39 @@ impl<F: Future> Future for Carry<F> {
         // SAFETY: as above: `future` stays where the pinned `self` put it.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         this.caller.in_scope(|| future.poll(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+    use crate::caller::Anchor;
+
+    fn carrying(session: u64) -> Caller {
+        Caller {
+            carried: Some(Carried {
+                session,
+                anchor: Anchor::default(),
+            }),
+            dispatch: None,
+        }
+    }
+
+    #[test]
+    fn a_scope_ends_with_its_work_also_when_the_work_panics() {
+        let outer = carrying(1);
+        outer.in_scope(|| {
+            let inner = carrying(2);
+            assert_eq!(
+                inner.in_scope(|| caller::carried().map(|c| c.session)),
+                Some(2)
+            );
+            let panicked = catch_unwind(AssertUnwindSafe(|| inner.in_scope(|| panic!("work"))));
+            assert!(panicked.is_err());
+            assert_eq!(caller::carried().map(|c| c.session), Some(1));
+        });
+        assert_eq!(caller::carried(), None);
     }
 }
