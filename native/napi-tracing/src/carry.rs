@@ -36,6 +36,7 @@ use tracing_core::Dispatch;
 
 use crate::caller::{self, Carried};
 use crate::core::dispatch;
+use crate::layer::LayerMarker;
 use crate::{entered, install, sessions};
 
 /// The JavaScript call some work belongs to (see the module docs). Cheap to
@@ -79,9 +80,7 @@ impl Caller {
         // poll (tokio does) goes on polling other work on this thread.
         let _scope = Scope(caller::carry(Some(carried)));
         match &self.dispatch {
-            Some(dispatch)
-                if !tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>()) =>
-            {
+            Some(dispatch) if !tracing_core::dispatcher::get_default(reaches_sessions) => {
                 tracing_core::dispatcher::with_default(dispatch, f)
             }
             _ => f(),
@@ -95,6 +94,14 @@ impl Caller {
             future,
         }
     }
+}
+
+/// Whether spans made under `dispatch` reach napi-tracing's sessions: it
+/// is napi-tracing's own, or the addon's with napi-tracing's layer. Then a
+/// carried scope keeps it, and with it the addon's own output; else it
+/// runs under napi-tracing's.
+fn reaches_sessions(dispatch: &Dispatch) -> bool {
+    dispatch.is::<crate::core::Core>() || dispatch.downcast_ref::<LayerMarker>().is_some()
 }
 
 /// A carried scope on this thread; dropping it restores what it replaced.
@@ -157,5 +164,30 @@ mod tests {
             assert_eq!(caller::carried().map(|c| c.session), Some(1));
         });
         assert_eq!(caller::carried(), None);
+    }
+
+    #[test]
+    fn a_scope_keeps_the_addons_subscriber_when_it_has_the_layer() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let mut caller = carrying(1);
+        caller.dispatch = Some(dispatch().clone());
+        let default_in_scope = || {
+            caller.in_scope(|| {
+                tracing_core::dispatcher::get_default(|d| {
+                    (
+                        d.is::<crate::core::Core>(),
+                        d.downcast_ref::<LayerMarker>().is_some(),
+                    )
+                })
+            })
+        };
+        // The addon's subscriber with the layer: kept, so its own layers see the work.
+        let with_layer = Dispatch::new(tracing_subscriber::registry().with(crate::layer()));
+        let kept = tracing_core::dispatcher::with_default(&with_layer, default_in_scope);
+        assert_eq!(kept, (false, true));
+        // Without the layer, the work would reach no session: napi-tracing's own for the scope.
+        let without = Dispatch::new(tracing_subscriber::registry());
+        let ours = tracing_core::dispatcher::with_default(&without, default_in_scope);
+        assert_eq!(ours, (true, false));
     }
 }
