@@ -87,6 +87,13 @@ impl Caller {
         }
     }
 
+    /// Whether this caller carries nothing (outside a traced run): work in
+    /// its scope runs as it would without it.
+    #[cfg(feature = "async-runtime")]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.carried.is_none()
+    }
+
     /// `future`, polled as work of this caller.
     pub fn carry<F: Future>(&self, future: F) -> Carry<F> {
         Carry {
