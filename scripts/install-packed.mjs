@@ -23,7 +23,7 @@ import { buildRegistry } from './e2e/registry.mjs'
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const E2E_DIR = join(REPO, 'target/e2e')
 /** The fixture addons the projects load, each built against the packaged crate. */
-const ADDONS = ['fib', 'other', 'bare', 'resolver']
+const ADDONS = ['fib', 'other', 'bare', 'resolver', 'store']
 /** Cargo features each addon is built with for the tests. */
 const FEATURES = { fib: ['otlp'] }
 /** Where the repository's fixture addons name the crate, and where an installed project finds it. */

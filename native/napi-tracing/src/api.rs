@@ -151,6 +151,8 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     if installed.mode == Mode::Global && crate::layer::registered() {
         notes.push(LAYER_REFUSED.to_owned());
     }
+    #[cfg(feature = "async-runtime")]
+    notes.extend(crate::async_runtime::note());
     js_thread::install(JsThread {
         session: session.clone(),
         env: env.raw(),

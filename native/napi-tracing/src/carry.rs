@@ -36,6 +36,7 @@ use tracing_core::Dispatch;
 
 use crate::caller::{self, Carried};
 use crate::core::dispatch;
+use crate::layer::LayerMarker;
 use crate::{entered, install, sessions};
 
 /// The JavaScript call some work belongs to (see the module docs). Cheap to
@@ -76,17 +77,22 @@ impl Caller {
         let Some(carried) = self.carried else {
             return f();
         };
-        let previous = caller::carry(Some(carried));
-        let result = match &self.dispatch {
-            Some(dispatch)
-                if !tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>()) =>
-            {
+        // Restored however `f` ends: a runtime that catches a panicking
+        // poll (tokio does) goes on polling other work on this thread.
+        let _scope = Scope(caller::carry(Some(carried)));
+        match &self.dispatch {
+            Some(dispatch) if !tracing_core::dispatcher::get_default(reaches_sessions) => {
                 tracing_core::dispatcher::with_default(dispatch, f)
             }
             _ => f(),
-        };
-        caller::restore(previous);
-        result
+        }
+    }
+
+    /// Whether this caller carries nothing (outside a traced run): work in
+    /// its scope runs as it would without it.
+    #[cfg(feature = "async-runtime")]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.carried.is_none()
     }
 
     /// `future`, polled as work of this caller.
@@ -95,6 +101,23 @@ impl Caller {
             caller: self.clone(),
             future,
         }
+    }
+}
+
+/// Whether spans made under `dispatch` reach napi-tracing's sessions: it
+/// is napi-tracing's own, or the addon's with napi-tracing's layer. Then a
+/// carried scope keeps it, and with it the addon's own output; else it
+/// runs under napi-tracing's.
+fn reaches_sessions(dispatch: &Dispatch) -> bool {
+    dispatch.is::<crate::core::Core>() || dispatch.downcast_ref::<LayerMarker>().is_some()
+}
+
+/// A carried scope on this thread; dropping it restores what it replaced.
+struct Scope(Option<Carried>);
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        caller::restore(self.0);
     }
 }
 
@@ -115,5 +138,64 @@ impl<F: Future> Future for Carry<F> {
         // SAFETY: as above: `future` stays where the pinned `self` put it.
         let future = unsafe { Pin::new_unchecked(&mut this.future) };
         this.caller.in_scope(|| future.poll(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    use super::*;
+    use crate::caller::Anchor;
+
+    fn carrying(session: u64) -> Caller {
+        Caller {
+            carried: Some(Carried {
+                session,
+                anchor: Anchor::default(),
+            }),
+            dispatch: None,
+        }
+    }
+
+    #[test]
+    fn a_scope_ends_with_its_work_also_when_the_work_panics() {
+        let outer = carrying(1);
+        outer.in_scope(|| {
+            let inner = carrying(2);
+            assert_eq!(
+                inner.in_scope(|| caller::carried().map(|c| c.session)),
+                Some(2)
+            );
+            let panicked = catch_unwind(AssertUnwindSafe(|| inner.in_scope(|| panic!("work"))));
+            assert!(panicked.is_err());
+            assert_eq!(caller::carried().map(|c| c.session), Some(1));
+        });
+        assert_eq!(caller::carried(), None);
+    }
+
+    #[test]
+    fn a_scope_keeps_the_addons_subscriber_when_it_has_the_layer() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let mut caller = carrying(1);
+        caller.dispatch = Some(dispatch().clone());
+        let default_in_scope = || {
+            caller.in_scope(|| {
+                tracing_core::dispatcher::get_default(|d| {
+                    (
+                        d.is::<crate::core::Core>(),
+                        d.downcast_ref::<LayerMarker>().is_some(),
+                    )
+                })
+            })
+        };
+        // The addon's subscriber with the layer: kept, so its own layers see the work.
+        let with_layer = Dispatch::new(tracing_subscriber::registry().with(crate::layer()));
+        let kept = tracing_core::dispatcher::with_default(&with_layer, default_in_scope);
+        assert_eq!(kept, (false, true));
+        // Without the layer, the work would reach no session: napi-tracing's own for the scope.
+        let without = Dispatch::new(tracing_subscriber::registry());
+        let ours = tracing_core::dispatcher::with_default(&without, default_in_scope);
+        assert_eq!(ours, (true, false));
     }
 }

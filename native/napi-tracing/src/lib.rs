@@ -16,6 +16,12 @@
 //! An addon that keeps a subscriber of its own adds [`layer()`] to it; work
 //! napi-tracing cannot see started (an `AsyncTask`'s `compute`, a thread or
 //! a task of the addon's) carries its JavaScript caller with [`caller()`].
+//! With the `async-runtime` feature (napi 3.11 or later, with napi's
+//! `async-runtime` and `tokio_rt` features), the futures of the addon's
+//! `#[napi] async fn`s carry theirs with no line of the addon's changed:
+//! `export_tracing_api!()` then registers napi's own Tokio runtime as the
+//! addon's napi async runtime, each future taking its caller when napi
+//! hands it over on the JavaScript thread.
 #![deny(missing_docs, unreachable_pub)]
 #![deny(
     clippy::all,
@@ -50,6 +56,9 @@ mod trace;
 // installed, the JavaScript thread's side, the entry points, the macro.
 #[doc(hidden)]
 pub mod api;
+#[cfg(feature = "async-runtime")]
+#[doc(hidden)]
+pub mod async_runtime;
 mod carry;
 mod config;
 mod core;

@@ -19,6 +19,12 @@
 /// - `napiTracingStats(): NapiTracingStats`;
 /// - `napiTracingStop(): NapiTracingStats`.
 ///
+/// With the crate's `async-runtime` feature, it also registers napi's own
+/// Tokio runtime as the addon's napi async runtime (unless the addon
+/// registers one of its own), and exports `napiTracingAsyncRuntime`,
+/// whether it did: the futures of the addon's `#[napi] async fn`s then
+/// carry their caller.
+///
 /// The addon must depend on `napi` and `napi-derive` (every napi-rs addon
 /// does). Call the functions through `Tracing.start()` from the TypeScript
 /// package rather than directly. Each one catches panics: a panic inside
@@ -175,6 +181,32 @@ macro_rules! export_tracing_api {
                     $crate::api::stop(&env).map(::core::convert::Into::into)
                 })
             }
+
+            $crate::__register_async_runtime!();
         }
     };
+}
+
+/// With the `async-runtime` feature: has napi register napi-tracing's async
+/// runtime when it registers the module in the first environment, before it
+/// starts the runtime (see `async_runtime.rs` for why not in a constructor).
+#[cfg(feature = "async-runtime")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register_async_runtime {
+    () => {
+        /// Has napi register napi-tracing's async runtime for this addon image.
+        #[napi_derive::module_init]
+        fn napi_tracing_register_async_runtime() {
+            $crate::async_runtime::register_with_module();
+        }
+    };
+}
+
+/// Without the `async-runtime` feature: nothing to register.
+#[cfg(not(feature = "async-runtime"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __register_async_runtime {
+    () => {};
 }

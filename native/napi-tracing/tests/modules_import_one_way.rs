@@ -41,8 +41,9 @@ const RANKS: &[(&str, u32)] = &[
     ("install", 14),
     ("carry", 15),
     ("js_thread", 15),
-    ("api", 16),
-    ("macros", 17),
+    ("async_runtime", 16),
+    ("api", 17),
+    ("macros", 18),
 ];
 
 /// The ranked module a path belongs to: the longest entry it starts with.

@@ -105,8 +105,8 @@ export interface Rerun {
 }
 
 /**
- * Vitest in watch mode in a child process, running a fixture project once
- * and then rerunning `files` until `runs` runs are done; one `Rerun` each.
+ * Vitest in watch mode in a child process, running `files` of a fixture
+ * project once and then again until `runs` runs are done; one `Rerun` each.
  */
 export function watchReruns(options: { project: string; files: string[]; runs: number; pool?: Pool; env?: Record<string, string> }): Rerun[] {
   const env = installedEnv()

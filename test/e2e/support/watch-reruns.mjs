@@ -1,7 +1,7 @@
-// Runs Vitest in watch mode on a fixture project and reruns its files many
-// times, printing one JSON line per run from report.json: each test's span
-// count, its counts by span name apart for spans placed by time, the run's
-// problems, and the main process's memory.
+// Runs Vitest in watch mode on some files of a fixture project and reruns
+// them many times, printing one JSON line per run from report.json: each
+// test's span count, its counts by span name apart for spans placed by
+// time, the run's problems, and the main process's memory.
 // Usage: node watch-reruns.mjs <vitest dir> <root> <file[,file…]> <runs> [pool]
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -23,7 +23,7 @@ const line = (run) => {
   const { heapUsed, rss } = process.memoryUsage()
   console.log(JSON.stringify({ run, tests, exact, timed, files, problems: r.problems, comparison: r.comparison, heapUsed, rss }))
 }
-await vitest.start()
+await vitest.start(files.split(','))
 line(1)
 for (let run = 2; run <= Number(runs); run++) {
   await vitest.rerunFiles(files.split(',').map((file) => join(root, file)))
