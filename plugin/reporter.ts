@@ -350,7 +350,6 @@ export class NapiTracingReporter implements Reporter {
   }
 }
 
-/** How the run was made: Vitest, Node, and each traced addon's build as its workers reported it. */
 /** The files an earlier run left, now kept. */
 function kept(...paths: string[]): string {
   const existing = paths.filter((p) => existsSync(p)).map((p) => shownPath(p, process.cwd()))

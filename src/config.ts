@@ -175,7 +175,7 @@ export function fmtLayer(options: FmtLayerOptions = {}): FmtLayerSpec {
   }
 }
 
-/** A Chrome trace file through tracing-chrome, for Perfetto or chrome://tracing. */
+/** A Chrome trace file in tracing-chrome's format, written by napi-tracing's own trace writer, for Perfetto or chrome://tracing. */
 export function chromeLayer(options: ChromeLayerOptions): ChromeLayerSpec {
   if (typeof options?.file !== 'string' || options.file === '') {
     throw new TypeError(`vitest-napi-tracing: chromeLayer() needs a file, e.g. chromeLayer({ file: 'trace.json' })`)

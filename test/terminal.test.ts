@@ -107,7 +107,7 @@ describe('formatSpanReport', () => {
     expect(text).toMatch(/ 5.10 ms {2}34% {2}parse +2 tests\n/)
     expect(text.indexOf('Failed tests')).toBeLessThan(text.indexOf('Slowest tests'))
     expect(text).toMatch(/× a\.test\.ts > fails — 1 span · 100\.0 µs self/)
-    // The slowest two that did not fail; "quick" is neither.
+    // The slowest one that did not fail (slowest: 1); "quick" is not it.
     expect(text).toContain('✓ a.test.ts > parses a very long source file')
     expect(text).not.toContain('quick')
   })

@@ -159,8 +159,8 @@ impl Writer {
     }
 }
 
-/// The writer thread's side: the file, its format, and the last poll of
-/// each span it wrote (for flows).
+/// The writer thread's side: the file, its format, and the buffers it
+/// formats entries in.
 struct Out<'a> {
     file: File,
     format: Format,
