@@ -153,6 +153,7 @@ mod tests {
             carried: Some(Carried {
                 session,
                 anchor: Anchor::default(),
+                cause: None,
             }),
             dispatch: None,
         }
