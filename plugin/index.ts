@@ -74,7 +74,8 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
       const found = addons.filter((a) => a.path !== undefined)
       const config: WorkerConfig = {
         addons: found.map((a) => ({ label: a.label, path: a.path! })),
-        subscribers: found.map((a) => a.subscriber),
+        // null, not undefined: Vitest 3 sends what is provided as JSON, where an array's undefined becomes null.
+        subscribers: found.map((a) => a.subscriber ?? null),
         filter: filter.directives,
         rawDir: join(outputDir, '.workers'),
         root,

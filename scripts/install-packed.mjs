@@ -1,7 +1,7 @@
 // The package as users get it: `node scripts/install-packed.mjs`.
 //
 // Packs the repository (`npm pack`, whose prepack builds the compiled
-// JavaScript), installs the tarball with Vitest 4.1, 4.0 and 5 into projects
+// JavaScript), installs the tarball with Vitest 4.1, 4.0, 3.2 and 5 into projects
 // under target/e2e/, copies the fixture projects there, and builds the
 // fixture addons against the napi-tracing crate the tarball carries
 // (node_modules/vitest-napi-tracing/native/napi-tracing), as the README tells
@@ -35,8 +35,10 @@ const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
 const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
-/** The Vitest 4.0 the oldest supported runs with (the others are the repository's own devDependencies). */
+/** The Vitest 4.0 the tests run with (4.1 and 5 are the repository's own devDependencies). */
 const VITEST_40 = '4.0.18'
+/** The Vitest 3.2, the oldest supported, the tests run with. */
+const VITEST_32 = '3.2.7'
 /** What the crate builds are made from (the registry's and the layouts' bindings): unchanged, they are kept. */
 /**
  * Where crates from the local registry build. Cargo gives a crate replaced
@@ -141,11 +143,12 @@ function pack() {
 /**
  * A project with the tarball and one Vitest installed, as a user's would
  * be: the tarball and `vitest@<version>` in devDependencies. `major` is 4
- * (the repository's 4.1), 40 (4.0) or 5.
+ * (the repository's 4.1), 40 (4.0), 32 (3.2) or 5.
  */
 function install(major, tarball) {
   const dir = join(E2E_DIR, `vitest${major}`)
-  const vitestVersion = major === 40 ? VITEST_40 : versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
+  const pinned = { 40: VITEST_40, 32: VITEST_32 }[major]
+  const vitestVersion = pinned ?? versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
   const manifest = {
     name: `e2e-vitest${major}`,
     private: true,
@@ -241,8 +244,9 @@ export function installPacked() {
   const v4 = step('install with Vitest 4.1', () => install(4, tarball))
   const v5 = step('install with Vitest 5', () => install(5, tarball))
   const v40 = step('install with Vitest 4.0', () => install(40, tarball))
+  const v32 = step('install with Vitest 3.2', () => install(32, tarball))
   step('build the fixture addons', () => buildAddons(v4))
-  for (const env of [v5, v40]) copyBuilt(v4.addons, env.addons)
+  for (const env of [v5, v40, v32]) copyBuilt(v4.addons, env.addons)
   copyBuilt(v4.addons, join(REPO, 'test-fixtures/addons'))
   // The crate as a registry has it, for workspaces that depend on it by
   // version: a user's (napi locked at an older 3.x) and the yarn layouts'.
@@ -261,10 +265,10 @@ export function installPacked() {
   const layouts = step('the pnpm and yarn layouts', () =>
     installLayouts({ repo: REPO, dir: join(E2E_DIR, 'layouts'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), vendor, registryTarget: REGISTRY_TARGET, tools, crateInputs }),
   )
-  const installed = { inputs, tarball, envs: { 4: v4, 5: v5, 40: v40 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
+  const installed = { inputs, tarball, envs: { 4: v4, 5: v5, 40: v40, 32: v32 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
   writeFileSync(record, JSON.stringify(installed, null, 2) + '\n')
   console.log(
-    `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,
+    `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0, 3.2 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,
   )
   return installed
 }

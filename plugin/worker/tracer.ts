@@ -126,7 +126,7 @@ export class WorkerTracer {
 
   #open(addon: LoadedAddon, index: number, threadName: string): void {
     try {
-      const options = { filter: this.#config.filter, queueCapacity: this.#config.queueCapacity, subscriber: this.#config.subscribers[index], threadName }
+      const options = { filter: this.#config.filter, queueCapacity: this.#config.queueCapacity, subscriber: this.#config.subscribers[index] ?? undefined, threadName }
       const session = new AddonSession(addon, index, this.#files, options, () => this.#tests.size > 1)
       this.#addons.push(session)
       const build = addon.api.napiTracingBuild()

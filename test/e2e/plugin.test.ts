@@ -1,7 +1,7 @@
 /**
  * The plugin end to end, as installed: real Vitest child processes on the
  * `basic` fixture project with the packed package in node_modules, in every
- * pool, isolation on and off, Vitest 4 and 5, checked through report.json
+ * pool, isolation on and off, Vitest 3.2, 4 and 5, checked through report.json
  * and the trace as Chrome DevTools' trace engine reads it.
  */
 import { readFileSync } from 'node:fs'
@@ -138,14 +138,21 @@ function countNamed(slice: Slice, name: string): number {
   return (slice.name === name ? 1 : 0) + slice.children.reduce((n, c) => n + countNamed(c, name), 0)
 }
 
-/** Both majors, every pool, isolation on and off: 16 runs, each of three files on one worker. */
-const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major) =>
-  (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
-)
+/**
+ * Vitest 4.1 and 5, every pool, isolation on and off: 16 runs, each of three
+ * files on one worker; and Vitest 3.2, the oldest supported, in every pool.
+ */
+const MATRIX: Array<[Major, Pool, boolean]> = [
+  ...([4, 5] as Major[]).flatMap((major) =>
+    (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
+  ),
+  ...(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).map((pool): [Major, Pool, boolean] => [32, pool, true]),
+]
 
-test('Vitest 4 runs on Node 20, the oldest Node the package supports, and Vitest 5 on Node 22 or later', () => {
+test('Vitest 3.2 and 4 run on Node 20, the oldest Node the package supports, and Vitest 5 on Node 22 or later', () => {
   const major = (m: Major) => Number(/^v(\d+)\./.exec(spawnSync(installedEnv(m).node, ['--version'], { encoding: 'utf8' }).stdout)?.[1])
   expect(major(4)).toBe(20)
+  expect(major(32)).toBe(20)
   expect(major(5)).toBeGreaterThanOrEqual(22)
 })
 

@@ -5,8 +5,8 @@ export const REPO = resolve(import.meta.dirname, '../../..')
 /** The installed projects and the packed tarball, kept between runs (cargo's `target/`, ignored by git). */
 export const E2E_DIR = join(REPO, 'target/e2e')
 
-/** Vitest 4 (the repository's 4.1), 40 (4.0, the oldest supported) or 5. */
-export type Major = 4 | 40 | 5
+/** Vitest 4 (the repository's 4.1), 40 (4.0), 32 (3.2, the oldest supported) or 5. */
+export type Major = 4 | 40 | 32 | 5
 
 /** A project with the packed package and one Vitest major installed. */
 export interface InstalledEnv {
