@@ -8,7 +8,8 @@ import { WorkerTracer } from './worker/tracer.js'
 import './provided.js'
 
 const { afterAll, afterEach, beforeAll, beforeEach, inject } = vitest
-const tracer = WorkerTracer.get(inject('napiTracing'))
+// Awaited: an addon whose loader is an ES module is imported, not required.
+const tracer = await WorkerTracer.get(inject('napiTracing'))
 // Module loading of the test file happens after this line: it counts for the file.
 tracer?.markFileStart()
 

