@@ -17,7 +17,7 @@ import './provided.js'
 
 export type { NapiTracingOptions, AddonOption } from './options.js'
 export type { SubscriberMode } from '../src/tracing.js'
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds, Change, Comparison } from './report/json.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, TestState, Milliseconds, Change, Comparison, CountGate } from './report/json.js'
 
 const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/')

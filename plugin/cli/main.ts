@@ -2,21 +2,24 @@
 /**
  * The package's command, `vitest-napi-tracing`:
  *
- *   vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression] [--paths]
+ *   vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression] [--paths] [--history <dir>]
  *   vitest-napi-tracing open [trace.json] [--no-browser] [--port 9001]
  *
  * Exit codes: 0 done; 1 `compare --fail-on-regression` found a regression;
  * 2 bad input (the message names the file and the fix).
  */
-import { DEFAULT_OUTPUT_DIR } from '../report/model.js'
+import { existsSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { DEFAULT_OUTPUT_DIR, type SpanReport } from '../report/model.js'
 import { messageOf } from '../../src/errors.js'
 import pc from 'picocolors'
 import { compareReports, isRegression, readReport } from '../report/compare.js'
 import { comparisonLines, judgementLines } from '../report/terminal.js'
+import { keptRuns } from '../report/history.js'
 import { openBrowser, PERFETTO_PORT, serveTrace } from './open.js'
 
 const USAGE = `usage:
-  vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression] [--paths]
+  vitest-napi-tracing compare <base report.json> <new report.json> [--threshold 2] [--fail-on-regression] [--paths] [--history <dir>]
   vitest-napi-tracing open [trace.json] [--no-browser] [--port ${PERFETTO_PORT}]`
 
 function option(args: string[], name: string): string | undefined {
@@ -34,16 +37,41 @@ function flag(args: string[], name: string): boolean {
   return at !== -1
 }
 
+/**
+ * The output folder whose kept runs (`history/`) tell which counts vary:
+ * the one a report given is in (as `<dir>/report.json` or a kept
+ * `<dir>/history/<run>/report.json`), the new report's first.
+ */
+function historyBeside(...reports: string[]): string | undefined {
+  for (const report of [...reports].reverse()) {
+    const dir = dirname(resolve(report))
+    const outputDir = basename(dirname(dir)) === 'history' ? dirname(dirname(dir)) : dir
+    if (existsSync(join(outputDir, 'history'))) return outputDir
+  }
+  return undefined
+}
+
+/** The kept runs' reports of the output folder `dir` (or of a `history` folder), oldest first. */
+function readHistory(dir: string | undefined): SpanReport[] {
+  if (dir === undefined) return []
+  const outputDir = basename(resolve(dir)) === 'history' ? dirname(resolve(dir)) : dir
+  const runs = keptRuns(outputDir)
+  if (runs.length === 0 && !existsSync(join(outputDir, 'history'))) throw new Error(`--history ${dir}: no kept runs there (an output folder with a history/ folder, as napiTracing({ keep }) writes)`)
+  return runs.map((run) => readReport(join(run, 'report.json')))
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv
   if (command === 'compare') {
     const threshold = Number(option(args, '--threshold') ?? 2)
     const fail = flag(args, '--fail-on-regression')
     const paths = flag(args, '--paths')
+    const historyDir = option(args, '--history')
     if (!(threshold > 1)) throw new Error(`--threshold must be a number above 1 (how many times slower), got ${threshold}`)
     const [basePath, nextPath, ...rest] = args
     if (!basePath || !nextPath || rest.length > 0) throw new Error(USAGE)
-    const comparison = compareReports(readReport(basePath), readReport(nextPath), basePath, { threshold })
+    const history = readHistory(historyDir ?? historyBeside(basePath, nextPath))
+    const comparison = compareReports(readReport(basePath), readReport(nextPath), basePath, { threshold, history })
     const width = process.stdout.columns ?? 100
     const hints = { paths: paths ? 'below' : '--paths lists each', more: '', changes: Infinity }
     const lines = comparisonLines(comparison, pc, width, hints).slice(1)
