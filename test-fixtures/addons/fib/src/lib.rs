@@ -11,6 +11,10 @@ use napi::bindgen_prelude::{AsyncTask, Env, Result, Task};
 use napi_derive::napi;
 use tracing::{field, info_span, instrument, Instrument, Span};
 
+// With OpenTelemetry export (otlpLayer) only when built with the `otlp` feature.
+#[cfg(feature = "otlp")]
+napi_tracing::export_tracing_api!(otlp = napi_tracing_otlp::layer);
+#[cfg(not(feature = "otlp"))]
 napi_tracing::export_tracing_api!();
 
 /// The n-th Fibonacci number: the classic recursion (one span per call), or
