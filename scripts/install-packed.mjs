@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { installLayouts, installTools, registrySeed } from './e2e/layouts.mjs'
+import { installInitLayouts, installLayouts, installTools, registrySeed } from './e2e/layouts.mjs'
 import { buildRegistry } from './e2e/registry.mjs'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -292,8 +292,11 @@ export function installPacked() {
   const layouts = step('the pnpm and yarn layouts', () =>
     installLayouts({ repo: REPO, dir: join(E2E_DIR, 'layouts'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), vendor, registryTarget: REGISTRY_TARGET, tools, crateInputs }),
   )
+  const initLayouts = step('the projects init is tried on', () =>
+    installInitLayouts({ repo: REPO, dir: join(E2E_DIR, 'init'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), rootVitestVersion: VITEST_32, tools }),
+  )
   const node2018 = step(`Node ${NODE_20_18}`, () => installNode(NODE_20_18))
-  const installed = { inputs, tarball, nodes: { '20.18': node2018 }, envs: { 4: v4, 5: v5, 40: v40, 32: v32 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
+  const installed = { inputs, tarball, nodes: { '20.18': node2018 }, envs: { 4: v4, 5: v5, 40: v40, 32: v32 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts, initLayouts, initTarget: join(E2E_DIR, 'init-target') }
   writeFileSync(record, JSON.stringify(installed, null, 2) + '\n')
   console.log(
     `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0, 3.2 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,

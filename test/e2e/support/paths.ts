@@ -47,6 +47,19 @@ export interface Installed {
   /** `target`: where its crates build, apart from crates.io's copies of them. */
   registry: { vendor: string; target: string; userLock: Record<string, string> }
   layouts: { pnpm: Layout; yarn: Layout; yarnPnp: Layout }
+  /** The projects `init` is tried on: an npm project, a pnpm workspace, a yarn workspace. */
+  initLayouts: Record<'npm' | 'pnpm' | 'yarn', InitLayout>
+  /** Where their addons build (their crates' dependencies compiled once for the three). */
+  initTarget: string
+}
+
+/** A project with the untraced addon (`test-fixtures/layouts/init-addon`) and the package installed. */
+export interface InitLayout {
+  root: string
+  /** The addon's package folder. */
+  package: string
+  /** The Vitest CLI the addon's package resolves. */
+  vitest: string
 }
 
 declare module 'vitest' {
