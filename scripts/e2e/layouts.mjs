@@ -46,8 +46,15 @@ function resolverManifest(repo, napiTracing) {
       .replace(/^napi-build = \{ workspace = true \}$/m, 'napi-build = "2"')
       .replace(/^napi-tracing = .*$/m, napiTracing) +
     // Its own workspace, with the README's profile lines.
-    `\n[workspace]\n\n[profile.dev.package."*"]\nopt-level = 2\ndebug-assertions = false\n\n[profile.dev.package.napi-tracing]\nopt-level = 3\ndebug-assertions = false\n`
+    `\n[workspace]\n\n${readmeProfile(repo)}`
   )
+}
+
+/** The README's profile lines (its `example:profile` block), as users copy them. */
+export function readmeProfile(repo) {
+  const block = /<!-- example:profile -->\n```toml\n([\s\S]*?)```/.exec(readFileSync(join(repo, 'README.md'), 'utf8'))
+  if (!block) throw new Error('README.md: no example:profile block')
+  return block[1]
 }
 
 /** The resolver's crate (manifest, build script, sources) in `dir`. */
