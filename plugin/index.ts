@@ -17,7 +17,7 @@ import './provided.js'
 
 export type { NapiTracingOptions, AddonOption, ProfileOption } from './options.js'
 export type { SubscriberMode } from '../src/tracing.js'
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, ReportProfile, ReportFunction, ReportNativeTime, ReportMemory, TestState, Milliseconds, Change, Comparison } from './report/json.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, ReportProfile, ReportFunction, ReportNativeTime, ReportMemory, TestState, Milliseconds, Change, Comparison, CountGate } from './report/json.js'
 
 const SETUP_FILE = fileURLToPath(new URL('./setup.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url)).replaceAll('\\', '/')
@@ -74,7 +74,8 @@ export function napiTracing(options: NapiTracingOptions): Plugin {
       const found = addons.filter((a) => a.path !== undefined)
       const config: WorkerConfig = {
         addons: found.map((a) => ({ label: a.label, path: a.path! })),
-        subscribers: found.map((a) => a.subscriber),
+        // null, not undefined: Vitest 3 sends what is provided as JSON, where an array's undefined becomes null.
+        subscribers: found.map((a) => a.subscriber ?? null),
         filter: filter.directives,
         rawDir: join(outputDir, '.workers'),
         root,

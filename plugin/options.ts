@@ -100,11 +100,11 @@ const MIN_INTERVAL_US = 50
 const DEFAULT_INTERVAL_US = 1000
 const SUBSCRIBERS = ['auto', 'global', 'scoped', 'layer'] as const
 
-/** What every worker needs, through Vitest's provide/inject (structured-cloneable). */
+/** What every worker needs, through Vitest's provide/inject (JSON-safe: Vitest 3 serializes it as JSON). */
 export interface WorkerConfig {
   addons: Array<{ label: string; path: string }>
-  /** Each addon's `subscriber` (undefined: auto), by position in `addons`. */
-  subscribers: Array<SubscriberMode | undefined>
+  /** Each addon's `subscriber` (null: auto), by position in `addons`. */
+  subscribers: Array<SubscriberMode | null>
   /** The filter's directives, resolved once in the main process. */
   filter: string
   rawDir: string

@@ -150,7 +150,7 @@ export class NapiTracingReporter implements Reporter {
     const { lines, shards } = this.#options.off
       ? { lines: [], shards: new Set<string>() }
       : merging
-        ? linesFromMeta(modules)
+        ? linesFromMeta(modules, fileOf)
         : { lines: readStatsLines(this.#options.rawDir, this.#run, root, problems), shards: new Set<string>() }
     if (lines.length === 0) {
       for (const problem of problems) vitest.logger.warn(pc.yellow(`vitest-napi-tracing: ${problem}`))
@@ -364,11 +364,16 @@ function isTypecheck(module: TestModule): boolean {
 
 function ranFile(module: TestModule): RanFile {
   const ran = [...module.children.allTests()].some((t) => ['passed', 'failed'].includes(t.result().state))
-  return { path: module.moduleId, file: module.relativeModuleId ?? module.moduleId, ran }
+  return { path: module.moduleId, file: fileOf(module), ran }
+}
+
+/** A test file's path from its project's root (Vitest 3.2 has no `relativeModuleId`; it is this). */
+function fileOf(module: TestModule): string {
+  return (module as { relativeModuleId?: string }).relativeModuleId ?? relative(module.project.config.root, module.moduleId)
 }
 
 function testResults(module: TestModule, labelled: boolean): TestResult[] {
-  const file = module.relativeModuleId ?? module.moduleId
+  const file = fileOf(module)
   return [...module.children.allTests()].map((test: TestCase) => ({
     id: test.id,
     file,

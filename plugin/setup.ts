@@ -10,7 +10,8 @@ import { WorkerTracer } from './worker/tracer.js'
 import './provided.js'
 
 const { afterAll, beforeAll, beforeEach, inject } = vitest
-const tracer = WorkerTracer.get(inject('napiTracing'))
+// Awaited: an addon whose loader is an ES module is imported, not required.
+const tracer = await WorkerTracer.get(inject('napiTracing'))
 /**
  * Vitest's worker state (4.0, 4.1 and 5): the test file it runs now, and
  * the listeners it calls before the worker stops.

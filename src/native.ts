@@ -118,7 +118,8 @@ export function unoptimised(label: string, build: TracingBuild): string | undefi
   return (
     `${label} was built with napi-tracing unoptimised (opt-level 0), so every span costs several times more than it would, ` +
     `and the report's times count that against your functions. Add to the workspace's Cargo.toml ` +
-    `[profile.dev.package.napi-tracing] opt-level = 3 and [profile.dev.package."*"] opt-level = 2 (see the README's profile lines), ` +
+    `[profile.dev.package.napi-tracing] opt-level = 3 and the same for sharded-slab, tracing, tracing-core, rustc-hash, itoa and memchr ` +
+      `(see the README's profile lines: only these, not "*", which slows the whole build), ` +
     `or build the addon with --release`
   )
 }

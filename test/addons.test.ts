@@ -23,8 +23,8 @@ test('two addons in one process are set up separately and never see each otherâ€
   expect(fromOther.named('add')).toHaveLength(3)
 })
 
-test('otlpLayer on an addon built without the otlp feature names the feature', () => {
+test('otlpLayer on an addon built without napi-tracing-otlp names the crate and the line that registers it', () => {
   expect(() => Tracing.start(other, { layers: [otlpLayer({ endpoint: 'http://127.0.0.1:4318' })] })).toThrow(
-    /otlpLayer: this addon was built without OpenTelemetry support; enable the `otlp` feature of napi-tracing/,
+    /otlpLayer: this addon was built without OpenTelemetry support; add the napi-tracing-otlp crate beside napi-tracing .*napi_tracing::export_tracing_api!\(otlp = napi_tracing_otlp::layer\)/,
   )
 })

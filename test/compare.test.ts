@@ -91,6 +91,17 @@ describe('times over the run: one sample per test', () => {
     expect(comparison.paths).toEqual([expect.objectContaining({ path: 'work', judged: true, samples: [20, 20], why: expect.stringMatching(/^over 20 and 20 tests: median 0\.\d+ → 0\.\d+ ms \(3\.00×\), threshold 2×$/) })])
   })
 
+  test('a path 20 tests make three times each, every call of one test 5.8× slower (a burst of load): judged over the run only, not flagged', () => {
+    const spins = (slowTest: number) => {
+      const report = suite(20, jitter)
+      report.tests.forEach((t, i) => (t.tree = [node('spin', 3, i === slowTest ? 5.8 * 0.2 : 0.2)]))
+      return report
+    }
+    const comparison = compareReports(spins(-1), spins(11), 'b')
+    expect(comparison.changes).toEqual([])
+    expect(comparison.paths).toEqual([expect.objectContaining({ path: 'spin', judged: true })])
+  })
+
   test('identical code: nothing flagged; too few tests: not judged, and said why', () => {
     expect(compareReports(suite(20, jitter), suite(20, (i) => jitter(19 - i)), 'b').changes).toEqual([])
     const few = compareReports(suite(3, jitter), suite(3, (i) => 5 * jitter(i)), 'b')
@@ -125,5 +136,78 @@ describe('what cannot be exact is never a regression', () => {
       'the runs used different Node versions (v20.20.2 and v24.21.0)',
       'addon "./index.js" was built at opt-level 0 and now at 3: its times compare builds, not changes',
     ])
+  })
+})
+
+describe('counts that vary between identical runs: learnt from kept runs', () => {
+  /** A test whose `poll_io` span is called `ops` times, each polled: `polls` `poll` spans in all. */
+  const polled = (polls: number, ops = 1) => run([node('poll_io', ops, 1, 1, [node('poll', polls, 0.01)])])
+  const gated = (history: SpanReport[], base: SpanReport, next: SpanReport) => compareReports(base, next, 'b', { history })
+
+  test('a path whose count varied across kept runs is judged by the range they showed; far outside it, flagged', () => {
+    const history = [1293, 1297, 1295, 1294].map((n) => polled(n))
+    // Identical code: 1,298 polls this time, just past what was seen.
+    const same = gated(history, history.at(-1)!, polled(1298))
+    expect(same.changes).toEqual([])
+    expect(same.paths.find((p) => p.path === 'poll_io › poll')).toMatchObject({ counts: 'range', countsWhy: 'counts vary across 4 kept runs in 1 test: judged by the range they showed' })
+    expect(same.paths.find((p) => p.path === 'poll_io')).toMatchObject({ counts: 'exact', countsWhy: 'counts gated exactly (the same in 4 kept runs)' })
+    expect(same.varying).toEqual([{ test: 'a.test.ts > parses', path: 'poll_io › poll', range: [1293, 1297] }])
+    // The addon called twice as often: the exact parent and the varying path are both regressions.
+    const doubled = gated(history, history.at(-1)!, polled(2590, 2))
+    expect(doubled.changes.map(describeChange)).toEqual(['+1 call poll_io', '+1,296 calls poll_io › poll (kept runs: 1,293–1,297)'])
+    expect(doubled.changes.every(isRegression)).toBe(true)
+  })
+
+  test('a range once learnt outlives the kept runs that showed it: a later comparison keeps it from report.json', () => {
+    const older = gated([polled(1293), polled(1297)], polled(1297), polled(1295))
+    const kept = { ...polled(1295), comparison: older }
+    // Three later kept runs happened to agree: the range learnt earlier still applies.
+    const history = [kept, polled(1295), polled(1295)]
+    const next = gated(history, history.at(-1)!, polled(1297))
+    expect(next.changes).toEqual([])
+    expect(next.varying).toEqual([{ test: 'a.test.ts > parses', path: 'poll_io › poll', range: [1293, 1297] }])
+  })
+
+  test('a count is gated exactly once 3 kept runs agree; until then a change is shown, learning, never a regression', () => {
+    const two = gated([polled(40), polled(40)], polled(40), polled(41))
+    expect(two.changes.map(describeChange)).toEqual(['+1 call poll_io › poll ~ learning (too few kept runs agree to gate it)'])
+    expect(two.changes.filter(isRegression)).toEqual([])
+    expect(two.paths.find((p) => p.path === 'poll_io › poll')).toMatchObject({ counts: 'learning' })
+    const three = gated([polled(40), polled(40), polled(40)], polled(40), polled(41))
+    expect(three.changes.map(describeChange)).toEqual(['+1 call poll_io › poll'])
+    expect(three.changes.every(isRegression)).toBe(true)
+    // A baseline that is not among the kept runs counts as one more.
+    expect(gated([polled(40), polled(40)], run([node('poll_io', 1, 1, 1, [node('poll', 40, 0.02)])]), polled(41)).changes.every(isRegression)).toBe(true)
+  })
+
+  test('without kept runs every count is gated exactly, and the comparison says so', () => {
+    const plain = compareReports(polled(40), polled(41), 'b')
+    expect(plain.changes.map(describeChange)).toEqual(['+1 call poll_io › poll'])
+    expect(plain).toMatchObject({ keptRuns: 0 })
+    expect(plain.paths[0]).toMatchObject({ counts: 'exact', countsWhy: 'counts gated exactly (no kept runs to learn which vary)' })
+  })
+})
+
+describe('times in a test: a cold first call is not a slowdown', () => {
+  /** `calls` calls of 10 µs, the slowest `slowMs`, the shortest `minMs`. */
+  const calls = (count: number, minMs: number, slowMs: number, restMs = minMs) =>
+    run([{ name: 'connect', target: 'addon', calls: count, totalMs: minMs + slowMs + restMs * (count - 2), selfMs: 0, minMs, maxMs: slowMs, children: [] }])
+
+  test('three calls, one of them cold (33× the others) and the shortest 2.1× from jitter: not slower', () => {
+    const base = calls(3, 0.01, 0.012, 0.011)
+    const next = calls(3, 0.021, 1.1, 0.022)
+    expect(compareReports(base, next, 'b').changes).toEqual([])
+  })
+
+  test('every call 3× slower is still flagged, the ratio from the warm calls', () => {
+    const base = calls(3, 0.3, 0.31)
+    const next = calls(3, 0.9, 0.93)
+    expect(compareReports(base, next, 'b').changes.map(describeChange)).toEqual(['↑ 3.0× connect'])
+  })
+
+  test("kept runs widen a test's path's threshold to the spread they showed there", () => {
+    const history = [calls(5, 0.1, 0.1), calls(5, 0.3, 0.3)]
+    expect(compareReports(history[0]!, calls(5, 0.25, 0.25), 'b', { history }).changes).toEqual([])
+    expect(compareReports(history[0]!, calls(5, 0.5, 0.5), 'b', { history }).changes.map(describeChange)).toEqual(['↑ 5.0× connect'])
   })
 })

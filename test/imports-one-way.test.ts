@@ -15,6 +15,7 @@ const REPO = resolve(import.meta.dirname, '..')
 const RANKS: Array<[RegExp, number, string]> = [
   [/^src\//, 0, 'the library'],
   [/^plugin\/data\//, 1, "the shapes workers write and the reporter reads"],
+  [/^plugin\/package-manager\.ts$/, 0, "the project's package manager"],
   [/^plugin\/vitest-version\.ts$/, 1, 'the Vitest check'],
   [/^plugin\/(report|trace)\//, 2, 'the report model, its printers and the trace merge'],
   [/^plugin\/(options|spans)\.ts$/, 3, "the options and napiSpans()'s data"],

@@ -55,7 +55,7 @@ describe('linesFromMeta', () => {
     const { lines, shards } = linesFromMeta([
       module('a.test.ts', { outside, shard: '1/2' }, [task('a1', 'parses', 'passed', testMeta(made, 0)), task('a2', 'untraced', 'skipped')]),
       module('b.test.ts', { outside: { tree: [], events: [] }, shard: '1/2' }, [task('b1', 'fails', 'failed', testMeta(made, 2))]),
-    ])
+    ], (m) => m.relativeModuleId)
     expect([...shards]).toEqual(['1/2'])
     expect(lines).toEqual([
       { kind: 'file', file: 'a.test.ts', ...outside },

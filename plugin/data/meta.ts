@@ -61,16 +61,17 @@ export interface WithMeta {
 
 /**
  * Statistics lines rebuilt from the tests' and files' data, as the workers
- * would have written them: what a `--merge-reports` run reports. Also the
- * shards (`i/n`) the files came from.
+ * would have written them: what a `--merge-reports` run reports, each file
+ * named by `fileOf`. Also the shards (`i/n`) the files came from.
  */
-export function linesFromMeta(
-  modules: ReadonlyArray<WithMeta & { relativeModuleId?: string; moduleId: string; children: { allTests(): Iterable<WithMeta & { id: string; name: string; result(): { state: string } }> } }>,
+export function linesFromMeta<M extends WithMeta & { moduleId: string; children: { allTests(): Iterable<WithMeta & { id: string; name: string; result(): { state: string } }> } }>(
+  modules: readonly M[],
+  fileOf: (module: M) => string,
 ): { lines: StatsLine[]; shards: Set<string> } {
   const lines: StatsLine[] = []
   const shards = new Set<string>()
   for (const module of modules) {
-    const file = module.relativeModuleId ?? module.moduleId
+    const file = fileOf(module)
     const fileMeta = module.meta().napiTracing as NapiTracingFileMeta | undefined
     if (fileMeta?.shard) shards.add(fileMeta.shard)
     if (fileMeta?.outside && fileMeta.outside.tree.length + fileMeta.outside.events.length > 0) lines.push({ kind: 'file', file, ...fileMeta.outside })

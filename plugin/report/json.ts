@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { SpanReport } from './model.js'
 
-export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, ReportProfile, ReportFunction, ReportNativeTime, ReportMemory, TestState, Milliseconds, Change, Comparison } from './model.js'
+export type { SpanReport, ReportTest, ReportSpan, ReportFile, ReportNode, ReportEvent, ReportBenchmark, ReportProfile, ReportFunction, ReportNativeTime, ReportMemory, TestState, Milliseconds, Change, Comparison, CountGate } from './model.js'
 
 export function writeReport(path: string, report: SpanReport): void {
   mkdirSync(dirname(path), { recursive: true })

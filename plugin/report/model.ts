@@ -66,7 +66,23 @@ export interface Change {
   timed?: boolean
   /** What a time change was judged over: the test's own calls (2+), or one sample per test over the run (`test` is then `(all tests)`). */
   over?: 'test' | 'run'
+  /**
+   * How its count was gated (count changes only): `range` for a path whose
+   * count varied across kept runs (then `range` is what they showed), and
+   * `learning` while too few kept runs agree on it to gate it exactly.
+   */
+  gate?: CountGate
+  /** The calls kept runs showed for a path of `gate: 'range'`, fewest and most. */
+  range?: [number, number]
 }
+
+/**
+ * How a path's count in a test is gated: `exact` (any change shown, more
+ * calls a regression), `range` (its count varied across kept runs: judged
+ * by the range they showed), `learning` (too few kept runs agree on it yet:
+ * a change is shown, never a regression).
+ */
+export type CountGate = 'exact' | 'range' | 'learning'
 
 /** Whether a span path's time over the run was judged, and why. */
 export interface PathJudgement {
@@ -78,6 +94,13 @@ export interface PathJudgement {
   samples: [number, number]
   /** The threshold it was judged with: the option, widened to the spread kept runs showed. */
   threshold: number
+  /**
+   * How its counts were gated, in the tests that make it: `exact`, `range`
+   * when its count varied in some test across kept runs, `learning` while
+   * kept runs are too few to tell; `countsWhy` says it in words.
+   */
+  counts: CountGate
+  countsWhy: string
 }
 
 export interface Comparison {
@@ -88,8 +111,19 @@ export interface Comparison {
   /** What differs in how the runs were made (filters, Vitest, Node, the addons' builds), said first. */
   setup: string[]
   changes: Change[]
-  /** Each span path's time over the run: judged or not, and why. */
+  /** Each span path's time over the run: judged or not, and why; and how its counts were gated. */
   paths: PathJudgement[]
+  /**
+   * Kept runs the counts were learnt from (the baseline among them), 0
+   * without any: then every count is gated exactly.
+   */
+  keptRuns?: number
+  /**
+   * Each test's paths whose count varied across kept runs, with the range
+   * they showed: a later run that keeps this report learns them from here,
+   * even once the runs that showed it are no longer kept.
+   */
+  varying?: Array<{ test: string; path: string; range: [number, number] }>
 }
 
 /** How a run was made, for comparisons to say when two runs differ in it. */

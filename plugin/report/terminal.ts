@@ -181,6 +181,7 @@ export function comparisonLines(comparison: Comparison, c: Colors, width: number
   if (paths.length > 0) {
     const judged = paths.filter((p) => p.judged).length
     out.push(c.dim(fit(`   times over the run: ${plural(judged, 'path')} judged, ${paths.length - judged} with too few tests to judge (${hints.paths})`, width)))
+    out.push(c.dim(fit(`   counts: ${countsLine(comparison)}`, width)))
   }
   let test: string | undefined
   for (const change of changes.slice(0, hints.changes)) {
@@ -192,9 +193,20 @@ export function comparisonLines(comparison: Comparison, c: Colors, width: number
   return out
 }
 
-/** Each path's time over the run: judged or not, and why, one line each. */
+/** How the paths' counts were gated, in one line: exactly, by a range kept runs showed, or still learning. */
+function countsLine(comparison: Comparison): string {
+  const runs = comparison.keptRuns ?? 0
+  if (runs === 0) return 'gated exactly: no kept runs to tell which vary (napiTracing({ keep }), or --history)'
+  const paths = comparison.paths ?? []
+  const of = (gate: string) => paths.filter((p) => p.counts === gate).length
+  return `learnt from ${plural(runs, 'kept run')}: ${of('exact')} gated exactly, ${of('range')} varying (judged by their range), ${of('learning')} learning`
+}
+
+/** Each path's time over the run (judged or not, and why) and how its counts were gated, one line each. */
 export function judgementLines(comparison: Comparison, c: Colors, width: number): string[] {
-  return (comparison.paths ?? []).map((p) => `   ${p.judged ? ' ' : c.dim('·')} ${fit(`${p.path}: ${p.why}`, width - 5)}`)
+  return (comparison.paths ?? []).flatMap((p) =>
+    wrap(`${p.path}: ${p.why}; ${p.countsWhy ?? 'counts gated exactly'}`, width - 7).map((line, i) => `   ${i > 0 || p.judged ? ' ' : c.dim('·')} ${i > 0 ? '  ' : ''}${line}`),
+  )
 }
 
 /** The compact report: hottest paths, then failed and slowest tests in detail. */

@@ -4,7 +4,10 @@
  * to tests, and what this worker has already reported of it. The worker
  * (`tracer.ts`) holds one per addon in the config.
  */
+import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { collectLayer } from '../../src/config.js'
 import { asTracingAddon, type TracingAddon } from '../../src/native.js'
 import { Tracing, type SubscriberMode, type TracingStats } from '../../src/tracing.js'
@@ -28,12 +31,53 @@ export interface LoadedAddon {
 }
 
 /**
- * Loads the addon at `path` (its loader, as Node requires it) and checks its
- * entry points. Throws what went wrong, in words for the config's `addons`.
+ * Loads the addon at `path` (its loader: required when CommonJS, imported
+ * when an ES module, as `napi build --esm` writes it, which Node before
+ * 20.19 cannot require) and checks its entry points. Throws what went
+ * wrong, in words for the config's `addons`.
  */
-export function loadAddon(label: string, path: string): LoadedAddon {
-  const module = createRequire(path)(path) as Record<string, unknown>
+export async function loadAddon(label: string, path: string): Promise<LoadedAddon> {
+  const loaded = isEsModule(path) ? ((await import(pathToFileURL(path).href)) as Record<string, unknown>) : (createRequire(path)(path) as Record<string, unknown>)
+  const module = bindingOf(loaded)
   return { label, module, api: asTracingAddon(module, 'it', 'napiTracing({ addons })') }
+}
+
+/** Whether Node loads the file at `path` as an ES module: `.mjs`, or `.js` in a package of `"type": "module"`. */
+export function isEsModule(path: string): boolean {
+  if (/\.m[jt]s$/.test(path)) return true
+  if (!/\.[jt]s$/.test(path)) return false
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json')
+    if (existsSync(manifest)) {
+      try {
+        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module'
+      } catch {
+        return false
+      }
+    }
+    if (dirname(dir) === dir) return false
+  }
+}
+
+/**
+ * The addon's own exports object (what its `.node` binary exported): an ES
+ * module loader's exports are read-only bindings to its functions, copied
+ * out of that object when it ran, so calls are tagged by wrapping the
+ * object itself, which Node keeps in its require cache for every loader of
+ * the binary (the test's own import of the loader, evaluated after this,
+ * reads the wrapped functions). A CommonJS loader's exports are that object.
+ */
+function bindingOf(loaded: Record<string, unknown>): Record<string, unknown> {
+  if (Object.prototype.toString.call(loaded) !== '[object Module]') return loaded
+  const start = loaded['napiTracingStart'] ?? (loaded['default'] as Record<string, unknown> | undefined)?.['napiTracingStart']
+  if (start !== undefined) {
+    for (const cached of Object.values(createRequire(import.meta.url).cache)) {
+      const exports = cached?.exports as Record<string, unknown> | undefined
+      if (exports && typeof exports === 'object' && exports['napiTracingStart'] === start) return exports
+    }
+  }
+  // Not found (a loader that copies the binary's exports): its entry points still work; calls are placed by time.
+  return { ...loaded }
 }
 
 export class AddonSession {

@@ -39,6 +39,8 @@ import { JsProfiler, type Inspector, type Taken } from './profiler.js'
 import { SourceLocator } from './sources.js'
 
 const KEY = Symbol.for('vitest-napi-tracing.worker')
+/** The start under way, while its addons load. */
+const STARTING = Symbol.for('vitest-napi-tracing.worker-starting')
 /** How often a worker writes what it has while tests run. */
 const CHECKPOINT_MS = 100
 
@@ -135,33 +137,42 @@ export class WorkerTracer {
     return (process as unknown as Record<symbol, WorkerTracer | null | undefined>)[KEY] ?? undefined
   }
 
-  /** This worker's tracer; undefined (tests run untraced) if it cannot start at all. */
-  static get(config: WorkerConfig): WorkerTracer | undefined {
+  /**
+   * This worker's tracer; undefined (tests run untraced) if it cannot start
+   * at all. Async: an addon whose loader is an ES module is imported.
+   */
+  static async get(config: WorkerConfig): Promise<WorkerTracer | undefined> {
     const holder = process as unknown as Record<symbol, WorkerTracer | null | undefined>
+    const pending = process as unknown as Record<symbol, Promise<void> | undefined>
     if (holder[KEY] === undefined) {
-      try {
-        holder[KEY] = new WorkerTracer(config)
-      } catch (error) {
-        holder[KEY] = null
-        console.error(`vitest-napi-tracing: tracing is off in this worker: ${messageOf(error)}`)
-      }
+      // One start per worker, however many evaluations of the setup file wait for it.
+      await (pending[STARTING] ??= WorkerTracer.#start(config, holder))
     }
     return holder[KEY] ?? undefined
   }
 
-  private constructor(config: WorkerConfig) {
-    this.#config = config
-    const pool = process.env['VITEST_POOL_ID'] ?? '?'
-    this.#label = `vitest worker ${pool} (pid ${process.pid}${isMainThread ? '' : `, thread ${threadId}`})`
+  static async #start(config: WorkerConfig, holder: Record<symbol, WorkerTracer | null | undefined>): Promise<void> {
     const loaded: Array<{ addon: LoadedAddon; index: number }> = []
     const failed: string[] = []
-    config.addons.forEach(({ label, path }, index) => {
+    for (const [index, { label, path }] of config.addons.entries()) {
       try {
-        loaded.push({ addon: loadAddon(label, path), index })
+        loaded.push({ addon: await loadAddon(label, path), index })
       } catch (error) {
         failed.push(`addon ${JSON.stringify(label)} could not be traced: ${messageOf(error)}`)
       }
-    })
+    }
+    try {
+      holder[KEY] = new WorkerTracer(config, loaded, failed)
+    } catch (error) {
+      holder[KEY] = null
+      console.error(`vitest-napi-tracing: tracing is off in this worker: ${messageOf(error)}`)
+    }
+  }
+
+  private constructor(config: WorkerConfig, loaded: ReadonlyArray<{ addon: LoadedAddon; index: number }>, failed: readonly string[]) {
+    this.#config = config
+    const pool = process.env['VITEST_POOL_ID'] ?? '?'
+    this.#label = `vitest worker ${pool} (pid ${process.pid}${isMainThread ? '' : `, thread ${threadId}`})`
     // Each worker is a process of the trace, named by its JavaScript
     // thread's OS id: a forked worker's is its pid, and worker threads of
     // one process each have their own, however many there are.
@@ -180,7 +191,7 @@ export class WorkerTracer {
 
   #open(addon: LoadedAddon, index: number, threadName: string): void {
     try {
-      const options = { filter: this.#config.filter, queueCapacity: this.#config.queueCapacity, subscriber: this.#config.subscribers[index], threadName }
+      const options = { filter: this.#config.filter, queueCapacity: this.#config.queueCapacity, subscriber: this.#config.subscribers[index] ?? undefined, threadName }
       const session = new AddonSession(addon, index, this.#files, options, () => this.#tests.size > 1)
       this.#addons.push(session)
       const build = addon.api.napiTracingBuild()

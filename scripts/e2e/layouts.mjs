@@ -46,8 +46,15 @@ function resolverManifest(repo, napiTracing) {
       .replace(/^napi-build = \{ workspace = true \}$/m, 'napi-build = "2"')
       .replace(/^napi-tracing = .*$/m, napiTracing) +
     // Its own workspace, with the README's profile lines.
-    `\n[workspace]\n\n[profile.dev.package."*"]\nopt-level = 2\ndebug-assertions = false\n\n[profile.dev.package.napi-tracing]\nopt-level = 3\ndebug-assertions = false\n`
+    `\n[workspace]\n\n${readmeProfile(repo)}`
   )
+}
+
+/** The README's profile lines (its `example:profile` block), as users copy them. */
+export function readmeProfile(repo) {
+  const block = /<!-- example:profile -->\n```toml\n([\s\S]*?)```/.exec(readFileSync(join(repo, 'README.md'), 'utf8'))
+  if (!block) throw new Error('README.md: no example:profile block')
+  return block[1]
 }
 
 /** The resolver's crate (manifest, build script, sources) in `dir`. */
@@ -158,6 +165,61 @@ export function installLayouts({ repo, dir, tarball, vitestVersion, vendor, regi
       }
     }
     layouts[name] = { root, project: root, yarn: tools.yarn, vitest: linker === 'pnp' ? undefined : join(root, 'node_modules/vitest/vitest.mjs') }
+  }
+  return layouts
+}
+
+/** The untraced addon `vitest-napi-tracing init` is tried on: its package, with `devDependencies` added. */
+function writeInitAddon(repo, dir, devDependencies) {
+  cpSync(join(repo, 'test-fixtures/layouts/init-addon'), dir, { recursive: true })
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'))
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...manifest, devDependencies }, null, 2) + '\n')
+}
+
+/**
+ * The projects `vitest-napi-tracing init` is tried on, each with the addon
+ * as its author has it before tracing (test-fixtures/layouts/init-addon):
+ * an npm project (the addon at its root), a pnpm workspace (the package
+ * installed at the root with -w, the addon in packages/sum) and a yarn
+ * workspace whose root locks another Vitest, so that yarn puts the package
+ * in the addon's own node_modules, beside the Vitest it peers with.
+ * Returns each one's root, the addon's package folder and its Vitest.
+ */
+export function installInitLayouts({ repo, dir, tarball, vitestVersion, rootVitestVersion, tools }) {
+  const layouts = {}
+  {
+    const root = join(dir, 'npm')
+    rmSync(root, { recursive: true, force: true })
+    writeInitAddon(repo, root, { vitest: vitestVersion, 'vitest-napi-tracing': `file:${relative(root, tarball)}` })
+    run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], root)
+    layouts.npm = { root, package: root, vitest: join(root, 'node_modules/vitest/vitest.mjs') }
+  }
+  {
+    const root = join(dir, 'pnpm')
+    rmSync(root, { recursive: true, force: true })
+    mkdirSync(root, { recursive: true })
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'init-pnpm', private: true }, null, 2) + '\n')
+    writeFileSync(join(root, 'pnpm-workspace.yaml'), "packages:\n  - 'packages/*'\n")
+    const addon = join(root, 'packages/sum')
+    writeInitAddon(repo, addon, {})
+    const env = { npm_config_store_dir: join(tools.dir, 'pnpm-store') }
+    run(process.execPath, [tools.pnpm, 'add', '-D', '-w', '--prefer-offline', `file:${relative(root, tarball)}`, `vitest@${vitestVersion}`], root, env)
+    layouts.pnpm = { root, package: addon, vitest: join(root, 'node_modules/vitest/vitest.mjs') }
+  }
+  {
+    const root = join(dir, 'yarn')
+    rmSync(root, { recursive: true, force: true })
+    mkdirSync(root, { recursive: true })
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'init-yarn', private: true, workspaces: ['packages/*'], devDependencies: { vitest: rootVitestVersion } }, null, 2) + '\n')
+    writeFileSync(
+      join(root, '.yarnrc.yml'),
+      ['nodeLinker: node-modules', 'npmRegistryServer: "https://registry.npmjs.org"', 'enableTelemetry: false', 'enableGlobalCache: false', `cacheFolder: ${JSON.stringify(join(tools.dir, 'yarn-cache'))}`, ''].join('\n'),
+    )
+    writeFileSync(join(root, 'yarn.lock'), '')
+    const addon = join(root, 'packages/native')
+    writeInitAddon(repo, addon, { vitest: vitestVersion, 'vitest-napi-tracing': `file:${relative(addon, tarball)}` })
+    run(process.execPath, [tools.yarn, 'install'], root, { YARN_ENABLE_IMMUTABLE_INSTALLS: 'false', COREPACK_ENABLE_STRICT: '0' })
+    layouts.yarn = { root, package: addon, vitest: join(addon, 'node_modules/vitest/vitest.mjs') }
   }
   return layouts
 }

@@ -28,7 +28,7 @@ function locked(dir: string, name: string): string[] {
   return [...lock.matchAll(new RegExp(`\\[\\[package\\]\\]\\nname = "${name}"\\nversion = "([^"]+)"`, 'g'))].map((m) => m[1]!)
 }
 
-test("a workspace depending on napi-tracing from the registry: metadata and the pure-Rust crate's tests without node_modules, and no napi upgrade forced", () => {
+test("a workspace depending on napi-tracing from the registry: metadata and the pure-Rust crate's tests without node_modules, and its locked napi and tracing stack kept", () => {
   const { registry } = inject('installed')
   const version = crateVersion(REPO)
   expect(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version, 'the crate and the npm package move in lockstep').toBe(version)
@@ -40,16 +40,21 @@ test("a workspace depending on napi-tracing from the registry: metadata and the 
   const withTracing = readFileSync(manifest, 'utf8')
   expect(withTracing).toContain(`napi-tracing = "${version}"`)
 
-  // The user's lock before they add napi-tracing: napi as it was months ago. (Locked through
-  // exact requirements: `cargo update --precise` leaves a replaced source's versions as they are.)
+  // The user's lock before they add napi-tracing: napi and the tracing stack as they were months
+  // ago. (Locked through exact requirements: `cargo update --precise` leaves a replaced source's
+  // versions as they are; a crate the binding does not name, tracing-core, named for the lock only.)
   let pinned = withTracing.replace(/^napi-tracing = .*\n/m, '')
   for (const [name, at] of Object.entries(registry.userLock)) {
-    pinned = pinned.replace(new RegExp(`^${name} = (\\{ version = )?"3"`, 'm'), (_m, table: string | undefined) => `${name} = ${table ?? ''}"=${at}"`)
+    const named = new RegExp(`^${name} = (\\{ version = )?"[^"]+"`, 'm')
+    pinned = named.test(pinned)
+      ? pinned.replace(named, (_m, table: string | undefined) => `${name} = ${table ?? ''}"=${at}"`)
+      : pinned.replace(/^\[dependencies\]\n/m, `[dependencies]\n${name} = "=${at}"\n`)
   }
   writeFileSync(manifest, pinned)
   cargo(['generate-lockfile', '--offline'], dir)
-  expect(locked(dir, 'napi')).toEqual([registry.userLock['napi']])
-  expect(locked(dir, 'napi-derive')).toEqual([registry.userLock['napi-derive']])
+  const lockedVersions = () => Object.fromEntries(Object.keys(registry.userLock).map((name) => [name, locked(dir, name)]))
+  const userLock = Object.fromEntries(Object.entries(registry.userLock).map(([name, at]) => [name, [at]]))
+  expect(lockedVersions()).toEqual(userLock)
 
   // They add the line; cargo resolves it and keeps their napi.
   writeFileSync(manifest, withTracing)
@@ -57,8 +62,9 @@ test("a workspace depending on napi-tracing from the registry: metadata and the 
   const crate = metadata.packages.find((p) => p.name === 'napi-tracing')
   expect(crate?.version).toBe(version)
   expect(crate?.source).toMatch(/^registry\+/)
-  expect(locked(dir, 'napi')).toEqual([registry.userLock['napi']])
-  expect(locked(dir, 'napi-derive')).toEqual([registry.userLock['napi-derive']])
+  // Nor its tracing, tracing-core and tracing-subscriber: no optional dependency of the crate
+  // (OpenTelemetry's, in napi-tracing-otlp) asks for newer ones.
+  expect(lockedVersions()).toEqual(userLock)
   expect(existsSync(join(dir, 'node_modules'))).toBe(false)
 
   // The pure-Rust crate's tests, and the binding against the registry's crate.

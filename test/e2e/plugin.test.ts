@@ -1,17 +1,17 @@
 /**
  * The plugin end to end, as installed: real Vitest child processes on the
  * `basic` fixture project with the packed package in node_modules, in every
- * pool, isolation on and off, Vitest 4 and 5, checked through report.json
+ * pool, isolation on and off, Vitest 3.2, 4 and 5, checked through report.json
  * and the trace as Chrome DevTools' trace engine reads it.
  */
 import { readFileSync } from 'node:fs'
 import { spawnSync } from 'node:child_process'
 import { resolve } from 'node:path'
-import { describe, expect, test } from 'vitest'
+import { describe, expect, inject, test } from 'vitest'
 import type { ReportSpan, ReportTest, SpanReport } from 'vitest-napi-tracing/plugin'
 import { classicCalls } from '../support/counts.js'
 import type { Major } from './support/paths.js'
-import { testNamed } from './support/report.js'
+import { calls, placed, testNamed } from './support/report.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
 import { loadTrace, readTraceEvents, slicePath, type Slice, type TraceView } from '../support/trace-engine.js'
 
@@ -143,14 +143,21 @@ function countNamed(slice: Slice, name: string): number {
   return (slice.name === name ? 1 : 0) + slice.children.reduce((n, c) => n + countNamed(c, name), 0)
 }
 
-/** Both majors, every pool, isolation on and off: 16 runs, each of three files on one worker. */
-const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major) =>
-  (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
-)
+/**
+ * Vitest 4.1 and 5, every pool, isolation on and off: 16 runs, each of three
+ * files on one worker; and Vitest 3.2, the oldest supported, in every pool.
+ */
+const MATRIX: Array<[Major, Pool, boolean]> = [
+  ...([4, 5] as Major[]).flatMap((major) =>
+    (['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).flatMap((pool) => [true, false].map((isolate): [Major, Pool, boolean] => [major, pool, isolate])),
+  ),
+  ...(['forks', 'threads', 'vmForks', 'vmThreads'] as Pool[]).map((pool): [Major, Pool, boolean] => [32, pool, true]),
+]
 
-test('Vitest 4 runs on Node 20, the oldest Node the package supports, and Vitest 5 on Node 22 or later', () => {
+test('Vitest 3.2 and 4 run on Node 20, the oldest Node the package supports, and Vitest 5 on Node 22 or later', () => {
   const major = (m: Major) => Number(/^v(\d+)\./.exec(spawnSync(installedEnv(m).node, ['--version'], { encoding: 'utf8' }).stdout)?.[1])
   expect(major(4)).toBe(20)
+  expect(major(32)).toBe(20)
   expect(major(5)).toBeGreaterThanOrEqual(22)
 })
 
@@ -196,6 +203,28 @@ describe('the plugin in the config', () => {
     expect(run.exitCode).toBe(1)
     expect(run.stdout).not.toContain('NAPI TRACING')
     expect(() => run.report()).toThrow(/no report\.json/)
+  })
+})
+
+describe('an addon whose loader is an ES module (napi build --esm)', () => {
+  test('on Node 20.18, which cannot require() one: imported, every call counted in its own test, concurrent ones too', () => {
+    const node = inject('installed').nodes['20.18']
+    expect(spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe('v20.18.3')
+    const run = runVitest({ project: 'esm-loader', node })
+    expect(run.exitCode, run.stdout + run.stderr).toBe(0)
+    const report = run.report()
+    expect(report.problems).toEqual([])
+    expect(calls(testNamed(report, 'imports the loader and calls it'), 'checksum')).toBe(1)
+    for (const [name, chunks] of [
+      ['one', 1],
+      ['two', 2],
+      ['three', 3],
+    ] as const) {
+      const t = testNamed(report, `side by side > checksums ${name}`)
+      // Tagged as its own, not shared by the tests it overlapped.
+      expect(placed(t.tree, 'checksum'), name).toEqual({ caused: 3, timed: 0, shared: 0 })
+      expect(placed(t.tree, 'add'), name).toEqual({ caused: 3 * chunks, timed: 0, shared: 0 })
+    }
   })
 })
 

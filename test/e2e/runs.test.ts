@@ -149,7 +149,9 @@ describe('vitest-napi-tracing compare', () => {
     for (let run = 0; run < 5; run++) {
       const out = command(['compare', base, outputs()])
       expect(out.code, out.stderr).toBe(0)
-      expect(out.stdout).toMatch(/^ Compared with the baseline: no change in 1 test\n {3}\S+report\.json\n {3}times over the run: 0 paths judged, \d+ with too few tests to judge \(--paths lists each\)\n?$/)
+      expect(out.stdout).toMatch(
+        /^ Compared with the baseline: no change in 1 test\n {3}\S+report\.json\n {3}times over the run: 0 paths judged, \d+ with too few tests to judge \(--paths lists each\)\n {3}counts: gated exactly: no kept runs to tell which vary \(napiTracing\(\{ keep \}\), or --history\)\n?$/,
+      )
     }
     const more = command(['compare', base, outputs({ EXTRA_STEPS: '1' }), '--fail-on-regression'])
     expect(more.code).toBe(1)
@@ -168,7 +170,7 @@ describe('vitest-napi-tracing compare', () => {
       expect(out.code, out.stderr).toBe(0)
       expect(out.stdout).toMatch(/^ Compared with the baseline: no change in 20 tests\n/)
       // `work` is made once in each test: never judged per test, judged over the run.
-      expect(out.stdout).toMatch(/\n {5}work: over 20 and 20 tests: median [\d.]+ → [\d.]+ ms \([\d.]+×\), threshold 2×\n/)
+      expect(out.stdout.replace(/\n {7}/g, ' ')).toMatch(/\n {5}work: over 20 and 20 tests: median [\d.]+ → [\d.]+ ms \([\d.]+×\), threshold 2×; counts gated exactly \(no kept runs to learn which vary\)\n/)
     }
     const slower = command(['compare', base, units({ SLOW: '3' }), '--fail-on-regression'])
     expect(slower.code, slower.stdout).toBe(1)
@@ -211,6 +213,36 @@ describe("napiTracing({ baseline: 'previous', keep: 2, failOnRegression })", () 
     expect(slower.stdout).toMatch(/\n {3}work\.test\.ts > a unit of work\n {5}↑ \d+\.\d× work › spin\n\n/)
     expect(slower.report().problems).toEqual([`1 regression against ${slower.report().comparison!.baseline}: the run fails (failOnRegression)`])
     expect(readdirSync(join(outputDir, 'history'))).toHaveLength(2)
+  })
+})
+
+describe('a suite whose span counts vary between identical runs, gated with keep and failOnRegression', () => {
+  test('ten identical runs fail none: the varying path is judged by the range kept runs showed, the others exactly; calling it twice as often fails the run', () => {
+    const outputDir = mkdtempSync(join(tmpdir(), 'napi-tracing-polls-'))
+    const run = (more: Record<string, string> = {}) => runVitest({ project: 'polls', outputDir, env: more })
+    const polls: number[] = []
+    for (let i = 1; i <= 10; i++) {
+      const identical = run()
+      const report = identical.report()
+      // failOnRegression would fail the run, and say so.
+      expect(identical.exitCode, `run ${i}: ${identical.stdout}`).toBe(0)
+      expect(report.problems.filter((p) => /regression/.test(p)), `run ${i}`).toEqual([])
+      polls.push(report.tests[0]!.spans.find((s) => s.name === 'poll')!.calls)
+    }
+    // The fixture does what it is for: its polls vary from run to run.
+    expect(new Set(polls).size, polls.join(' ')).toBeGreaterThan(1)
+    const paths = command(['compare', join(outputDir, 'history', readdirSync(join(outputDir, 'history')).sort().at(-1)!, 'report.json'), join(outputDir, 'report.json'), '--paths'])
+    expect(paths.code, paths.stderr).toBe(0)
+    // Each path on one line (the output wraps them at 100 columns).
+    const lines = paths.stdout.replace(/\n {7}/g, ' ')
+    expect(lines).toMatch(/counts: learnt from 9 kept runs: 2 gated exactly, 1 varying \(judged by their range\), 0 learning\n/)
+    expect(lines).toMatch(/\n {3}· poll_io › op › poll: made in 1 and 1 tests: fewer than 5 samples in a run; counts vary across 9 kept runs in 1 test: judged by the range they showed\n/)
+    expect(lines).toMatch(/\n {3}· poll_io: made in 1 and 1 tests: fewer than 5 samples in a run; counts gated exactly \(the same in 9 kept runs\)\n/)
+
+    const twice = run({ POLL_CALLS: '2' })
+    expect(twice.exitCode, twice.stdout).toBe(1)
+    expect(twice.stdout).toMatch(/\n {5}\+1 call poll_io\n/)
+    expect(twice.report().problems).toContainEqual(expect.stringMatching(/regressions? against .*: the run fails \(failOnRegression\)$/))
   })
 })
 

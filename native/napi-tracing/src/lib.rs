@@ -66,6 +66,8 @@ mod install;
 mod js_thread;
 mod layer;
 mod layers;
+// For crates that add a layer (napi-tracing-otlp).
+pub mod extension;
 mod macros;
 mod registry_path;
 mod router;

@@ -29,9 +29,22 @@
 /// does). Call the functions through `Tracing.start()` from the TypeScript
 /// package rather than directly. Each one catches panics: a panic inside
 /// becomes a JavaScript error naming the entry point.
+///
+/// An addon that exports to OpenTelemetry (`otlpLayer`) adds the
+/// `napi-tracing-otlp` crate and names it here, which registers its exporter:
+///
+/// ```ignore
+/// napi_tracing::export_tracing_api!(otlp = napi_tracing_otlp::layer);
+/// ```
 #[macro_export]
 macro_rules! export_tracing_api {
     () => {
+        $crate::export_tracing_api!(@entry_points {});
+    };
+    (otlp = $otlp:path) => {
+        $crate::export_tracing_api!(@entry_points { $crate::extension::register_otlp($otlp); });
+    };
+    (@entry_points { $($register:tt)* }) => {
         /// The tracing entry points `export_tracing_api!()` adds (napi-rs
         /// registers `#[napi]` items wherever they are).
         #[doc(hidden)]
@@ -144,6 +157,7 @@ macro_rules! export_tracing_api {
                 sink: Option<Function<'_, Buffer, ()>>,
             ) -> napi::Result<()> {
                 $crate::api::guarded("napiTracingStart", || {
+                    $($register)*
                     $crate::api::start(&env, &config, sink)
                 })
             }

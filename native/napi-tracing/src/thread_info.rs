@@ -31,7 +31,7 @@ thread_local! {
 /// Ignores every span and event of the calling thread from now on. For the
 /// threads our own outputs run on (a writer's, an exporter's): what their
 /// libraries trace must not feed back into the layers they serve.
-pub(crate) fn mute_this_thread() {
+pub fn mute_this_thread() {
     let _ = MUTED.try_with(|m| m.set(true));
 }
 

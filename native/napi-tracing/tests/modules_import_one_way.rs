@@ -32,6 +32,7 @@ const RANKS: &[(&str, u32)] = &[
     ("layers::otlp", 7),
     ("layers::trace", 7),
     ("config", 8),
+    ("extension", 8),
     ("session", 9),
     ("sessions", 10),
     ("registry_path", 11),

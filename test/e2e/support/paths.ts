@@ -5,8 +5,8 @@ export const REPO = resolve(import.meta.dirname, '../../..')
 /** The installed projects and the packed tarball, kept between runs (cargo's `target/`, ignored by git). */
 export const E2E_DIR = join(REPO, 'target/e2e')
 
-/** Vitest 4 (the repository's 4.1), 40 (4.0, the oldest supported) or 5. */
-export type Major = 4 | 40 | 5
+/** Vitest 4 (the repository's 4.1), 40 (4.0), 32 (3.2, the oldest supported) or 5. */
+export type Major = 4 | 40 | 32 | 5
 
 /** A project with the packed package and one Vitest major installed. */
 export interface InstalledEnv {
@@ -41,10 +41,25 @@ export interface Installed {
   /** The `npm pack` output of this run. */
   tarball: string
   envs: Record<Major, InstalledEnv>
+  /** Other Nodes' binaries: 20.18, which cannot require() an ES module. */
+  nodes: { '20.18': string }
   /** The local crates registry (a directory source) and the versions a user's lock pins. */
   /** `target`: where its crates build, apart from crates.io's copies of them. */
   registry: { vendor: string; target: string; userLock: Record<string, string> }
   layouts: { pnpm: Layout; yarn: Layout; yarnPnp: Layout }
+  /** The projects `init` is tried on: an npm project, a pnpm workspace, a yarn workspace. */
+  initLayouts: Record<'npm' | 'pnpm' | 'yarn', InitLayout>
+  /** Where their addons build (their crates' dependencies compiled once for the three). */
+  initTarget: string
+}
+
+/** A project with the untraced addon (`test-fixtures/layouts/init-addon`) and the package installed. */
+export interface InitLayout {
+  root: string
+  /** The addon's package folder. */
+  package: string
+  /** The Vitest CLI the addon's package resolves. */
+  vitest: string
 }
 
 declare module 'vitest' {

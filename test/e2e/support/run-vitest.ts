@@ -28,6 +28,8 @@ export interface RunOptions {
   outputDir?: string
   /** The child's working directory. @default a fresh folder */
   cwd?: string
+  /** The Node binary that runs Vitest. @default the environment's */
+  node?: string
 }
 
 export interface RunResult {
@@ -59,7 +61,7 @@ export function runVitest(options: RunOptions): RunResult {
   const cwd = options.cwd ?? mkdtempSync(join(tmpdir(), 'napi-tracing-cwd-'))
   const vitestJson = join(cwd, 'vitest.json')
   if (options.json) args.push('--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`)
-  const child = spawnSync(env.node, args, {
+  const child = spawnSync(options.node ?? env.node, args, {
     cwd,
     encoding: 'utf8',
     timeout: 120_000,

@@ -5,8 +5,9 @@
 //! napi-tracing's own layers (`trace.rs`: chrome and collect; `callback.rs`)
 //! receive the spans napi-tracing keeps (`span.rs`), from whichever
 //! subscriber made them. `fmt.rs` and `otlp/` are tracing-subscriber layers
-//! (tracing-subscriber's fmt, tracing-opentelemetry), which need its
-//! Registry: a session with one of them runs on the Registry path.
+//! (tracing-subscriber's fmt; tracing-opentelemetry, from the
+//! napi-tracing-otlp crate), which need its Registry: a session with one of
+//! them runs on the Registry path.
 
 pub(crate) mod callback;
 pub(crate) mod fmt;
@@ -19,11 +20,12 @@ use std::path::Path;
 use tracing_subscriber::{Layer, Registry};
 
 /// A tracing-subscriber layer of a session: it receives only its session's spans.
-pub(crate) type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
+pub type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync>;
 
 /// A layer's destination that must be flushed and closed (a file, an
 /// exporter). `flush` returns once everything received so far is written.
-pub(crate) trait Output: Send + Sync {
+pub trait Output: Send + Sync {
+    /// Returns once everything received so far is written.
     fn flush(&self);
     /// Flushes and releases the destination; what was lost or went wrong.
     fn close(&self) -> Closed;
@@ -31,11 +33,11 @@ pub(crate) trait Output: Send + Sync {
 
 /// What closing an output reports.
 #[derive(Default, Debug)]
-pub(crate) struct Closed {
+pub struct Closed {
     /// Spans or records that never reached the destination.
-    pub(crate) dropped: u64,
+    pub dropped: u64,
     /// Sentences for the user: what went wrong and what to do.
-    pub(crate) warnings: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 /// Creates (truncates) `path` for a layer, with an error that names the layer,

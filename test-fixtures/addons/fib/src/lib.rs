@@ -2,8 +2,8 @@
 #![deny(clippy::all)]
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -11,6 +11,10 @@ use napi::bindgen_prelude::{AsyncTask, Env, Result, Task};
 use napi_derive::napi;
 use tracing::{field, info_span, instrument, Instrument, Span};
 
+// With OpenTelemetry export (otlpLayer) only when built with the `otlp` feature.
+#[cfg(feature = "otlp")]
+napi_tracing::export_tracing_api!(otlp = napi_tracing_otlp::layer);
+#[cfg(not(feature = "otlp"))]
 napi_tracing::export_tracing_api!();
 
 pub mod suites;
@@ -418,4 +422,51 @@ pub fn work(steps: u32, spin_micros: u32) -> u32 {
         }
     }
     steps
+}
+
+/// Polls of an operation that are pending by design (a protocol's handshake),
+/// before its I/O may be ready.
+const HANDSHAKE_POLLS: u32 = 10;
+
+/// `ops` operations, each polled as an async runtime polls a future: pending
+/// for its handshake's polls, then ready if the thread doing its I/O is
+/// done, else polled once more when it is. One `poll` span per poll: 11 or
+/// 12 per operation as the two threads' timing falls, so their count varies
+/// between identical runs within a tenth (the `poll_io` span and its `op`
+/// spans do not). Returns the polls made.
+#[instrument]
+#[napi]
+pub fn poll_io(ops: u32) -> u32 {
+    let mut polls = 0;
+    for op in 0..ops {
+        let _op = info_span!("op", op).entered();
+        let done = Arc::new(AtomicBool::new(false));
+        let io = {
+            let done = Arc::clone(&done);
+            thread::spawn(move || {
+                thread::sleep(Duration::from_micros(50));
+                done.store(true, Ordering::Release);
+            })
+        };
+        let mut polled = 0;
+        loop {
+            polled += 1;
+            let ready = info_span!("poll")
+                .in_scope(|| polled > HANDSHAKE_POLLS && done.load(Ordering::Acquire));
+            if ready {
+                break;
+            }
+            if polled == HANDSHAKE_POLLS {
+                // As long as the I/O thread sleeps: a race either may win.
+                thread::sleep(Duration::from_micros(50));
+            } else if polled > HANDSHAKE_POLLS {
+                while !done.load(Ordering::Acquire) {
+                    thread::yield_now();
+                }
+            }
+        }
+        polls += polled;
+        io.join().expect("the I/O thread ends");
+    }
+    polls
 }

@@ -34,10 +34,12 @@ use opentelemetry_sdk::Resource;
 use tracing_opentelemetry::OpenTelemetryLayer;
 use tracing_subscriber::Registry;
 
-use super::OtlpConfig;
-use crate::layers::{BoxedLayer, Closed, Output};
-use crate::sync::lock;
-use crate::thread_info::mute_this_thread;
+use napi_tracing::extension::{mute_this_thread, BoxedLayer, Closed, OtlpConfig, Output};
+
+/// Locks `mutex`, also after a panic elsewhere poisoned it.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Where spans go when no endpoint is given (the TypeScript side's default too).
 const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4318";
@@ -52,7 +54,7 @@ const QUEUE_SPANS: usize = 65_536;
 const CLOSE_MARGIN: Duration = Duration::from_secs(1);
 
 /// Builds the layer and the output that flushes and closes its exporter.
-pub(super) fn build(config: &OtlpConfig) -> Result<(BoxedLayer, Box<dyn Output>), String> {
+pub(crate) fn build(config: &OtlpConfig) -> Result<(BoxedLayer, Box<dyn Output>), String> {
     let timeout = Duration::from_millis(config.timeout_ms.max(1));
     let export_timeout = timeout - (timeout / 4).min(CLOSE_MARGIN);
     let counts = Arc::new(Counts::default());
