@@ -148,7 +148,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
     let mut notes: Vec<String> = installed.note.into_iter().collect();
-    if installed.mode == Mode::Global && crate::layer::registered() {
+    if installed.mode == Mode::Global && (crate::layer::registered() || crate::wrap::registered()) {
         notes.push(LAYER_REFUSED.to_owned());
     }
     js_thread::install(JsThread {
@@ -215,10 +215,10 @@ fn span_cost_ns(session: &Session) -> u64 {
     }
 }
 
-const LAYER_REFUSED: &str = "this addon built a subscriber with napi_tracing::layer(), but \
-     napi-tracing already held the global default, so the addon's subscriber was not installed \
-     (its own output is off while traced): set subscriber: 'layer' so that napi-tracing traces \
-     through the addon's subscriber instead";
+const LAYER_REFUSED: &str = "this addon built a subscriber with napi_tracing::wrap() or \
+     napi_tracing::layer(), but napi-tracing already held the global default, so the addon's \
+     subscriber was not installed (its own output is off while traced): set subscriber: 'layer' \
+     so that napi-tracing traces through the addon's subscriber instead";
 
 /// Closes the files a start opened before it failed.
 fn close_parts(parts: &Parts) {

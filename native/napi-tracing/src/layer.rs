@@ -24,7 +24,7 @@ use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 use tracing_subscriber::layer::{Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::entered::{self, Facts};
+use crate::entered::Facts;
 use crate::span::SpanRecord;
 use crate::{clock, router, sessions};
 
@@ -35,6 +35,20 @@ pub(crate) struct LayerMarker;
 static MARKER: LayerMarker = LayerMarker;
 
 static REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// Set once the addon wraps its subscriber (`napi_tracing::wrap()`), which
+/// traces every span itself: a layer inside it sees nothing from then on,
+/// so that no span is counted twice.
+static STOOD_DOWN: AtomicBool = AtomicBool::new(false);
+
+/// Makes every napi-tracing layer see nothing from now on (see `STOOD_DOWN`).
+pub(crate) fn stand_down() {
+    STOOD_DOWN.store(true, Ordering::Release);
+}
+
+fn stood_down() -> bool {
+    STOOD_DOWN.load(Ordering::Acquire)
+}
 
 /// Whether a subscriber with napi-tracing's layer was ever built.
 pub(crate) fn registered() -> bool {
@@ -67,13 +81,17 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, meta: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
-        sessions::open_now()
-            .iter()
-            .any(|s| s.filter.env().enabled(meta, cx.clone()))
+        !stood_down()
+            && sessions::open_now()
+                .iter()
+                .any(|s| s.filter.env().enabled(meta, cx.clone()))
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
         let mut interest = Interest::never();
+        if stood_down() {
+            return interest;
+        }
         for session in sessions::open_now().iter() {
             let wanted = session.filter.interest(meta);
             if wanted.is_sometimes() || (wanted.is_always() && interest.is_never()) {
@@ -84,6 +102,9 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
+        if stood_down() {
+            return Some(LevelFilter::OFF);
+        }
         sessions::max_level_hint()
     }
 }
@@ -131,14 +152,7 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        with_record(&ctx, id, |rec| {
-            let open = sessions::open_now();
-            if let Some(owner) =
-                sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible)
-            {
-                owner.on_record(rec, values);
-            }
-        });
+        with_record(&ctx, id, |rec| router::on_record(rec, values));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -150,54 +164,19 @@ where
             }
             None => None,
         };
-        let open = sessions::open_now();
-        if let Some(owner) = router::owner(&open, parent.as_ref()) {
-            if owner.session.shows(event.metadata(), false) {
-                let inherited = parent.filter(|p| p.owner == owner.session.id);
-                owner
-                    .session
-                    .on_event(event, inherited.as_ref(), owner.on_js_thread, now);
-            }
-        }
+        router::on_event(&sessions::open_now(), event, parent, now);
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        with_record(&ctx, id, |rec| {
-            let open = sessions::open_now();
-            let owner = sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible);
-            let times = owner.is_some_and(|o| {
-                o.on_enter(rec);
-                o.times()
-            });
-            entered::push(
-                rec.facts(id.into_u64()),
-                if times { clock::now_ns() } else { 0 },
-            );
-        });
+        with_record(&ctx, id, |rec| router::on_enter(rec, id.into_u64()));
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        let now = clock::now_ns();
-        let left = entered::pop(id.into_u64(), now);
-        with_record(&ctx, id, |rec| {
-            let open = sessions::open_now();
-            if let Some(owner) =
-                sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible)
-            {
-                owner.on_exit(rec, left.as_ref().filter(|l| l.start != 0), now);
-            }
-        });
+        with_record(&ctx, id, |rec| router::on_exit(rec, id.into_u64()));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        with_record(&ctx, &id, |rec| {
-            let open = sessions::open_now();
-            if let Some(owner) =
-                sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible)
-            {
-                owner.on_close(rec, clock::now_ns());
-            }
-        });
+        with_record(&ctx, &id, router::on_close);
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {

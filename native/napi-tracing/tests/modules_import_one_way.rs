@@ -38,11 +38,12 @@ const RANKS: &[(&str, u32)] = &[
     ("router", 12),
     ("core", 13),
     ("layer", 13),
-    ("install", 14),
-    ("carry", 15),
-    ("js_thread", 15),
-    ("api", 16),
-    ("macros", 17),
+    ("wrap", 14),
+    ("install", 15),
+    ("carry", 16),
+    ("js_thread", 16),
+    ("api", 17),
+    ("macros", 18),
 ];
 
 /// The ranked module a path belongs to: the longest entry it starts with.
