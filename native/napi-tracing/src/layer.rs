@@ -16,7 +16,7 @@
 //! from the addon's other layers, nor shows one to them.
 
 use std::any::TypeId;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::{Interest, Subscriber};
@@ -36,18 +36,23 @@ static MARKER: LayerMarker = LayerMarker;
 
 static REGISTERED: AtomicBool = AtomicBool::new(false);
 
-/// Set once the addon wraps its subscriber (`napi_tracing::wrap()`), which
-/// traces every span itself: a layer inside it sees nothing from then on,
-/// so that no span is counted twice.
-static STOOD_DOWN: AtomicBool = AtomicBool::new(false);
+/// Wrapped subscribers (`napi_tracing::wrap()`) alive: each traces every
+/// span itself, so a layer inside one sees nothing meanwhile, and no span
+/// is counted twice.
+static WRAPPERS: AtomicUsize = AtomicUsize::new(0);
 
-/// Makes every napi-tracing layer see nothing from now on (see `STOOD_DOWN`).
+/// A wrapped subscriber was made into a dispatcher: layers see nothing until it is dropped.
 pub(crate) fn stand_down() {
-    STOOD_DOWN.store(true, Ordering::Release);
+    WRAPPERS.fetch_add(1, Ordering::AcqRel);
+}
+
+/// A wrapped subscriber that made layers stand down was dropped.
+pub(crate) fn stand_up() {
+    WRAPPERS.fetch_sub(1, Ordering::AcqRel);
 }
 
 fn stood_down() -> bool {
-    STOOD_DOWN.load(Ordering::Acquire)
+    WRAPPERS.load(Ordering::Acquire) != 0
 }
 
 /// Whether a subscriber with napi-tracing's layer was ever built.

@@ -69,6 +69,7 @@ where
         callsites: RwLock::default(),
         kept: DashMap::with_hasher(FxBuildHasher),
         kept_count: AtomicUsize::new(0),
+        stands_down: AtomicBool::new(false),
     }
 }
 
@@ -80,6 +81,16 @@ pub struct Wrapped<S> {
     /// The wrapped subscriber's span ids -> napi-tracing's records of them.
     kept: DashMap<u64, usize, FxBuildHasher>,
     kept_count: AtomicUsize,
+    /// Whether napi-tracing's layers stand down while this is alive.
+    stands_down: AtomicBool,
+}
+
+impl<S> Drop for Wrapped<S> {
+    fn drop(&mut self) {
+        if *self.stands_down.get_mut() {
+            layer::stand_up();
+        }
+    }
 }
 
 impl<S: fmt::Debug> fmt::Debug for Wrapped<S> {
@@ -360,7 +371,9 @@ where
         self.inner.on_register_dispatch(dispatch);
         REGISTERED.store(true, Ordering::Release);
         // This traces every span: a napi-tracing layer inside would count them twice.
-        layer::stand_down();
+        if !self.stands_down.swap(true, Ordering::AcqRel) {
+            layer::stand_down();
+        }
         core::note_wrapped(dispatch);
     }
 
