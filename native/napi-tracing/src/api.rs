@@ -378,6 +378,10 @@ pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
     Ok(epoch.unwrap_or(0))
 }
 
+const CLASHED: &str = "this addon's wrapped subscriber gives span ids of the kind napi-tracing \
+     gives its own (top bit and bits 35 and 36 set), so napi-tracing traces only the spans that \
+     subscriber makes too, not those its own filters turn off";
+
 /// The counters of this thread's session (zeros when none is open).
 pub fn stats(_env: &Env) -> Stats {
     let session = js_thread::current_session();
@@ -387,9 +391,15 @@ pub fn stats(_env: &Env) -> Stats {
         .as_ref()
         .and_then(|s| s.trace.as_ref())
         .map_or(0, |t| t.collection.dropped());
-    let (mode, notes) = js_thread::mode_and_notes()
-        .map_or((String::new(), Vec::new()), |(m, n)| {
-            (m.as_str().to_owned(), n)
+    let (mode, notes) =
+        js_thread::mode_and_notes().map_or((String::new(), Vec::new()), |(m, mut notes)| {
+            if m == Mode::Layer {
+                notes.extend(install::kept_from_layer());
+            }
+            if m == Mode::Wrap && crate::wrap::clashed() {
+                notes.push(CLASHED.to_owned());
+            }
+            (m.as_str().to_owned(), notes)
         });
     Stats {
         delivered: outbox.as_ref().map_or(0, |o| o.delivered()),

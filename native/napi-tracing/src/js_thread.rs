@@ -68,9 +68,10 @@ pub(crate) fn follow_subscriber() {
         }
         if let Some((mode, note)) = install::follow_scoped(&mut js.guard) {
             js.mode = mode;
-            // Traced through the addon's own subscriber now: the advice to add the layer is moot.
-            if mode == Mode::Layer {
-                js.notes.retain(|n| n != install::SCOPED_FOR_INIT);
+            // Traced through the addon's own subscriber now: the advice to change it is moot.
+            if matches!(mode, Mode::Layer | Mode::Wrap) {
+                js.notes
+                    .retain(|n| n != install::SCOPED_FOR_INIT && n != install::WRAP_NOT_YET);
             }
             js.notes.extend(note);
         }
