@@ -11,10 +11,11 @@
 //! forwarded there (`registry_path.rs`).
 //!
 //! The ids it gives are tagged ([`is_ours`]), so that the wrapper tells them
-//! from the wrapped subscriber's ids. When the addon installs a wrapped
-//! subscriber while this one traces a JavaScript thread (scoped), every new
-//! span and event of that thread goes to the wrapped one from then on, so
-//! that the addon's own output has them; the spans this one made stay its own.
+//! from the wrapped subscriber's ids. When the addon installs a subscriber
+//! napi-tracing traces through (wrapped, or with napi-tracing's layer) while
+//! this one traces a JavaScript thread (scoped), every new span and event of
+//! that thread goes to the addon's from then on, so that the addon's own
+//! output has them; the spans this one made stay its own.
 //!
 //! Closing never recurses per ancestor: a span holds its parent open (as
 //! tracing's Registry does, so that a parent closes after its children),
@@ -320,7 +321,8 @@ fn close_kept(id: &Id) -> bool {
     true
 }
 
-/// The addon's wrapped subscriber (`napi_tracing::wrap()`), once it has one.
+/// The addon's subscriber that napi-tracing traces through (wrapped by
+/// `napi_tracing::wrap()`, or with `napi_tracing::layer()`), once it has one.
 static WRAPPED: AtomicBool = AtomicBool::new(false);
 
 fn wrapped_slot() -> &'static RwLock<Option<WeakDispatch>> {
@@ -328,15 +330,16 @@ fn wrapped_slot() -> &'static RwLock<Option<WeakDispatch>> {
     &SLOT
 }
 
-/// Notes `dispatch` as the addon's wrapped subscriber: where a JavaScript
-/// thread that napi-tracing's subscriber traces scoped sends its spans
-/// and events from now on, so that the addon's own output has them.
-pub(crate) fn note_wrapped(dispatch: &Dispatch) {
+/// Notes `dispatch` as the addon's subscriber that napi-tracing traces
+/// through: where a JavaScript thread that napi-tracing's subscriber traces
+/// scoped sends its spans and events from now on, so that the addon's own
+/// output has them.
+pub(crate) fn note_traced_through(dispatch: &Dispatch) {
     *write(wrapped_slot()) = Some(dispatch.downgrade());
     WRAPPED.store(true, Ordering::Release);
 }
 
-/// The addon's wrapped subscriber, while it is alive.
+/// The addon's subscriber napi-tracing traces through, while it is alive.
 fn wrapped() -> Option<Dispatch> {
     if !WRAPPED.load(Ordering::Acquire) {
         return None;

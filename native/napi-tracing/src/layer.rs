@@ -26,7 +26,7 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::entered::Facts;
 use crate::span::SpanRecord;
-use crate::{clock, router, sessions};
+use crate::{clock, core, router, sessions};
 
 /// What `Dispatch::downcast_ref` finds in a subscriber that has
 /// napi-tracing's layer: how napi-tracing recognises the addon's subscriber.
@@ -135,8 +135,9 @@ impl<S> Layer<S> for NapiTracingLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_register_dispatch(&self, _subscriber: &Dispatch) {
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
         REGISTERED.store(true, Ordering::Release);
+        core::note_traced_through(subscriber);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {

@@ -374,7 +374,7 @@ where
         if !self.stands_down.swap(true, Ordering::AcqRel) {
             layer::stand_down();
         }
-        core::note_wrapped(dispatch);
+        core::note_traced_through(dispatch);
     }
 
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {

@@ -37,13 +37,13 @@ const RANKS: &[(&str, u32)] = &[
     ("registry_path", 11),
     ("router", 12),
     ("core", 13),
-    ("layer", 13),
-    ("wrap", 14),
-    ("install", 15),
-    ("carry", 16),
-    ("js_thread", 16),
-    ("api", 17),
-    ("macros", 18),
+    ("layer", 14),
+    ("wrap", 15),
+    ("install", 16),
+    ("carry", 17),
+    ("js_thread", 17),
+    ("api", 18),
+    ("macros", 19),
 ];
 
 /// The ranked module a path belongs to: the longest entry it starts with.
