@@ -155,6 +155,12 @@ pub(crate) fn install(requested: Requested) -> Result<Installed, String> {
     Ok(Installed { mode, guard, note })
 }
 
+/// From the JavaScript thread outside any dispatch: whether the addon's
+/// subscriber is wrapped (`napi_tracing::wrap()`).
+pub(crate) fn wrapped_now() -> bool {
+    found() == Found::Wrapped
+}
+
 /// In scoped mode, from the JavaScript thread outside any dispatch: has the
 /// addon installed its own global subscriber since? Peeks past the thread's
 /// own default by dropping `guard` and setting it again, unless the addon's
