@@ -32,6 +32,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use tracing_core::subscriber::NoSubscriber;
 use tracing_core::Dispatch;
 
 use crate::caller::{self, Carried};
@@ -76,10 +77,11 @@ impl Caller {
             return f();
         };
         let previous = caller::carry(Some(carried));
+        // Only where the thread has no subscriber at all: one the addon
+        // installed keeps the work's spans and events (and prints them as it
+        // would untraced), and traces them through napi-tracing if it can.
         let result = match &self.dispatch {
-            Some(dispatch)
-                if !tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>()) =>
-            {
+            Some(dispatch) if tracing_core::dispatcher::get_default(|d| d.is::<NoSubscriber>()) => {
                 tracing_core::dispatcher::with_default(dispatch, f)
             }
             _ => f(),
