@@ -33,7 +33,7 @@
 use std::any::TypeId;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::RwLock;
 
 use dashmap::DashMap;
@@ -190,7 +190,15 @@ impl Pending {
 /// make room.
 const DEPTH: usize = 8;
 
+/// Bumped whenever a wrapped subscriber registers a callsite: threads'
+/// copies of the interests are out of date.
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+type Interests = FxHashMap<(usize, usize), (Wants, Wants)>;
+
 thread_local! {
+    /// This thread's copy of the interests, by (wrapped subscriber, callsite).
+    static INTERESTS: RefCell<(u64, Interests)> = RefCell::new((0, FxHashMap::default()));
     static PENDING: RefCell<[Pending; DEPTH]> = const { RefCell::new([Pending::NONE; DEPTH]) };
     static PENDING_LEN: Cell<usize> = const { Cell::new(0) };
     /// Set while this thread closes a span of the wrapped subscriber: the
@@ -242,12 +250,30 @@ fn quiet() -> bool {
 }
 
 impl<S: Subscriber> Wrapped<S> {
-    /// The interests kept for `meta` (both asked per span if it was never registered).
+    /// The interests kept for `meta` (both asked per span if it was never
+    /// registered): from this thread's copy, taken again after any
+    /// callsite is registered, so that threads do not share a lock per span.
     fn interests(&self, meta: &Metadata<'_>) -> (Wants, Wants) {
-        read(&self.callsites)
-            .get(&callsite_key(meta))
-            .copied()
-            .unwrap_or((Wants::Sometimes, Wants::Sometimes))
+        let callsite = callsite_key(meta);
+        let shared = || {
+            read(&self.callsites)
+                .get(&callsite)
+                .copied()
+                .unwrap_or((Wants::Sometimes, Wants::Sometimes))
+        };
+        let key = (self as *const Self as *const () as usize, callsite);
+        let generation = GENERATION.load(Ordering::Acquire);
+        INTERESTS
+            .try_with(|copy| {
+                let mut copy = copy.try_borrow_mut().ok()?;
+                if copy.0 != generation {
+                    *copy = (generation, FxHashMap::default());
+                }
+                Some(*copy.1.entry(key).or_insert_with(shared))
+            })
+            .ok()
+            .flatten()
+            .unwrap_or_else(shared)
     }
 
     /// Whether the wrapped subscriber wants `meta` now, by its interest or
@@ -381,6 +407,7 @@ where
         let inner = Wants::of(&self.inner.register_callsite(meta));
         let ours = Wants::of(&core::interest(meta));
         write(&self.callsites).insert(callsite_key(meta), (inner, ours));
+        GENERATION.fetch_add(1, Ordering::AcqRel);
         if ours == Wants::Never {
             // Nothing listens: the wrapped subscriber's interest, as it is.
             return inner.interest();
