@@ -18,6 +18,7 @@ export interface BenchAddon {
   makeSpans(n: number, shape: string, threads: number): void
   chromeAlone(path: string, n: number, shape: string, threads: number): number
   floor(n: number, shape: string, threads: number, withFilter: boolean): number
+  wrapped(n: number, shape: string, threads: number, filter: string): number
   napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
 }
 
@@ -56,6 +57,12 @@ const CALLBACK_RECORDS = (spans: number, events: number): number => 4 * spans + 
 /** Room for the callback mode's records from 4 threads while the JavaScript thread waits in join(): none dropped. */
 export const QUEUE_CAPACITY = 64 << 20
 
+/**
+ * napi-tracing's own subscriber as the addon's global default: the bench addon wraps a
+ * subscriber (`wrapped`), which 'auto' would take as a sign to trace the JavaScript thread alone.
+ */
+const GLOBAL = 'global' as const
+
 const now = (): bigint => process.hrtime.bigint()
 const since = (t: bigint): number => Number(process.hrtime.bigint() - t)
 
@@ -64,7 +71,7 @@ const noop = (): void => {}
 export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
   /** A session with `layers`, the workload, a flush; `before` runs just outside the measurement. */
   const session = (layers: LayerSpec[], w: Workload, before: () => void = () => {}): Sample => {
-    const tracing = Tracing.start(addon, { filter: 'trace', layers, queueCapacity: QUEUE_CAPACITY })
+    const tracing = Tracing.start(addon, { filter: 'trace', layers, queueCapacity: QUEUE_CAPACITY, subscriber: GLOBAL })
     const delivers = layers.some((l) => l.kind === 'callback' || l.kind === 'collect')
     try {
       before()
@@ -91,7 +98,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
    * attributing and summing them in JavaScript; the test's window is opened
    * before and closed after, its slice and statistics line written at the end.
    */
-  const plugin = (w: Workload, paths = true, filter = 'trace'): Sample => {
+  const plugin = (w: Workload, paths = true, filter = 'trace', work = (w: Workload): void => addon.makeSpans(w.n, w.shape, w.threads)): Sample => {
     const dir = join(tmp, 'plugin')
     const files = new WorkerFiles(dir, `${process.pid}-0`, process.pid)
     files.process('bench worker')
@@ -100,6 +107,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       filter,
       layers: [collectLayer(collector, { trace: files.nativeTrace(0), pid: files.pid, paths })],
       queueCapacity: QUEUE_CAPACITY,
+      subscriber: GLOBAL,
     })
     try {
       const jsTid = tracing.stats().threadId
@@ -107,7 +115,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       tracing.flush()
       const start = collector.beginTest('bench')
       const t0 = now()
-      addon.makeSpans(w.n, w.shape, w.threads)
+      work(w)
       const spans = since(t0)
       tracing.flush()
       const drain = since(t0) - spans
@@ -184,6 +192,30 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
       name: 'fmt-file',
       diagnostic: false,
       run: (w) => session([fmtLayer({ writer: { file: join(tmp, 'fmt.json') }, format: 'json' })], w),
+    },
+    {
+      // floor+filter wrapped by napi_tracing::wrap() (an addon's own subscriber, its global filter
+      // letting every span through), no session open: what the wrapper costs outside a traced run.
+      name: 'wrap:quiet',
+      diagnostic: false,
+      run(w) {
+        const t = addon.wrapped(w.n, w.shape, w.threads, 'trace')
+        return { ns: t, phases: {}, dropped: 0 }
+      },
+    },
+    {
+      // The plugin path through that wrapped subscriber: each span in the addon's Registry and in
+      // napi-tracing's records beside it.
+      name: 'wrap:plugin',
+      diagnostic: false,
+      run: (w) => plugin(w, true, 'trace', (w) => void addon.wrapped(w.n, w.shape, w.threads, 'trace')),
+    },
+    {
+      // The plugin path through a wrapped subscriber whose global filter keeps warnings only: the
+      // spans are napi-tracing's alone (the case the wrapper exists for), against plugin.
+      name: 'wrap:warn',
+      diagnostic: false,
+      run: (w) => plugin(w, true, 'trace', (w) => void addon.wrapped(w.n, w.shape, w.threads, 'warn')),
     },
     {
       // The plugin path summing by span name alone (collectLayer({ paths: false })): what call

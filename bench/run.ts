@@ -147,6 +147,8 @@ interface WorkloadResult {
   /** plugin / floor+filter and plugin / floor: against what any tracing-subscriber setup pays. */
   pluginVsFloorFilter: Summary | undefined
   pluginVsFloor: Summary | undefined
+  /** The wrapped subscriber against itself alone (floor+filter) and against the plugin on napi-tracing's own. */
+  wrap: Record<'quietVsAlone' | 'tracedVsAlone' | 'tracedVsPlugin' | 'warnVsPlugin', Summary | undefined>
 }
 
 async function main(): Promise<void> {
@@ -235,6 +237,7 @@ async function main(): Promise<void> {
       const flat = samples.has('plugin:flat') ? perSpan('plugin:flat') : undefined
       const floor = samples.has('floor') ? perSpan('floor') : undefined
       const floorFilter = samples.has('floor+filter') ? perSpan('floor+filter') : undefined
+      const paired = (a: string, b: number[] | undefined) => (samples.has(a) && b ? summarize(pairedRatios(perSpan(a), b)) : undefined)
       const result: WorkloadResult = {
         workload: label(w),
         shape: w.shape,
@@ -247,6 +250,12 @@ async function main(): Promise<void> {
         pathsVsFlat: plugin && flat ? summarize(pairedRatios(plugin, flat)) : undefined,
         pluginVsFloorFilter: plugin && floorFilter ? summarize(pairedRatios(plugin, floorFilter)) : undefined,
         pluginVsFloor: plugin && floor ? summarize(pairedRatios(plugin, floor)) : undefined,
+        wrap: {
+          quietVsAlone: paired('wrap:quiet', floorFilter),
+          tracedVsAlone: paired('wrap:plugin', floorFilter),
+          tracedVsPlugin: paired('wrap:plugin', plugin),
+          warnVsPlugin: paired('wrap:warn', plugin),
+        },
       }
       results.push(result)
       const line = modes.map((m) => `${m.name} ${ns(byMode[m.name]!.summary.median)}`).join(', ')
@@ -353,6 +362,23 @@ function print(results: readonly WorkloadResult[], modes: readonly Mode[], secon
           r.pluginVsFloor ? `${ratio(r.pluginVsFloor.median)} [${range(r.pluginVsFloor, ratio)}]` : '–',
         ]),
         [false, true, true, true, false, true],
+      ),
+    )
+  }
+
+  if (results.some((r) => r.wrap.quietVsAlone || r.wrap.tracedVsAlone)) {
+    const cell = (x: Summary | undefined) => (x ? `${ratio(x.median)} [${range(x, ratio)}]` : '–')
+    console.log(
+      `\n## napi_tracing::wrap() (an addon's own subscriber, floor+filter, wrapped: with no session open\n` +
+        `(wrap:quiet) and traced by the plugin's path (wrap:plugin), against that subscriber alone; and the\n` +
+        `plugin's path through it, or through one whose global filter keeps warnings only (wrap:warn: the\n` +
+        `spans are napi-tracing's alone), against the plugin on napi-tracing's own subscriber; paired per round)\n`,
+    )
+    console.log(
+      table(
+        ['workload', 'wrap:quiet / alone', 'wrap:plugin / alone', 'wrap:plugin / plugin', 'wrap:warn / plugin'],
+        results.map((r) => [r.workload, cell(r.wrap.quietVsAlone), cell(r.wrap.tracedVsAlone), cell(r.wrap.tracedVsPlugin), cell(r.wrap.warnVsPlugin)]),
+        [false, true, true, true, true],
       ),
     )
   }

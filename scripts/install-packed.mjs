@@ -23,7 +23,16 @@ import { buildRegistry } from './e2e/registry.mjs'
 const REPO = fileURLToPath(new URL('..', import.meta.url))
 const E2E_DIR = join(REPO, 'target/e2e')
 /** The fixture addons the projects load, each built against the packaged crate. */
-const ADDONS = ['fib', 'other', 'bare', 'resolver', 'store']
+const ADDONS = ['fib', 'other', 'bare', 'resolver', 'store', 'global-filter']
+/**
+ * Built a second time, as a stripped release build, into `addons/<name>-release/`: `napi build
+ * --release` with the profile's `strip = "symbols"` (what `strip = true` in a workspace's release
+ * profile does; napi's own `--strip` passes `-C link-arg=-s`, which cargo's default
+ * `strip = "debuginfo"` for release builds undoes).
+ */
+const STRIPPED = ['global-filter']
+/** Where the stripped release builds compile: apart from the benchmark's release builds, which use other flags. */
+const STRIPPED_TARGET = join(E2E_DIR, 'stripped-target')
 /** Cargo features each addon is built with for the tests. */
 const FEATURES = { fib: ['otlp'] }
 /**
@@ -231,6 +240,14 @@ function buildAddons(env) {
       run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', ...features, '--esm', '--js', 'index.mjs', '--dts', 'index.d.mts'], join(env.addons, addon), { CARGO_TARGET_DIR: join(REPO, 'target') })
     }
   }
+  for (const addon of STRIPPED) {
+    const out = join(env.addons, `${addon}-release`)
+    run(join(REPO, 'node_modules/.bin/napi'), ['build', '--platform', '--release', '--output-dir', out], join(env.addons, addon), {
+      CARGO_TARGET_DIR: STRIPPED_TARGET,
+      CARGO_PROFILE_RELEASE_STRIP: 'symbols',
+    })
+    writeIfChanged(join(out, 'package.json'), readFileSync(join(env.addons, addon, 'package.json')))
+  }
   writeFileSync(hashFile, hash)
 }
 
@@ -255,9 +272,9 @@ export function installPacked() {
   const inputs = hashOf(REPO, INPUTS)
   if (existsSync(record)) {
     const installed = JSON.parse(readFileSync(record, 'utf8'))
-    const built = [...Object.values(installed.envs).map((env) => env.addons), join(REPO, 'test-fixtures/addons')].every((dir) =>
-      ADDONS.every((addon) => existsSync(join(dir, addon, 'index.js'))),
-    )
+    const built =
+      [...Object.values(installed.envs).map((env) => env.addons), join(REPO, 'test-fixtures/addons')].every((dir) => ADDONS.every((addon) => existsSync(join(dir, addon, 'index.js')))) &&
+      STRIPPED.every((addon) => existsSync(join(installed.envs[4].addons, `${addon}-release`, 'index.js')))
     if (installed.inputs === inputs && existsSync(installed.tarball) && built) {
       // Projects may have changed (they are not inputs of the build).
       for (const env of Object.values(installed.envs)) syncTree(join(REPO, 'test-fixtures/projects'), env.projects)

@@ -70,9 +70,12 @@ export interface TracingOptions {
    * JavaScript thread only, and leaves the global default to the addon.
    * `'layer'`: it installs nothing, and sees what `napi_tracing::layer()`
    * in the addon's own subscriber hands it. `'auto'`: `'layer'` when the
-   * addon's subscriber has that layer, `'scoped'` when the addon calls
-   * tracing-subscriber's `init()`, else `'global'`; an addon running a
-   * subscriber without the layer is refused with the fix named.
+   * addon's subscriber has that layer, `'scoped'` when the addon wraps its
+   * subscriber or calls tracing-subscriber's `init()`, else `'global'`; an
+   * addon running a subscriber without napi-tracing is refused with the fix
+   * named. Whatever is asked, an addon whose subscriber is
+   * `napi_tracing::wrap(..)` is traced through it (`stats().subscriber`
+   * says `'wrap'`): every thread's spans, whatever its filters.
    * @default 'auto'
    */
   subscriber?: SubscriberMode
@@ -94,7 +97,7 @@ export interface TracingStats {
   readonly warnings: readonly string[]
   /** The OS thread id of the JavaScript thread that started tracing. */
   readonly threadId: number
-  /** How napi-tracing reaches the addon's spans: `'global'`, `'scoped'` or `'layer'`. */
+  /** How napi-tracing reaches the addon's spans: `'global'`, `'scoped'`, `'layer'` or `'wrap'`. */
   readonly subscriber: string
   /** What the session cannot trace, and why, as sentences naming the fix. */
   readonly notes: readonly string[]
@@ -102,7 +105,7 @@ export interface TracingStats {
    * What one span (made, entered, exited, closed) costs this session on this
    * machine, in ns: measured in the addon when the session started, for
    * sessions of `chromeLayer` (and the plugin's) alone on napi-tracing's own
-   * subscriber; 0 where it was not measured (other layers, `subscriber: 'layer'`).
+   * subscriber; 0 where it was not measured (other layers, `subscriber: 'layer'` or `'wrap'`).
    */
   readonly spanCostNs: number
   /**

@@ -76,14 +76,14 @@ export function panicked(line: Extract<StatsLine, { kind: 'panic' }>): string {
   if (/set global default subscriber|global default trace dispatcher|install global subscriber/.test(line.message)) {
     return (
       `${head}. The addon installs a tracing subscriber of its own (its init()) while napi-tracing holds the global default, ` +
-      `and a panic in a napi call aborts the process: set napiTracing({ subscriber: 'scoped' }) (what 'auto' picks when it finds init() in the addon's symbols; a stripped build hides them), ` +
-      `or add .with(napi_tracing::layer()) to that subscriber and set subscriber: 'layer'`
+      `and a panic in a napi call aborts the process: wrap that subscriber in its init line, napi_tracing::wrap(tracing_subscriber::registry().with(...).with(...)).init(), ` +
+      `which napi-tracing traces through, or set napiTracing({ subscriber: 'scoped' }) (what 'auto' picks when it finds init() in the addon's binary)`
     )
   }
   if (/tried to clone .* no span exists/.test(line.message)) {
     return (
       `${head}. A span napi-tracing made on the JavaScript thread (subscriber: 'scoped') reached the addon's own subscriber as a parent on another thread: ` +
-      `add .with(napi_tracing::layer()) to the addon's subscriber and set subscriber: 'layer'`
+      `wrap the addon's subscriber in its init line, napi_tracing::wrap(tracing_subscriber::registry().with(...).with(...)).init(), which napi-tracing traces through`
     )
   }
   return `${head}. A panic inside a napi call aborts the process (Node-API cannot unwind it): the tests of that worker after it did not run`

@@ -148,7 +148,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
     let mut notes: Vec<String> = installed.note.into_iter().collect();
-    if installed.mode == Mode::Global && crate::layer::registered() {
+    if installed.mode == Mode::Global && (crate::layer::registered() || crate::wrap::registered()) {
         notes.push(LAYER_REFUSED.to_owned());
     }
     #[cfg(feature = "async-runtime")]
@@ -217,10 +217,10 @@ fn span_cost_ns(session: &Session) -> u64 {
     }
 }
 
-const LAYER_REFUSED: &str = "this addon built a subscriber with napi_tracing::layer(), but \
-     napi-tracing already held the global default, so the addon's subscriber was not installed \
-     (its own output is off while traced): set subscriber: 'layer' so that napi-tracing traces \
-     through the addon's subscriber instead";
+const LAYER_REFUSED: &str = "this addon built a subscriber with napi_tracing::wrap() or \
+     napi_tracing::layer(), but napi-tracing already held the global default, so the addon's \
+     subscriber was not installed (its own output is off while traced): set subscriber: 'layer' \
+     so that napi-tracing traces through the addon's subscriber instead";
 
 /// Closes the files a start opened before it failed.
 fn close_parts(parts: &Parts) {
@@ -379,6 +379,10 @@ pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
     Ok(epoch.unwrap_or(0))
 }
 
+const CLASHED: &str = "this addon's wrapped subscriber gives span ids of the kind napi-tracing \
+     gives its own (top bit and bits 35 and 36 set), so napi-tracing traces only the spans that \
+     subscriber makes too, not those its own filters turn off";
+
 /// The counters of this thread's session (zeros when none is open).
 pub fn stats(_env: &Env) -> Stats {
     let session = js_thread::current_session();
@@ -388,9 +392,15 @@ pub fn stats(_env: &Env) -> Stats {
         .as_ref()
         .and_then(|s| s.trace.as_ref())
         .map_or(0, |t| t.collection.dropped());
-    let (mode, notes) = js_thread::mode_and_notes()
-        .map_or((String::new(), Vec::new()), |(m, n)| {
-            (m.as_str().to_owned(), n)
+    let (mode, notes) =
+        js_thread::mode_and_notes().map_or((String::new(), Vec::new()), |(m, mut notes)| {
+            if m == Mode::Layer {
+                notes.extend(install::kept_from_layer());
+            }
+            if m == Mode::Wrap && crate::wrap::clashed() {
+                notes.push(CLASHED.to_owned());
+            }
+            (m.as_str().to_owned(), notes)
         });
     Stats {
         delivered: outbox.as_ref().map_or(0, |o| o.delivered()),

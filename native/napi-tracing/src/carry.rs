@@ -32,11 +32,11 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use tracing_core::subscriber::NoSubscriber;
 use tracing_core::Dispatch;
 
 use crate::caller::{self, Carried};
 use crate::core::dispatch;
-use crate::layer::LayerMarker;
 use crate::{entered, install, sessions};
 
 /// The JavaScript call some work belongs to (see the module docs). Cheap to
@@ -80,8 +80,11 @@ impl Caller {
         // Restored however `f` ends: a runtime that catches a panicking
         // poll (tokio does) goes on polling other work on this thread.
         let _scope = Scope(caller::carry(Some(carried)));
+        // Only where the thread has no subscriber at all: one the addon
+        // installed keeps the work's spans and events (and prints them as it
+        // would untraced), and traces them through napi-tracing if it can.
         match &self.dispatch {
-            Some(dispatch) if !tracing_core::dispatcher::get_default(reaches_sessions) => {
+            Some(dispatch) if tracing_core::dispatcher::get_default(|d| d.is::<NoSubscriber>()) => {
                 tracing_core::dispatcher::with_default(dispatch, f)
             }
             _ => f(),
@@ -102,14 +105,6 @@ impl Caller {
             future,
         }
     }
-}
-
-/// Whether spans made under `dispatch` reach napi-tracing's sessions: it
-/// is napi-tracing's own, or the addon's with napi-tracing's layer. Then a
-/// carried scope keeps it, and with it the addon's own output; else it
-/// runs under napi-tracing's.
-fn reaches_sessions(dispatch: &Dispatch) -> bool {
-    dispatch.is::<crate::core::Core>() || dispatch.downcast_ref::<LayerMarker>().is_some()
 }
 
 /// A carried scope on this thread; dropping it restores what it replaced.
@@ -176,7 +171,7 @@ mod tests {
     }
 
     #[test]
-    fn a_scope_keeps_the_addons_subscriber_when_it_has_the_layer() {
+    fn a_scope_keeps_any_subscriber_the_addon_installed() {
         use tracing_subscriber::layer::SubscriberExt;
         let mut caller = carrying(1);
         caller.dispatch = Some(dispatch().clone());
@@ -185,7 +180,7 @@ mod tests {
                 tracing_core::dispatcher::get_default(|d| {
                     (
                         d.is::<crate::core::Core>(),
-                        d.downcast_ref::<LayerMarker>().is_some(),
+                        d.downcast_ref::<crate::layer::LayerMarker>().is_some(),
                     )
                 })
             })
@@ -194,9 +189,11 @@ mod tests {
         let with_layer = Dispatch::new(tracing_subscriber::registry().with(crate::layer()));
         let kept = tracing_core::dispatcher::with_default(&with_layer, default_in_scope);
         assert_eq!(kept, (false, true));
-        // Without the layer, the work would reach no session: napi-tracing's own for the scope.
+        // Without the layer too: the addon's output of the work stays as it is untraced.
         let without = Dispatch::new(tracing_subscriber::registry());
-        let ours = tracing_core::dispatcher::with_default(&without, default_in_scope);
-        assert_eq!(ours, (true, false));
+        let kept = tracing_core::dispatcher::with_default(&without, default_in_scope);
+        assert_eq!(kept, (false, false));
+        // No subscriber at all on the thread: napi-tracing's own for the scope.
+        assert_eq!(default_in_scope(), (true, false));
     }
 }

@@ -1,13 +1,21 @@
 //! napi-tracing's own subscriber: the addon's dispatcher when napi-tracing
-//! takes the global default or traces a JavaScript thread scoped.
+//! takes the global default or traces a JavaScript thread scoped; and the
+//! spans it keeps, which `napi_tracing::wrap()` (`wrap.rs`) shares.
 //!
-//! It keeps every span itself, in a slab of [`SpanRecord`]s: its owner,
+//! It keeps every span itself, in a slab of [`Kept`] records: its owner,
 //! anchor and path are decided once, when the span is made (`router.rs`),
 //! and each later hook goes straight to the owner's layers with the span's
 //! record in hand. No `Registry`, no lookup per layer, no owner decided per
 //! hook. Spans of a session whose layers need tracing-subscriber's Registry
 //! (fmt, OpenTelemetry) are also made on the Registry path and their hooks
 //! forwarded there (`registry_path.rs`).
+//!
+//! The ids it gives are tagged ([`is_ours`]), so that the wrapper tells them
+//! from the wrapped subscriber's ids. When the addon installs a subscriber
+//! napi-tracing traces through (wrapped, or with napi-tracing's layer) while
+//! this one traces a JavaScript thread (scoped), every new span and event of
+//! that thread goes to the addon's from then on, so that the addon's own
+//! output has them; the spans this one made stay its own.
 //!
 //! Closing never recurses per ancestor: a span holds its parent open (as
 //! tracing's Registry does, so that a parent closes after its children),
@@ -16,23 +24,25 @@
 
 use std::any::TypeId;
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
+use std::sync::{OnceLock, RwLock};
 
-use sharded_slab::Slab;
+use sharded_slab::{Config, Slab};
+use tracing_core::dispatcher::WeakDispatch;
 use tracing_core::span::{Attributes, Current, Id, Record};
 use tracing_core::subscriber::{Interest, Subscriber};
-use tracing_core::{Event, LevelFilter, Metadata};
+use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 
 use crate::entered::{self, Facts};
-use crate::session::Session;
 use crate::span::SpanRecord;
+use crate::sync::{read, write};
 use crate::{clock, registry_path, router, sessions, thread_info};
 
-/// One span napi-tracing's subscriber keeps.
-struct Kept {
+/// One span napi-tracing keeps.
+pub(crate) struct Kept {
     rec: SpanRecord,
     /// Handles to it (tracing's `Span`s and its children): it closes at 0.
+    /// A span of the wrapped subscriber's closes when that one closes it.
     refs: AtomicUsize,
     /// The span it holds open: its parent, released when it closes.
     parent: Option<Id>,
@@ -40,17 +50,50 @@ struct Kept {
     on_registry: Option<Id>,
 }
 
-fn spans() -> &'static Slab<Kept> {
-    static SPANS: OnceLock<Slab<Kept>> = OnceLock::new();
-    SPANS.get_or_init(Slab::new)
+/// The slab's layout: three high bits of each key left free, for the tag.
+struct Layout;
+
+impl Config for Layout {
+    const RESERVED_BITS: usize = 3;
 }
 
-fn key(id: &Id) -> usize {
-    id.into_u64() as usize - 1
+type Spans = Slab<Kept, Layout>;
+
+fn spans() -> &'static Spans {
+    static SPANS: OnceLock<Spans> = OnceLock::new();
+    SPANS.get_or_init(Slab::new_with_config::<Layout>)
+}
+
+/// The bits every id this subscriber gives has set: the top one, which no
+/// pointer or counter used as an id reaches, and two that in a `Registry`
+/// id would mean a shard holding 100 billion spans. A wrapped subscriber's
+/// ids never have all three (`napi_tracing::wrap()` checks the ids it is
+/// given, and stops making spans of its own if one does).
+const TAG: u64 = 1 << 63 | 0b11 << 35;
+/// The key bits below the tag's low bits, and the width of those above.
+const LOW: u64 = (1 << 35) - 1;
+const HIGH_BITS: u32 = 26;
+
+/// Whether `id` is one napi-tracing's subscriber gave.
+pub(crate) fn is_ours(id: &Id) -> bool {
+    id.into_u64() & TAG == TAG
+}
+
+/// The slab key of span `id` of this subscriber.
+pub(crate) fn key(id: &Id) -> usize {
+    let id = id.into_u64();
+    ((id & LOW) | (((id >> 37) & ((1 << HIGH_BITS) - 1)) << 35)) as usize
 }
 
 fn id_of(key: usize) -> Id {
-    Id::from_u64(key as u64 + 1)
+    let key = key as u64;
+    Id::from_u64(TAG | (key & LOW) | ((key >> 35) << 37))
+}
+
+/// The id of a span this subscriber could not keep (the slab is full:
+/// millions of spans open at once): its handle refers to nothing.
+fn unkept() -> Id {
+    Id::from_u64(u64::MAX)
 }
 
 thread_local! {
@@ -62,112 +105,279 @@ thread_local! {
     static QUEUED: RefCell<Vec<(Id, bool)>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Where a new span hangs, as napi-tracing knows its parent.
+#[derive(Default)]
+pub(crate) struct Parent {
+    pub(crate) facts: Option<Facts>,
+    /// The parent held open until the span closes: one napi-tracing keeps.
+    pub(crate) held: Option<Id>,
+    /// The parent's id on the Registry path.
+    pub(crate) on_registry: Option<Id>,
+}
+
+impl Kept {
+    /// This span as the parent of a new one, under `id` (its id in the
+    /// subscriber that made it).
+    fn as_parent(&self, id: &Id) -> Parent {
+        Parent {
+            facts: Some(self.rec.facts(id.into_u64())),
+            held: None,
+            on_registry: self.on_registry.clone(),
+        }
+    }
+}
+
+/// Span `id` of this subscriber as a parent, held open for its child when `hold`.
+pub(crate) fn parent_of(id: &Id, hold: bool) -> Parent {
+    let Some(kept) = spans().get(key(id)) else {
+        return Parent::default();
+    };
+    let mut parent = kept.as_parent(id);
+    if hold {
+        kept.refs.fetch_add(1, Ordering::Relaxed);
+        parent.held = Some(id.clone());
+    }
+    parent
+}
+
+/// Kept span `key`, known as `id` to the subscriber that made it (the
+/// wrapped one), as a parent; it is not held.
+pub(crate) fn parent_at(key: usize, id: &Id) -> Parent {
+    spans()
+        .get(key)
+        .map_or_else(Parent::default, |kept| kept.as_parent(id))
+}
+
+/// napi-tracing's record of the new span `attrs` under `parent`, made at
+/// `now`: its owner (whose layers have seen it, if it shows) and its span
+/// on the Registry path, when the owner's layers run there.
+pub(crate) fn make(attrs: &Attributes<'_>, parent: Parent, now: u64) -> Kept {
+    let open = sessions::open_now();
+    let (rec, owner) = router::new_span(&open, attrs, parent.facts.as_ref(), now);
+    let on_registry = owner.filter(|o| o.on_registry_path()).map(|owner| {
+        registry_path::new_span(attrs, parent.on_registry.as_ref(), owner, rec.visible)
+    });
+    Kept {
+        rec,
+        refs: AtomicUsize::new(1),
+        parent: parent.held,
+        on_registry,
+    }
+}
+
+/// Keeps `kept`; its slab key (`None`: the slab is full, and `kept` dropped).
+pub(crate) fn keep(kept: Kept) -> Option<usize> {
+    spans().insert(kept)
+}
+
+/// Keeps `kept` as a span of this subscriber: its id.
+pub(crate) fn keep_as_ours(kept: Kept) -> Id {
+    keep(kept).map_or_else(unkept, id_of)
+}
+
+/// Kept span `key` was recorded into.
+pub(crate) fn record_at(key: usize, values: &Record<'_>) {
+    if let Some(kept) = spans().get(key) {
+        router::on_record(&kept.rec, values);
+        if let Some(on_registry) = &kept.on_registry {
+            registry_path::record(on_registry, values);
+        }
+    }
+}
+
+/// Kept span `key`, known as `id`, was entered on this thread.
+pub(crate) fn enter_at(key: usize, id: &Id) {
+    if let Some(kept) = spans().get(key) {
+        router::on_enter(&kept.rec, id.into_u64());
+        if let Some(on_registry) = &kept.on_registry {
+            registry_path::enter(on_registry);
+        }
+    }
+}
+
+/// Kept span `key`, known as `id`, exited on this thread.
+pub(crate) fn exit_at(key: usize, id: &Id) {
+    if let Some(kept) = spans().get(key) {
+        router::on_exit(&kept.rec, id.into_u64());
+        if let Some(on_registry) = &kept.on_registry {
+            registry_path::exit(on_registry);
+        }
+    }
+}
+
+/// The id on the Registry path of kept span `key`.
+pub(crate) fn on_registry_at(key: usize) -> Option<Id> {
+    spans().get(key).and_then(|k| k.on_registry.clone())
+}
+
+/// Kept span `id` follows from kept span `follows` (both slab keys).
+pub(crate) fn follows_from_at(id: usize, follows: usize) {
+    if let (Some(id), Some(follows)) = (on_registry_at(id), on_registry_at(follows)) {
+        registry_path::record_follows_from(&id, &follows);
+    }
+}
+
+/// A new handle to span `id` of this subscriber.
+pub(crate) fn clone_ours(id: &Id) -> Id {
+    if let Some(kept) = spans().get(key(id)) {
+        kept.refs.fetch_add(1, Ordering::Relaxed);
+    }
+    id.clone()
+}
+
+/// A handle to span `id` of this subscriber was dropped; whether it closed.
+pub(crate) fn release_ours(id: Id) -> bool {
+    release(id, false)
+}
+
+/// Kept span `key` closed in the subscriber that made it (the wrapped one).
+pub(crate) fn close_at(key: usize) {
+    release(id_of(key), false);
+}
+
+/// Hands `event` to its owner, under `parent` (its nearest span
+/// napi-tracing knows), on the Registry path too when the owner's layers
+/// run there.
+pub(crate) fn event_under(event: &Event<'_>, parent: Parent, now: u64) {
+    let open = sessions::open_now();
+    if let Some(session) = router::on_event(&open, event, parent.facts, now) {
+        if session.on_registry_path() {
+            registry_path::event(event, parent.on_registry.as_ref(), session);
+        }
+    }
+}
+
+/// What this subscriber wants of callsite `meta`: the open sessions'
+/// interest. Nothing listens: callsites cost one branch until a session
+/// opens (opening one rebuilds this cache).
+pub(crate) fn interest(meta: &'static Metadata<'static>) -> Interest {
+    let open = sessions::open_now();
+    registry_path::register_callsite(meta);
+    let mut interest = Interest::never();
+    for session in open.iter() {
+        let wanted = session.filter.interest(meta);
+        if wanted.is_sometimes() || (wanted.is_always() && interest.is_never()) {
+            interest = wanted;
+        }
+        if interest.is_sometimes() {
+            break;
+        }
+    }
+    interest
+}
+
+/// Whether some open session's filter lets `meta` through now: asked for
+/// callsites some filter decides per span, and while a callsite is being
+/// registered on another thread.
+pub(crate) fn enabled(meta: &Metadata<'_>) -> bool {
+    !thread_info::muted() && registry_path::enabled(meta)
+}
+
+/// Runs the closes of `id` and of what its close releases, one after another.
+fn release(first: Id, on_registry: bool) -> bool {
+    let nested = CLOSING.with(|c| c.replace(true));
+    if nested {
+        // Called from inside a close on this thread: queued for its loop.
+        QUEUED.with(|q| q.borrow_mut().push((first, on_registry)));
+        return false;
+    }
+    let mut closed_first = None;
+    let mut next = Some((first, on_registry));
+    while let Some((id, on_registry)) = next {
+        let closed = if on_registry {
+            registry_path::try_close(id, dispatch())
+        } else {
+            close_kept(&id)
+        };
+        closed_first.get_or_insert(closed);
+        next = QUEUED.with(|q| q.borrow_mut().pop());
+    }
+    CLOSING.with(|c| c.set(false));
+    closed_first.unwrap_or(false)
+}
+
+/// Drops one reference to a span napi-tracing keeps; at the last one,
+/// closes it and queues the release of its parent.
+fn close_kept(id: &Id) -> bool {
+    let Some(kept) = spans().get(key(id)) else {
+        return false;
+    };
+    if kept.refs.fetch_sub(1, Ordering::Release) != 1 {
+        return false;
+    }
+    fence(Ordering::Acquire);
+    router::on_close(&kept.rec);
+    QUEUED.with(|q| {
+        let mut q = q.borrow_mut();
+        if let Some(parent) = kept.parent.clone() {
+            q.push((parent, false));
+        }
+        if let Some(on_registry) = kept.on_registry.clone() {
+            q.push((on_registry, true));
+        }
+    });
+    drop(kept);
+    spans().remove(key(id));
+    true
+}
+
+/// The addon's subscriber that napi-tracing traces through (wrapped by
+/// `napi_tracing::wrap()`, or with `napi_tracing::layer()`), once it has one.
+static WRAPPED: AtomicBool = AtomicBool::new(false);
+
+fn wrapped_slot() -> &'static RwLock<Option<WeakDispatch>> {
+    static SLOT: RwLock<Option<WeakDispatch>> = RwLock::new(None);
+    &SLOT
+}
+
+/// Notes `dispatch` as the addon's subscriber that napi-tracing traces
+/// through: where a JavaScript thread that napi-tracing's subscriber traces
+/// scoped sends its spans and events from now on, so that the addon's own
+/// output has them.
+pub(crate) fn note_traced_through(dispatch: &Dispatch) {
+    *write(wrapped_slot()) = Some(dispatch.downgrade());
+    WRAPPED.store(true, Ordering::Release);
+}
+
+/// The addon's subscriber napi-tracing traces through, while it is alive.
+fn wrapped() -> Option<Dispatch> {
+    if !WRAPPED.load(Ordering::Acquire) {
+        return None;
+    }
+    if let Some(alive) = read(wrapped_slot())
+        .as_ref()
+        .and_then(WeakDispatch::upgrade)
+    {
+        return Some(alive);
+    }
+    // Dropped (a scoped one, or one whose install was refused): no longer asked for.
+    let mut slot = write(wrapped_slot());
+    if slot.as_ref().and_then(WeakDispatch::upgrade).is_none() {
+        *slot = None;
+        WRAPPED.store(false, Ordering::Release);
+    }
+    None
+}
+
 /// napi-tracing's subscriber (all of its state is the addon's statics).
 pub(crate) struct Core;
 
 /// The one `Dispatch` of napi-tracing's subscriber in this addon.
-pub(crate) fn dispatch() -> &'static tracing_core::Dispatch {
-    static DISPATCH: OnceLock<tracing_core::Dispatch> = OnceLock::new();
-    DISPATCH.get_or_init(|| tracing_core::Dispatch::new(Core))
-}
-
-impl Core {
-    /// The facts of span `id`, keeping it open for a child (`hold`).
-    fn facts(id: &Id, hold: bool) -> Option<Facts> {
-        let kept = spans().get(key(id))?;
-        if hold {
-            kept.refs.fetch_add(1, Ordering::Relaxed);
-        }
-        Some(kept.rec.facts(id.into_u64()))
-    }
-
-    /// Runs the closes of `id` and of what its close releases, one after another.
-    fn release(&self, first: Id, on_registry: bool) -> bool {
-        let nested = CLOSING.with(|c| c.replace(true));
-        if nested {
-            // Called from inside a close on this thread: queued for its loop.
-            QUEUED.with(|q| q.borrow_mut().push((first, on_registry)));
-            return false;
-        }
-        let mut closed_first = None;
-        let mut next = Some((first, on_registry));
-        while let Some((id, on_registry)) = next {
-            let closed = if on_registry {
-                registry_path::try_close(id, dispatch())
-            } else {
-                self.close_kept(&id)
-            };
-            closed_first.get_or_insert(closed);
-            next = QUEUED.with(|q| q.borrow_mut().pop());
-        }
-        CLOSING.with(|c| c.set(false));
-        closed_first.unwrap_or(false)
-    }
-
-    /// Drops one reference to a span napi-tracing keeps; at the last one,
-    /// closes it and queues the release of its parent.
-    fn close_kept(&self, id: &Id) -> bool {
-        let Some(kept) = spans().get(key(id)) else {
-            return false;
-        };
-        if kept.refs.fetch_sub(1, Ordering::Release) != 1 {
-            return false;
-        }
-        fence(Ordering::Acquire);
-        if kept.rec.visible {
-            let open = sessions::open_now();
-            if let Some(owner) = sessions::find(&open, kept.rec.owner).filter(|s| s.is_open()) {
-                owner.on_close(&kept.rec, clock::now_ns());
-            }
-        }
-        QUEUED.with(|q| {
-            let mut q = q.borrow_mut();
-            if let Some(parent) = kept.parent.clone() {
-                q.push((parent, false));
-            }
-            if let Some(on_registry) = kept.on_registry.clone() {
-                q.push((on_registry, true));
-            }
-        });
-        drop(kept);
-        spans().remove(key(id));
-        true
-    }
-
-    /// The owner of a kept span, when it is open.
-    fn with_owner<R>(kept: &Kept, f: impl FnOnce(&Session) -> R) -> Option<R> {
-        if kept.rec.owner == 0 {
-            return None;
-        }
-        let open = sessions::open_now();
-        let owner = sessions::find(&open, kept.rec.owner).filter(|s| s.is_open())?;
-        Some(f(owner))
-    }
+pub(crate) fn dispatch() -> &'static Dispatch {
+    static DISPATCH: OnceLock<Dispatch> = OnceLock::new();
+    DISPATCH.get_or_init(|| Dispatch::new(Core))
 }
 
 impl Subscriber for Core {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
-        let open = sessions::open_now();
-        registry_path::register_callsite(meta);
-        // Nothing listens: callsites cost one branch until a session opens
-        // (opening one rebuilds this cache).
-        let mut interest = Interest::never();
-        for session in open.iter() {
-            let wanted = session.filter.interest(meta);
-            if wanted.is_sometimes() || (wanted.is_always() && interest.is_never()) {
-                interest = wanted;
-            }
-            if interest.is_sometimes() {
-                break;
-            }
-        }
-        interest
+        interest(meta)
     }
 
     fn enabled(&self, meta: &Metadata<'_>) -> bool {
-        // Asked only for callsites some filter decides per span, and while a
-        // callsite is being registered on another thread.
-        !thread_info::muted() && registry_path::enabled(meta)
+        match wrapped() {
+            Some(wrapped) => wrapped.enabled(meta),
+            None => enabled(meta),
+        }
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
@@ -175,154 +385,112 @@ impl Subscriber for Core {
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
+        if let Some(wrapped) = wrapped() {
+            return wrapped.new_span(attrs);
+        }
         let now = clock::now_ns();
         // The parent is held open until this span closes.
-        let (parent, held) = if attrs.is_root() {
-            (None, None)
+        let parent = if attrs.is_root() {
+            Parent::default()
         } else if let Some(explicit) = attrs.parent() {
-            (Core::facts(explicit, true), Some(explicit.clone()))
+            parent_of(explicit, true)
         } else {
             match entered::current() {
                 Some(current) => {
                     let id = Id::from_u64(current.id);
-                    let held = Core::facts(&id, true).map(|_| id);
-                    (Some(current), held)
+                    Parent {
+                        facts: Some(current),
+                        ..parent_of(&id, true)
+                    }
                 }
-                None => (None, None),
+                None => Parent::default(),
             }
         };
-        let open = sessions::open_now();
-        let (rec, owner) = router::new_span(&open, attrs, parent.as_ref(), now);
-        let on_registry = owner.filter(|o| o.on_registry_path()).map(|owner| {
-            let parent_here = held
-                .as_ref()
-                .and_then(|p| spans().get(key(p)))
-                .and_then(|p| p.on_registry.clone());
-            registry_path::new_span(attrs, parent_here.as_ref(), owner, rec.visible)
-        });
-        let kept = Kept {
-            rec,
-            refs: AtomicUsize::new(1),
-            parent: held,
-            on_registry,
-        };
-        match spans().insert(kept) {
-            Some(key) => id_of(key),
-            // The slab is full (millions of spans open at once): this one is
-            // not kept, and its handle refers to nothing.
-            None => Id::from_u64(u64::MAX),
-        }
+        keep_as_ours(make(attrs, parent, now))
     }
 
     fn record(&self, id: &Id, values: &Record<'_>) {
-        let Some(kept) = spans().get(key(id)) else {
-            return;
-        };
-        if kept.rec.visible {
-            Core::with_owner(&kept, |owner| owner.on_record(&kept.rec, values));
-        }
-        if let Some(on_registry) = &kept.on_registry {
-            registry_path::record(on_registry, values);
+        match wrapped().filter(|_| !is_ours(id)) {
+            Some(wrapped) => wrapped.record(id, values),
+            None => record_at(key(id), values),
         }
     }
 
     fn record_follows_from(&self, id: &Id, follows: &Id) {
-        let here = |id: &Id| spans().get(key(id)).and_then(|k| k.on_registry.clone());
-        if let (Some(id), Some(follows)) = (here(id), here(follows)) {
-            registry_path::record_follows_from(&id, &follows);
+        if let Some(wrapped) = wrapped() {
+            return wrapped.record_follows_from(id, follows);
         }
+        follows_from_at(key(id), key(follows));
     }
 
     fn event(&self, event: &Event<'_>) {
+        if let Some(wrapped) = wrapped() {
+            // The wrapped subscriber's `event_enabled`, then its `event`.
+            return wrapped.event(event);
+        }
         if thread_info::muted() {
             return;
         }
         let now = clock::now_ns();
-        let (parent, parent_id) = match event.parent() {
-            Some(explicit) => (Core::facts(explicit, false), Some(explicit.clone())),
-            None if event.is_contextual() => {
-                let current = entered::current();
-                (current, current.map(|c| Id::from_u64(c.id)))
-            }
-            None => (None, None),
+        let parent = match event.parent() {
+            Some(explicit) => parent_of(explicit, false),
+            None if event.is_contextual() => match entered::current() {
+                Some(current) => Parent {
+                    facts: Some(current),
+                    ..parent_of(&Id::from_u64(current.id), false)
+                },
+                None => Parent::default(),
+            },
+            None => Parent::default(),
         };
-        let open = sessions::open_now();
-        let Some(owner) = router::owner(&open, parent.as_ref()) else {
-            return;
-        };
-        let session = owner.session;
-        if !router::shows(session, event.metadata(), open.len() == 1) {
-            return;
-        }
-        let inherited = parent.filter(|p| p.owner == session.id);
-        session.on_event(event, inherited.as_ref(), owner.on_js_thread, now);
-        if session.on_registry_path() {
-            let parent_here = parent_id
-                .as_ref()
-                .and_then(|p| spans().get(key(p)))
-                .and_then(|p| p.on_registry.clone());
-            registry_path::event(event, parent_here.as_ref(), session);
-        }
+        event_under(event, parent, now);
     }
 
     fn enter(&self, id: &Id) {
-        let Some(kept) = spans().get(key(id)) else {
-            return;
-        };
-        let owner_times = kept.rec.visible
-            && Core::with_owner(&kept, |owner| {
-                owner.on_enter(&kept.rec);
-                owner.times()
-            })
-            .unwrap_or(false);
-        let start = if owner_times { clock::now_ns() } else { 0 };
-        if start != 0 {
-            kept.rec.note_poll(start);
-        }
-        entered::push(kept.rec.facts(id.into_u64()), start);
-        if let Some(on_registry) = &kept.on_registry {
-            registry_path::enter(on_registry);
+        match wrapped().filter(|_| !is_ours(id)) {
+            Some(wrapped) => wrapped.enter(id),
+            None => enter_at(key(id), id),
         }
     }
 
     fn exit(&self, id: &Id) {
-        let Some(kept) = spans().get(key(id)) else {
-            return;
-        };
-        let now = clock::now_ns();
-        let left = entered::pop(id.into_u64(), now);
-        if kept.rec.visible {
-            Core::with_owner(&kept, |owner| {
-                let timed = left.as_ref().filter(|l| l.start != 0);
-                owner.on_exit(&kept.rec, timed, now);
-            });
-        }
-        if let Some(on_registry) = &kept.on_registry {
-            registry_path::exit(on_registry);
+        match wrapped().filter(|_| !is_ours(id)) {
+            Some(wrapped) => wrapped.exit(id),
+            None => exit_at(key(id), id),
         }
     }
 
     fn clone_span(&self, id: &Id) -> Id {
-        if let Some(kept) = spans().get(key(id)) {
-            kept.refs.fetch_add(1, Ordering::Relaxed);
+        if !is_ours(id) {
+            if let Some(wrapped) = wrapped() {
+                return wrapped.clone_span(id);
+            }
         }
-        id.clone()
+        clone_ours(id)
     }
 
     fn try_close(&self, id: Id) -> bool {
         // While the Registry path closes one of its spans, the ids it
         // releases through the dispatcher are its own.
         let on_registry = registry_path::closing();
-        self.release(id, on_registry)
+        if !on_registry && !is_ours(&id) {
+            if let Some(wrapped) = wrapped() {
+                return wrapped.try_close(id);
+            }
+        }
+        release(id, on_registry)
     }
 
     fn current_span(&self) -> Current {
         match entered::current() {
-            Some(current) => match spans().get(current.id as usize - 1) {
-                Some(kept) => Current::new(Id::from_u64(current.id), kept.rec.meta),
-                None => Current::none(),
-            },
-            None => Current::none(),
+            Some(current) if is_ours(&Id::from_u64(current.id)) => {
+                let id = Id::from_u64(current.id);
+                match spans().get(key(&id)) {
+                    Some(kept) => Current::new(id, kept.rec.meta),
+                    None => Current::none(),
+                }
+            }
+            _ => wrapped().map_or_else(Current::none, |w| w.current_span()),
         }
     }
 
@@ -340,7 +508,7 @@ mod tests {
     use super::*;
 
     use crate::filter::Filter;
-    use crate::session::Parts;
+    use crate::session::{Parts, Session};
     use std::sync::Arc;
 
     fn open_session() -> Arc<Session> {
@@ -361,8 +529,7 @@ mod tests {
         session
     }
 
-    /// Sessions are process-wide: these tests take turns.
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    use crate::test_support::SERIAL;
 
     #[test]
     fn enabled_answers_as_the_filters_do_for_callsites_read_as_sometimes() {

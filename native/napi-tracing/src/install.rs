@@ -1,6 +1,6 @@
 //! How napi-tracing reaches the addon's spans: as its global default, as
-//! the scoped default of the JavaScript thread, or as a layer of the
-//! addon's own subscriber. Chosen when a session starts
+//! the scoped default of the JavaScript thread, as a layer of the addon's
+//! own subscriber, or around it. Chosen when a session starts
 //! (`Tracing.start({ subscriber })`, the plugin's `subscriber` option).
 //!
 //! `tracing` has one global default per process (per addon: each cdylib
@@ -9,32 +9,41 @@
 //! global default panics inside a napi call, which aborts the process;
 //! with `try_init()` its subscriber is refused. So:
 //!
+//! - `wrap`: the addon's subscriber is `napi_tracing::wrap(..)`: napi-tracing
+//!   installs nothing and traces every thread's spans through it, whatever
+//!   the subscriber's filters. Taken whenever the addon runs one, whatever
+//!   was asked, with no decision to make.
 //! - `global`: napi-tracing installs the global default, and sees every
 //!   thread's spans; the addon must not install a subscriber of its own.
 //! - `scoped`: napi-tracing is the default of the JavaScript thread only
 //!   and leaves the global default to the addon: it sees the spans made on
 //!   the JavaScript thread, and work carried to other threads with
 //!   `napi_tracing::Caller`, until the addon installs its own subscriber;
-//!   from then on it sees what that subscriber's `napi_tracing::layer()`
-//!   hands it, or nothing (said in the stats' notes).
+//!   from then on it sees what that subscriber hands it (wrapped, or
+//!   through `napi_tracing::layer()`), or nothing (said in the stats' notes).
 //! - `layer`: napi-tracing installs nothing and sees what the addon's
 //!   subscriber's `napi_tracing::layer()` hands it, every thread's spans,
-//!   whenever the addon installs it.
-//! - `auto` (the default): `layer` when the addon already runs a subscriber
-//!   with napi-tracing's layer; refused (with the fix named) when it runs
-//!   one without; `scoped` when the addon's code calls tracing-subscriber's
-//!   `init()` (found in its binary's symbol table, which debug builds keep:
-//!   it would abort the process under `global`); else `global`.
+//!   whenever the addon installs it; less what a global filter in that
+//!   subscriber keeps from it (said in the notes).
+//! - `auto` (the default): `wrap` or `layer` when the addon already runs such
+//!   a subscriber; refused (with the fix named) when it runs one without
+//!   either; `scoped` when the addon's code wraps its subscriber or calls
+//!   tracing-subscriber's `init()` (both found in its binary's read-only
+//!   data, which stripped builds keep: it would abort the process under
+//!   `global`); else `global`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use tracing_core::dispatcher::{self, DefaultGuard};
 use tracing_core::subscriber::NoSubscriber;
+use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 
+use crate::calibration;
 use crate::config::Requested;
 use crate::core::{dispatch, Core};
 use crate::layer::LayerMarker;
+use crate::wrap::WrapMarker;
 
 /// How a session reaches the addon's spans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,6 +51,7 @@ pub(crate) enum Mode {
     Global,
     Scoped,
     Layer,
+    Wrap,
 }
 
 impl Mode {
@@ -50,6 +60,7 @@ impl Mode {
             Mode::Global => "global",
             Mode::Scoped => "scoped",
             Mode::Layer => "layer",
+            Mode::Wrap => "wrap",
         }
     }
 }
@@ -59,6 +70,8 @@ impl Mode {
 enum Found {
     Nothing,
     Ours,
+    /// The addon's own subscriber, wrapped by `napi_tracing::wrap()`.
+    Wrapped,
     /// The addon's own subscriber, with napi-tracing's layer in it or not.
     Addons {
         with_layer: bool,
@@ -71,6 +84,8 @@ fn found() -> Found {
             Found::Nothing
         } else if d.is::<Core>() {
             Found::Ours
+        } else if d.downcast_ref::<WrapMarker>().is_some() {
+            Found::Wrapped
         } else {
             Found::Addons {
                 with_layer: d.downcast_ref::<LayerMarker>().is_some(),
@@ -96,6 +111,18 @@ fn settled_global() -> Found {
 
 static GLOBAL: AtomicBool = AtomicBool::new(false);
 
+/// Makes napi-tracing's subscriber the addon's global default; one another
+/// worker thread of the process set first is as good.
+fn take_global() -> Result<(), String> {
+    if dispatcher::set_global_default(dispatch().clone()).is_err()
+        && settled_global() != Found::Ours
+    {
+        return Err(OWN_SUBSCRIBER.to_owned());
+    }
+    GLOBAL.store(true, Ordering::Release);
+    Ok(())
+}
+
 /// Whether napi-tracing holds the addon's global default.
 pub(crate) fn holds_global() -> bool {
     GLOBAL.load(Ordering::Acquire)
@@ -116,6 +143,7 @@ pub(crate) fn install(requested: Requested) -> Result<Installed, String> {
     let here = found();
     let mode = match (requested, &here) {
         (_, Found::Ours) => Mode::Global,
+        (_, Found::Wrapped) => Mode::Wrap,
         (Requested::Layer, _) | (Requested::Auto, Found::Addons { with_layer: true }) => {
             Mode::Layer
         }
@@ -125,29 +153,37 @@ pub(crate) fn install(requested: Requested) -> Result<Installed, String> {
         (Requested::Global, Found::Addons { with_layer: true }) => Mode::Layer,
         (Requested::Scoped, _) => Mode::Scoped,
         (Requested::Global, Found::Nothing) => Mode::Global,
-        (Requested::Auto, Found::Nothing) if calls_init() => Mode::Scoped,
+        (Requested::Auto, Found::Nothing) if binary().wraps || binary().calls_init => Mode::Scoped,
         (Requested::Auto, Found::Nothing) => Mode::Global,
     };
     let mut note = None;
     let guard = match mode {
         Mode::Global if here != Found::Ours => {
-            if dispatcher::set_global_default(dispatch().clone()).is_err()
-                && settled_global() != Found::Ours
-            {
-                return Err(OWN_SUBSCRIBER.to_owned());
-            }
-            GLOBAL.store(true, Ordering::Release);
+            take_global()?;
             None
         }
         Mode::Scoped => {
             if requested == Requested::Auto {
-                note = Some(SCOPED_FOR_INIT.to_owned());
+                note = Some(
+                    if binary().wraps {
+                        WRAP_NOT_YET
+                    } else {
+                        SCOPED_FOR_INIT
+                    }
+                    .to_owned(),
+                );
             }
             Some(dispatcher::set_default(dispatch()))
         }
         _ => None,
     };
     Ok(Installed { mode, guard, note })
+}
+
+/// From the JavaScript thread outside any dispatch: whether the addon's
+/// subscriber is wrapped (`napi_tracing::wrap()`).
+pub(crate) fn wrapped_now() -> bool {
+    found() == Found::Wrapped
 }
 
 /// In scoped mode, from the JavaScript thread outside any dispatch: has the
@@ -160,6 +196,7 @@ pub(crate) fn follow_scoped(guard: &mut Option<DefaultGuard>) -> Option<(Mode, O
     let ours = guard.take()?;
     drop(ours);
     match found() {
+        Found::Wrapped => Some((Mode::Wrap, None)),
         Found::Addons { with_layer: true } => Some((Mode::Layer, None)),
         Found::Addons { with_layer: false } => {
             Some((Mode::Scoped, Some(INSTALLED_ITS_OWN.to_owned())))
@@ -171,54 +208,135 @@ pub(crate) fn follow_scoped(guard: &mut Option<DefaultGuard>) -> Option<(Mode, O
     }
 }
 
+/// The edit that traces every span of an addon with a subscriber of its own.
+pub(crate) const THE_EDIT: &str = "wrap the subscriber in its init line, \
+     napi_tracing::wrap(tracing_subscriber::registry().with(...).with(...)).init(), which traces every \
+     thread's spans whatever its filters and keeps its own output as it is";
+
 const OWN_SUBSCRIBER: &str = "this addon already runs a global tracing subscriber of its own, \
-     so napi-tracing cannot see its spans. Add napi-tracing's layer to it: \
-     tracing_subscriber::registry().with(your_layers).with(napi_tracing::layer()).init() traces \
-     every thread's spans and keeps your own output; or trace the JavaScript thread alone with \
-     subscriber: 'scoped'";
+     so napi-tracing cannot see its spans. To trace them, wrap the subscriber in its init line: \
+     napi_tracing::wrap(tracing_subscriber::registry().with(...).with(...)).init() traces every \
+     thread's spans whatever its filters and keeps its own output as it is; or trace the \
+     JavaScript thread alone with subscriber: 'scoped'";
 
 pub(crate) const SCOPED_FOR_INIT: &str =
     "this addon calls tracing-subscriber's init(), which panics (and so \
      aborts the process) when another subscriber holds the global default: napi-tracing traces \
      the JavaScript thread only (subscriber: 'scoped') and leaves the global default to the addon. \
-     Spans made on other threads are traced once the addon's subscriber has napi-tracing's layer: \
-     add .with(napi_tracing::layer()) to its init";
+     To trace every thread, wrap the subscriber in its init line: \
+     napi_tracing::wrap(tracing_subscriber::registry().with(...).with(...)).init()";
+
+pub(crate) const WRAP_NOT_YET: &str = "this addon wraps its tracing subscriber \
+     (napi_tracing::wrap), but had not installed it when tracing started: napi-tracing traces the \
+     JavaScript thread only (subscriber: 'scoped') until the addon installs it, and every thread's \
+     spans from then on";
 
 const INSTALLED_ITS_OWN: &str = "this addon installed a global tracing subscriber of its own \
-     without napi-tracing's layer, so napi-tracing traces none of its spans from then on. Add \
-     .with(napi_tracing::layer()) to that subscriber's init to trace every thread and keep its output";
+     without napi-tracing, so napi-tracing traces none of its spans from then on. To trace every \
+     thread and keep its output, wrap the subscriber in its init line: \
+     napi_tracing::wrap(tracing_subscriber::registry().with(...).with(...)).init()";
 
-/// Whether this addon's own code calls tracing-subscriber's `init()`:
-/// `SubscriberInitExt::init`, `SubscriberBuilder::init` or `fmt::init`,
-/// found by name among the functions the linker kept (the binary's symbol
-/// table, which debug builds keep; its debug info names functions the
-/// linker dropped, and is not read). napi-tracing itself never calls them.
-/// A stripped build has no symbol table to read, and is taken not to. Read
-/// once per process.
-fn calls_init() -> bool {
-    static CALLS: OnceLock<bool> = OnceLock::new();
-    *CALLS.get_or_init(|| {
-        use object::{Object, ObjectSymbol};
-        let Some(bytes) = own_binary().and_then(|path| std::fs::read(path).ok()) else {
-            return false;
+/// In `layer` mode, from the JavaScript thread outside any dispatch: what
+/// keeps spans from napi-tracing's layer, if anything does. A filter that
+/// is global (not per layer) decides for every layer of the subscriber,
+/// napi-tracing's too, whether it stands above or below it: asked about a
+/// callsite every napi-tracing layer wants (the calibration one, TRACE), a
+/// subscriber with only per-layer filters still wants it, and one with a
+/// global filter that turns anything off does not.
+pub(crate) fn kept_from_layer() -> Option<String> {
+    calibration::register();
+    dispatcher::get_default(|d| {
+        if d.downcast_ref::<LayerMarker>().is_none() || d.downcast_ref::<WrapMarker>().is_some() {
+            return None;
+        }
+        if !d.register_callsite(calibration::meta()).is_never() {
+            return None;
+        }
+        let filter = if d.downcast_ref::<EnvFilter>().is_some() {
+            "an EnvFilter"
+        } else if d.downcast_ref::<Targets>().is_some() {
+            "a Targets filter"
+        } else if d.downcast_ref::<LevelFilter>().is_some() {
+            "a LevelFilter"
+        } else {
+            "a filter"
         };
-        let Ok(file) = object::File::parse(&*bytes) else {
-            return false;
-        };
-        let named = |name: &str| is_init(name.as_bytes());
-        file.symbols().any(|s| s.name().is_ok_and(named))
-            || file.dynamic_symbols().any(|s| s.name().is_ok_and(named))
+        Some(format!(
+            "this addon's subscriber has a global filter ({filter} added with .with(), not \
+             .with_filter() on one layer), which decides for every layer, napi_tracing::layer() \
+             too: napi-tracing sees only the spans it lets through. To trace every span the \
+             plugin's filter asks for, drop .with(napi_tracing::layer()) and instead {THE_EDIT}"
+        ))
     })
 }
 
-/// Whether a (mangled) symbol name is one of tracing-subscriber's `init()`
-/// functions: mangled names carry each path segment with its length in
-/// front, so `init` is `4init` and `try_init` is `8try_init`.
-fn is_init(name: &[u8]) -> bool {
-    let has = |part: &[u8]| memchr::memmem::find(name, part).is_some();
-    has(b"18tracing_subscriber")
-        && (has(b"3fmt4init")
-            || ((has(b"SubscriberInitExt") || has(b"SubscriberBuilder")) && has(b"4init")))
+/// What this addon's binary shows of its code (see [`binary`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Binary {
+    /// It calls tracing-subscriber's `init()`.
+    calls_init: bool,
+    /// It wraps its subscriber with `napi_tracing::wrap()`.
+    wraps: bool,
+}
+
+/// The panic messages of tracing-subscriber's `init()`s (0.3.0 to 0.3.23),
+/// written backwards: `SubscriberInitExt::init`'s, and `fmt::init`'s and
+/// `SubscriberBuilder::init`'s. Forwards they would be in this crate's own
+/// read-only data, and so in every addon's.
+const INIT_MESSAGES: [&str; 2] = [
+    "rebircsbus tluafed labolg tes ot deliaf",
+    "rebircsbus labolg llatsni ot elbanU",
+];
+
+/// `wrap.rs`'s marker, written backwards.
+const WRAP_MARKER: &str = "rebircsbus gnicart s'nodda siht sparw gnicart-ipan";
+
+/// What this addon's own code does, read from its binary's read-only data
+/// (which stripped release builds keep): the text of tracing-subscriber's
+/// `init()` panic, kept only when the addon calls it (the linker drops
+/// what no code uses), and `napi_tracing::wrap()`'s marker. The file is
+/// mapped, and only its read-only data sections are read. Read once per
+/// process; nothing found when the file cannot be read.
+fn binary() -> Binary {
+    static BINARY: OnceLock<Binary> = OnceLock::new();
+    *BINARY.get_or_init(|| {
+        own_binary()
+            .map(|path| read_binary(&path))
+            .unwrap_or_default()
+    })
+}
+
+fn read_binary(path: &std::path::Path) -> Binary {
+    use object::{Object, ObjectSection, SectionKind};
+    let Ok(file) = std::fs::File::open(path) else {
+        return Binary::default();
+    };
+    // SAFETY: the addon's own file, mapped read-only and only read here;
+    // the loader keeps it mapped too, and replacing it while the process
+    // runs would break the process before this.
+    let Ok(map) = (unsafe { memmap2::Mmap::map(&file) }) else {
+        return Binary::default();
+    };
+    let Ok(parsed) = object::File::parse(&*map) else {
+        return Binary::default();
+    };
+    let forwards = |backwards: &str| backwards.bytes().rev().collect::<Vec<u8>>();
+    let init: Vec<Vec<u8>> = INIT_MESSAGES.iter().map(|m| forwards(m)).collect();
+    let wrap = forwards(WRAP_MARKER);
+    let mut found = Binary::default();
+    let read_only = parsed.sections().filter(|s| {
+        matches!(
+            s.kind(),
+            SectionKind::ReadOnlyData | SectionKind::ReadOnlyString
+        )
+    });
+    for section in read_only {
+        let Ok(data) = section.data() else { continue };
+        let has = |needle: &[u8]| memchr::memmem::find(data, needle).is_some();
+        found.calls_init |= init.iter().any(|m| has(m));
+        found.wraps |= has(&wrap);
+    }
+    found
 }
 
 /// The path of the shared object (the addon's `.node` file) this code is in.
@@ -257,22 +375,22 @@ fn own_binary() -> Option<std::path::PathBuf> {
 
 #[cfg(test)]
 mod tests {
-    use super::{install, is_init, Mode};
-    use crate::config::Requested;
+    use super::*;
 
     #[test]
-    fn worker_threads_starting_at_once_all_take_the_global_default_they_share() {
-        // Worker threads of one process share the addon's global default; each
-        // starts tracing when its first test file loads, all at once. 'auto'
-        // looks at the addon's binary first (once, the others waiting), which
-        // lets them all reach set_global_default together.
+    fn a_global_default_another_worker_thread_set_first_is_taken_as_ours() {
+        // Worker threads of one process share the addon's global default, and
+        // start tracing at once: the one that loses the race to set it must
+        // find napi-tracing's own there, not an addon's subscriber.
+        dispatcher::set_global_default(dispatch().clone()).expect("the first to set it");
+        assert_eq!(take_global(), Ok(()));
         let start = std::sync::Barrier::new(8);
         let modes: Vec<Result<Mode, String>> = std::thread::scope(|scope| {
             let threads: Vec<_> = (0..8)
                 .map(|_| {
                     scope.spawn(|| {
                         start.wait();
-                        install(Requested::Auto).map(|i| i.mode)
+                        install(Requested::Global).map(|i| i.mode)
                     })
                 })
                 .collect();
@@ -282,20 +400,100 @@ mod tests {
     }
 
     #[test]
-    fn init_is_known_by_its_mangled_names_and_try_init_is_not() {
-        for name in [
-            "_ZN18tracing_subscriber4util17SubscriberInitExt4init17h0123456789abcdefE",
-            "_ZN18tracing_subscriber3fmt4init17h0123456789abcdefE",
-            "_ZN18tracing_subscriber3fmt49SubscriberBuilder$LT$N$C$E$C$F$C$W$GT$4init17h0123456789abcdefE",
-        ] {
-            assert!(is_init(name.as_bytes()), "{name}");
+    fn the_needles_are_written_backwards_from_what_they_look_for() {
+        let forwards = |s: &str| s.chars().rev().collect::<String>();
+        assert_eq!(
+            forwards(INIT_MESSAGES[0]),
+            "failed to set global default subscriber"
+        );
+        assert_eq!(
+            forwards(INIT_MESSAGES[1]),
+            "Unable to install global subscriber"
+        );
+        assert_eq!(forwards(WRAP_MARKER), crate::wrap::MARKER);
+    }
+
+    #[test]
+    fn a_global_filter_under_or_over_the_layer_is_named_per_layer_filters_are_not() {
+        use crate::filter::Filter;
+        use crate::session::{Parts, Session};
+        use crate::sessions;
+        use std::sync::Arc;
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::Layer;
+
+        let _serial = crate::sync::lock(&crate::test_support::SERIAL);
+        let parts = Parts {
+            filter: Filter::parse("debug").unwrap(),
+            trace: None,
+            callback: None,
+            registry_layers: Vec::new(),
+            outbox: None,
+            outputs: Vec::new(),
+        };
+        let session = Arc::new(Session::new(Session::next_id(), parts));
+        sessions::register(session.clone());
+        fn fmt<S>() -> impl Layer<S>
+        where
+            S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+        {
+            tracing_subscriber::fmt::layer().with_writer(std::io::sink)
         }
-        for name in [
-            "_ZN18tracing_subscriber4util17SubscriberInitExt8try_init17h0123456789abcdefE",
-            "_ZN18tracing_subscriber3fmt8try_init17h0123456789abcdefE",
-            "_ZN11my_own_addon4init17h0123456789abcdefE",
-        ] {
-            assert!(!is_init(name.as_bytes()), "{name}");
-        }
+        let kept =
+            |dispatch: tracing_core::Dispatch| dispatcher::with_default(&dispatch, kept_from_layer);
+        let under = kept(tracing_core::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(EnvFilter::new("warn"))
+                .with(fmt())
+                .with(crate::layer()),
+        ));
+        let over = kept(tracing_core::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(crate::layer())
+                .with(fmt())
+                .with(Targets::new().with_target("my_addon", tracing_core::Level::TRACE)),
+        ));
+        let level = kept(tracing_core::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(LevelFilter::INFO)
+                .with(crate::layer()),
+        ));
+        let per_layer = kept(tracing_core::Dispatch::new(
+            tracing_subscriber::registry()
+                .with(fmt().with_filter(EnvFilter::new("warn")))
+                .with(crate::layer()),
+        ));
+        let wrapped = kept(tracing_core::Dispatch::new(crate::wrap(
+            tracing_subscriber::registry()
+                .with(EnvFilter::new("warn"))
+                .with(crate::layer()),
+        )));
+        sessions::unregister(&session);
+        assert!(
+            under
+                .as_deref()
+                .is_some_and(|n| n.contains("(an EnvFilter") && n.contains("napi_tracing::wrap(")),
+            "{under:?}"
+        );
+        assert!(
+            over.as_deref()
+                .is_some_and(|n| n.contains("(a Targets filter")),
+            "{over:?}"
+        );
+        assert!(
+            level
+                .as_deref()
+                .is_some_and(|n| n.contains("(a LevelFilter")),
+            "{level:?}"
+        );
+        assert_eq!(per_layer, None);
+        assert_eq!(wrapped, None);
+    }
+
+    #[test]
+    fn wrap_is_found_in_the_read_only_data_of_a_binary_that_wraps() {
+        // This test binary wraps subscribers (wrap.rs's tests).
+        let here = std::env::current_exe().unwrap();
+        assert!(read_binary(&here).wraps);
     }
 }

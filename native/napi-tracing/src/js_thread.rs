@@ -55,23 +55,28 @@ pub(crate) fn current_session() -> Option<Arc<Session>> {
 }
 
 /// In scoped mode, follows the addon if it installed its own subscriber
-/// since (see `install::follow_scoped`). Called from JavaScript, outside
-/// any dispatch.
+/// since (see `install::follow_scoped`); in layer mode, notes a wrapped one.
+/// Called from JavaScript, outside any dispatch.
 pub(crate) fn follow_subscriber() {
     let _ = CURRENT.try_with(|c| {
         let Ok(mut c) = c.try_borrow_mut() else {
             return;
         };
         let Some(js) = c.as_mut() else { return };
+        if js.mode == Mode::Layer && install::wrapped_now() {
+            // The addon installed a wrapped subscriber: traced through it.
+            js.mode = Mode::Wrap;
+        }
         if js.mode != Mode::Scoped || js.guard.is_none() {
             return;
         }
         if let Some((mode, note)) = install::follow_scoped(&mut js.guard) {
             js.mode = mode;
-            // Traced through the addon's own subscriber now: the advice to add the layer is moot.
-            if mode == Mode::Layer {
-                js.notes.retain(|n| n != install::SCOPED_FOR_INIT);
-            }
+            // The addon installed its subscriber: waiting for a wrapped one is over;
+            // traced through it, the advice to change it is moot.
+            let moot = matches!(mode, Mode::Layer | Mode::Wrap);
+            js.notes
+                .retain(|n| n != install::WRAP_NOT_YET && !(moot && n == install::SCOPED_FOR_INIT));
             js.notes.extend(note);
         }
     });

@@ -16,7 +16,7 @@
 //! from the addon's other layers, nor shows one to them.
 
 use std::any::TypeId;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tracing_core::span::{Attributes, Id, Record};
 use tracing_core::subscriber::{Interest, Subscriber};
@@ -24,9 +24,9 @@ use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 use tracing_subscriber::layer::{Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::entered::{self, Facts};
+use crate::entered::Facts;
 use crate::span::SpanRecord;
-use crate::{clock, router, sessions};
+use crate::{clock, core, router, sessions};
 
 /// What `Dispatch::downcast_ref` finds in a subscriber that has
 /// napi-tracing's layer: how napi-tracing recognises the addon's subscriber.
@@ -35,6 +35,25 @@ pub(crate) struct LayerMarker;
 static MARKER: LayerMarker = LayerMarker;
 
 static REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// Wrapped subscribers (`napi_tracing::wrap()`) alive: each traces every
+/// span itself, so a layer inside one sees nothing meanwhile, and no span
+/// is counted twice.
+static WRAPPERS: AtomicUsize = AtomicUsize::new(0);
+
+/// A wrapped subscriber was made into a dispatcher: layers see nothing until it is dropped.
+pub(crate) fn stand_down() {
+    WRAPPERS.fetch_add(1, Ordering::AcqRel);
+}
+
+/// A wrapped subscriber that made layers stand down was dropped.
+pub(crate) fn stand_up() {
+    WRAPPERS.fetch_sub(1, Ordering::AcqRel);
+}
+
+fn stood_down() -> bool {
+    WRAPPERS.load(Ordering::Acquire) != 0
+}
 
 /// Whether a subscriber with napi-tracing's layer was ever built.
 pub(crate) fn registered() -> bool {
@@ -67,13 +86,17 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn enabled(&self, meta: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
-        sessions::open_now()
-            .iter()
-            .any(|s| s.filter.env().enabled(meta, cx.clone()))
+        !stood_down()
+            && sessions::open_now()
+                .iter()
+                .any(|s| s.filter.env().enabled(meta, cx.clone()))
     }
 
     fn callsite_enabled(&self, meta: &'static Metadata<'static>) -> Interest {
         let mut interest = Interest::never();
+        if stood_down() {
+            return interest;
+        }
         for session in sessions::open_now().iter() {
             let wanted = session.filter.interest(meta);
             if wanted.is_sometimes() || (wanted.is_always() && interest.is_never()) {
@@ -84,6 +107,9 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
+        if stood_down() {
+            return Some(LevelFilter::OFF);
+        }
         sessions::max_level_hint()
     }
 }
@@ -109,8 +135,9 @@ impl<S> Layer<S> for NapiTracingLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
-    fn on_register_dispatch(&self, _subscriber: &Dispatch) {
+    fn on_register_dispatch(&self, subscriber: &Dispatch) {
         REGISTERED.store(true, Ordering::Release);
+        core::note_traced_through(subscriber);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -131,14 +158,7 @@ where
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
-        with_record(&ctx, id, |rec| {
-            let open = sessions::open_now();
-            if let Some(owner) =
-                sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible)
-            {
-                owner.on_record(rec, values);
-            }
-        });
+        with_record(&ctx, id, |rec| router::on_record(rec, values));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -150,55 +170,19 @@ where
             }
             None => None,
         };
-        let open = sessions::open_now();
-        if let Some(owner) = router::owner(&open, parent.as_ref()) {
-            if owner.session.shows(event.metadata(), false) {
-                let inherited = parent.filter(|p| p.owner == owner.session.id);
-                owner
-                    .session
-                    .on_event(event, inherited.as_ref(), owner.on_js_thread, now);
-            }
-        }
+        router::on_event(&sessions::open_now(), event, parent, now);
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
-        with_record(&ctx, id, |rec| {
-            let open = sessions::open_now();
-            let owner = sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible);
-            let times = owner.is_some_and(|o| {
-                o.on_enter(rec);
-                o.times()
-            });
-            let start = if times { clock::now_ns() } else { 0 };
-            if start != 0 {
-                rec.note_poll(start);
-            }
-            entered::push(rec.facts(id.into_u64()), start);
-        });
+        with_record(&ctx, id, |rec| router::on_enter(rec, id.into_u64()));
     }
 
     fn on_exit(&self, id: &Id, ctx: Context<'_, S>) {
-        let now = clock::now_ns();
-        let left = entered::pop(id.into_u64(), now);
-        with_record(&ctx, id, |rec| {
-            let open = sessions::open_now();
-            if let Some(owner) =
-                sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible)
-            {
-                owner.on_exit(rec, left.as_ref().filter(|l| l.start != 0), now);
-            }
-        });
+        with_record(&ctx, id, |rec| router::on_exit(rec, id.into_u64()));
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        with_record(&ctx, &id, |rec| {
-            let open = sessions::open_now();
-            if let Some(owner) =
-                sessions::find(&open, rec.owner).filter(|s| s.is_open() && rec.visible)
-            {
-                owner.on_close(rec, clock::now_ns());
-            }
-        });
+        with_record(&ctx, &id, router::on_close);
     }
 
     unsafe fn downcast_raw(&self, id: TypeId) -> Option<*const ()> {

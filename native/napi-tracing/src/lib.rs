@@ -13,7 +13,9 @@
 //! never see each other's spans. Within one addon, each JavaScript thread
 //! (main thread or worker) that starts tracing gets only its own spans.
 //!
-//! An addon that keeps a subscriber of its own adds [`layer()`] to it; work
+//! An addon that keeps a subscriber of its own wraps it with [`wrap()`]
+//! (whatever its filters) or adds [`layer()`] to it (without a global
+//! filter); work
 //! napi-tracing cannot see started (an `AsyncTask`'s `compute`, a thread or
 //! a task of the addon's) carries its JavaScript caller with [`caller()`].
 //! With the `async-runtime` feature (napi 3.11 or later, with napi's
@@ -52,8 +54,9 @@ mod span;
 mod trace;
 // The layers, the session (its filter and layers), the open sessions, who
 // owns a span (the router), the subscribers that feed them (the Registry
-// path, napi-tracing's own, the addon's through the layer), how one is
-// installed, the JavaScript thread's side, the entry points, the macro.
+// path, napi-tracing's own, the addon's through the layer, the addon's
+// wrapped), how one is installed, the JavaScript thread's side, the entry
+// points, the macro.
 #[doc(hidden)]
 pub mod api;
 #[cfg(feature = "async-runtime")]
@@ -75,7 +78,9 @@ mod session;
 mod sessions;
 #[cfg(test)]
 mod test_support;
+mod wrap;
 
 pub use carry::{caller, Caller, Carry};
 pub use layer::{layer, NapiTracingLayer};
 pub use record::PROTOCOL_VERSION;
+pub use wrap::{wrap, Wrapped};

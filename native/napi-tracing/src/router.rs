@@ -1,6 +1,7 @@
-//! Who owns a new span or an event, decided once, and the record of a new
-//! span: the same rules whichever subscriber made it (napi-tracing's own,
-//! or the addon's through `napi_tracing::layer()`).
+//! Who owns a new span or an event, decided once, the record of a new span,
+//! and what each later hook does with that record: the same rules whichever
+//! subscriber made it (napi-tracing's own, the addon's through
+//! `napi_tracing::layer()`, or the addon's wrapped by `napi_tracing::wrap()`).
 //!
 //! Each cdylib links its own `tracing-core`, so everything here is this
 //! addon's alone: another addon in the same process has its own. Inside one
@@ -17,14 +18,14 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tracing_core::span::Attributes;
-use tracing_core::Metadata;
+use tracing_core::span::{Attributes, Record};
+use tracing_core::{Event, Metadata};
 
 use crate::caller::{self, Anchor, Cause};
-use crate::entered::Facts;
+use crate::entered::{self, Facts};
 use crate::session::Session;
 use crate::span::{next_uid, LatestPoll, SpanRecord, SpanState};
-use crate::{registry_path, sessions, thread_info};
+use crate::{clock, registry_path, sessions, thread_info};
 
 static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
 
@@ -133,4 +134,82 @@ pub(crate) fn shows(session: &Session, meta: &'static Metadata<'static>, sole: b
     } else {
         session.shows(meta, sole)
     }
+}
+
+/// The session that shows span `rec`, when it is still open.
+fn shown_by<'a>(open: &'a [Arc<Session>], rec: &SpanRecord) -> Option<&'a Session> {
+    if !rec.visible || rec.owner == 0 {
+        return None;
+    }
+    sessions::find(open, rec.owner).filter(|s| s.is_open())
+}
+
+/// Span `rec` recorded `values`.
+pub(crate) fn on_record(rec: &SpanRecord, values: &Record<'_>) {
+    if rec.visible {
+        let open = sessions::open_now();
+        if let Some(owner) = shown_by(&open, rec) {
+            owner.on_record(rec, values);
+        }
+    }
+}
+
+/// Span `rec`, known as `id` to the subscriber that made it, was entered
+/// on this thread: it is the current span here until it exits.
+pub(crate) fn on_enter(rec: &SpanRecord, id: u64) {
+    let times = rec.visible && {
+        let open = sessions::open_now();
+        shown_by(&open, rec).is_some_and(|owner| {
+            owner.on_enter(rec);
+            owner.times()
+        })
+    };
+    let start = if times { clock::now_ns() } else { 0 };
+    if start != 0 {
+        rec.note_poll(start);
+    }
+    entered::push(rec.facts(id), start);
+}
+
+/// Span `rec`, known as `id`, exited on this thread.
+pub(crate) fn on_exit(rec: &SpanRecord, id: u64) {
+    let now = clock::now_ns();
+    let left = entered::pop(id, now);
+    if rec.visible {
+        let open = sessions::open_now();
+        if let Some(owner) = shown_by(&open, rec) {
+            owner.on_exit(rec, left.as_ref().filter(|l| l.start != 0), now);
+        }
+    }
+}
+
+/// Span `rec` closed.
+pub(crate) fn on_close(rec: &SpanRecord) {
+    if rec.visible {
+        let open = sessions::open_now();
+        if let Some(owner) = shown_by(&open, rec) {
+            owner.on_close(rec, clock::now_ns());
+        }
+    }
+}
+
+/// Hands `event`, under `parent` (its nearest span napi-tracing knows), to
+/// the session that owns it and shows it; returns that session.
+pub(crate) fn on_event<'a>(
+    open: &'a [Arc<Session>],
+    event: &Event<'_>,
+    parent: Option<Facts>,
+    now: u64,
+) -> Option<&'a Session> {
+    if thread_info::muted() {
+        return None;
+    }
+    let owner = owner(open, parent.as_ref())?;
+    let session = owner.session;
+    if !shows(session, event.metadata(), open.len() == 1) {
+        return None;
+    }
+    let inherited = parent.filter(|p| p.owner == session.id);
+    session.on_event(event, inherited.as_ref(), owner.on_js_thread, now);
+    Some(session)
 }

@@ -3,7 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::session::Session;
@@ -17,6 +17,9 @@ fn registry() -> &'static RwLock<Vec<Arc<Session>>> {
 /// Bumped (under the registry's write lock) whenever a session opens or
 /// closes: tells threads their copy of the open sessions is out of date.
 static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// How many sessions are open (changed under the registry's write lock).
+static OPEN: AtomicUsize = AtomicUsize::new(0);
 
 /// The open sessions, as one thread last copied them.
 pub(crate) type Snapshot = Rc<[Arc<Session>]>;
@@ -51,6 +54,12 @@ pub(crate) fn open_now() -> Snapshot {
         .unwrap_or_else(|_| fresh())
 }
 
+/// Whether any session is open: one shared read, for hooks that do
+/// nothing else when none is.
+pub(crate) fn any_open() -> bool {
+    OPEN.load(Ordering::Acquire) != 0
+}
+
 /// The open session with id `id`.
 pub(crate) fn find(open: &[Arc<Session>], id: u64) -> Option<&Session> {
     open.iter().find(|s| s.id == id).map(|s| &**s)
@@ -61,6 +70,7 @@ pub(crate) fn register(session: Arc<Session>) {
     {
         let mut open = write(registry());
         open.push(session);
+        OPEN.store(open.len(), Ordering::Release);
         GENERATION.fetch_add(1, Ordering::AcqRel);
     }
     // Callsites that were switched off while nothing listened must be asked again.
@@ -73,6 +83,7 @@ pub(crate) fn unregister(session: &Session) {
     {
         let mut open = write(registry());
         open.retain(|s| s.id != session.id);
+        OPEN.store(open.len(), Ordering::Release);
         GENERATION.fetch_add(1, Ordering::AcqRel);
     }
     tracing_core::callsite::rebuild_interest_cache();

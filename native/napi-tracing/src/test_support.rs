@@ -40,3 +40,7 @@ pub(crate) fn meta_with_fields() -> &'static Metadata<'static> {
     );
     &META
 }
+
+/// Sessions and dispatchers are process-wide: the tests that open sessions
+/// or install napi-tracing's subscribers take turns.
+pub(crate) static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());

@@ -38,13 +38,14 @@ const RANKS: &[(&str, u32)] = &[
     ("registry_path", 11),
     ("router", 12),
     ("core", 13),
-    ("layer", 13),
-    ("install", 14),
-    ("carry", 15),
-    ("js_thread", 15),
-    ("async_runtime", 16),
-    ("api", 17),
-    ("macros", 18),
+    ("layer", 14),
+    ("wrap", 15),
+    ("install", 16),
+    ("carry", 17),
+    ("js_thread", 17),
+    ("async_runtime", 18),
+    ("api", 19),
+    ("macros", 20),
 ];
 
 /// The ranked module a path belongs to: the longest entry it starts with.

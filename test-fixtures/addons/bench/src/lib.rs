@@ -2,7 +2,9 @@
 //! traced through napi-tracing (`make_spans`), under tracing-chrome alone
 //! (`chrome_alone`), the native reference the TypeScript paths are held to,
 //! or under tracing-subscriber's `Registry` with a layer that does nothing
-//! (`floor`), what any tracing-subscriber setup pays.
+//! (`floor`), what any tracing-subscriber setup pays; and that same
+//! subscriber wrapped by `napi_tracing::wrap()` (`wrapped`), as an addon
+//! with its own logging runs it.
 #![deny(clippy::all)]
 
 use std::fs::File;
@@ -182,6 +184,31 @@ pub fn floor(n: u32, shape: String, threads: u32, with_filter: bool) -> Result<f
     } else {
         Dispatch::new(Registry::default().with(NoopLayer))
     };
+    let start = Instant::now();
+    let ran =
+        tracing::dispatcher::with_default(&dispatch, || run(n, shape, threads, Some(&dispatch)));
+    let elapsed = start.elapsed().as_nanos() as f64;
+    ran?;
+    drop(dispatch);
+    // As for chrome_alone: callsites go back to what napi-tracing's dispatcher wants.
+    tracing::callsite::rebuild_interest_cache();
+    Ok(elapsed)
+}
+
+/// The same workload under `napi_tracing::wrap()` around the floor's
+/// subscriber with `EnvFilter::new(filter)` on top (a global filter, as
+/// addons' own subscribers have), through a scoped dispatcher: what the
+/// wrapper costs with no session open, and, with one open (started from
+/// JavaScript), what tracing through it does. Returns the nanoseconds the
+/// workload took.
+#[napi]
+pub fn wrapped(n: u32, shape: String, threads: u32, filter: String) -> Result<f64> {
+    let shape = Shape::parse(&shape)?;
+    let dispatch = Dispatch::new(napi_tracing::wrap(
+        Registry::default()
+            .with(EnvFilter::new(filter))
+            .with(NoopLayer),
+    ));
     let start = Instant::now();
     let ran =
         tracing::dispatcher::with_default(&dispatch, || run(n, shape, threads, Some(&dispatch)));

@@ -1,0 +1,3 @@
+import { spanTests } from './addon.js'
+
+spanTests('b')
