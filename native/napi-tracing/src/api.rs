@@ -361,19 +361,19 @@ fn seal_sums() -> Option<u64> {
 }
 
 /// Delivers everything queued for this thread's session, now. With `wait`,
-/// returns once every output has written it; without, the trace's entries
-/// are handed to its writer and the other outputs left alone (a test
-/// window's edge). Returns when the collect layer's new epoch began (see
-/// `collection/`), else 0.
+/// returns once every output has written it; without (a test window's
+/// edge), the outputs are left alone: a window needs the sums and a new
+/// epoch, not the trace on disk, and handing the trace's entries over at
+/// each edge would wake the writer and write the file twice per test. The
+/// worker's checkpoints (every 100 ms) and full batches write them. Returns
+/// when the collect layer's new epoch began (see `collection/`), else 0.
 pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
     js_thread::follow_subscriber();
     let epoch = seal_sums();
     js_thread::drain();
-    if let Some(session) = js_thread::current_session() {
-        if wait {
+    if wait {
+        if let Some(session) = js_thread::current_session() {
             session.flush_outputs();
-        } else {
-            session.hand_over_trace();
         }
     }
     Ok(epoch.unwrap_or(0))

@@ -193,14 +193,6 @@ impl Session {
         }
     }
 
-    /// Hands the trace's entries so far to its writer, without waiting (see
-    /// `Collection::hand_over`); the other outputs are left alone.
-    pub(crate) fn hand_over_trace(&self) {
-        if let Some(trace) = &self.trace {
-            trace.collection.hand_over();
-        }
-    }
-
     /// Writes out what every output has received so far.
     pub(crate) fn flush_outputs(&self) {
         if let Some(trace) = &self.trace {

@@ -345,11 +345,8 @@ impl Collection {
     }
 
     /// Hands every thread's entries to the writer without waiting for them
-    /// to be written: a test window's edge needs the sums sealed, not the
-    /// file written, and waking the writer thread and waiting for it costs
-    /// a worker more than the rest of the test's bookkeeping on a loaded
-    /// machine.
-    pub(crate) fn hand_over(&self) {
+    /// to be written (see `write_all`).
+    fn hand_over(&self) {
         let mut out = self.writer.batch();
         {
             let mut locals = lock(&self.locals);
