@@ -5,9 +5,10 @@
  * its process and tracks, which the reporter writes once each into the
  * merged trace), appended to files in the raw folder, per run. The addons
  * stream their native spans to files of their own beside these
- * (`nativeTrace`). Lines are written whole, synchronously, so a worker that
- * dies leaves every line it finished; the reporter merges the run's files
- * at its end.
+ * (`nativeTrace`). Lines are buffered and written whole, synchronously, at
+ * each flush (the worker flushes every 100 ms and at each file's end), so a
+ * worker that dies leaves every line it finished up to its last flush; the
+ * reporter merges the run's files at its end.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
@@ -70,6 +71,11 @@ export type StatsLine =
   /** The name of a track (a thread, or a track of its own) in the trace (the first one counts). */
   | { kind: 'thread'; pid: number; tid: number; name: string }
 
+/** Lines buffered at most between flushes: a file of thousands of tests flushes now and then. */
+const MAX_BUFFERED = 1024
+/** The statistics lines a test writes, which may wait for the next flush. */
+const PER_TEST: ReadonlySet<StatsLine['kind']> = new Set(['test', 'late', 'progress', 'bench', 'profile', 'thread', 'made'])
+
 export const TRACE_SUFFIX = '.trace.jsonl'
 /** What ends every entry of a trace file: the merged trace is the files' bytes. */
 export const ENTRY_END = ',\n'
@@ -128,6 +134,8 @@ export class WorkerFiles {
   #stats: number
   /** Trace lines waiting for the next flush (a few per test). */
   #buffer: string[] = []
+  /** Statistics lines waiting for the next flush. */
+  #lines: string[] = []
   #closed = false
   /** Process and track names, written again into each run's stats file. */
   readonly #names = new Map<string, StatsLine>()
@@ -210,16 +218,30 @@ export class WorkerFiles {
     this.stats(line)
   }
 
+  /**
+   * A statistics line. A test's lines are buffered with the trace lines
+   * until the next flush (the worker's checkpoints, every 100 ms, and each
+   * file's end): two writes per test were a good part of what a test
+   * boundary cost. The others are written at once, as a panic that aborts
+   * the process is read against them (which worker, which file).
+   */
   stats(line: StatsLine): void {
-    this.flush()
-    if (!this.#closed) writeSync(this.#stats, JSON.stringify(line) + '\n')
+    if (this.#closed) return
+    this.#lines.push(JSON.stringify(line) + '\n')
+    if (!PER_TEST.has(line.kind) || this.#lines.length >= MAX_BUFFERED) this.flush()
   }
 
-  /** Writes buffered trace lines. */
+  /** Writes buffered trace and statistics lines. */
   flush(): void {
-    if (this.#closed || this.#buffer.length === 0) return
-    writeSync(this.#trace, this.#buffer.join(''))
-    this.#buffer = []
+    if (this.#closed) return
+    if (this.#buffer.length > 0) {
+      writeSync(this.#trace, this.#buffer.join(''))
+      this.#buffer = []
+    }
+    if (this.#lines.length > 0) {
+      writeSync(this.#stats, this.#lines.join(''))
+      this.#lines = []
+    }
   }
 
   close(): void {
