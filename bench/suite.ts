@@ -9,6 +9,8 @@
  *   the main process's peak RSS, trace.json size and the time to merge it.
  * - `five-thousand`: 5,000 tests of one span each in 4 files over 4 workers
  *   (release fib): the plugin's cost per test, as the same paired ratio.
+ * - `promises`: 2,000 tests of one span and 200 awaited promises each (release
+ *   fib), in 4 files over 4 workers: what a suite that awaits a lot pays.
  * - `ten-million`: one test making 11.4 million spans: it must finish; the
  *   worker's and the main process's peak RSS, trace size, merge time.
  * - With `profile: 'js'` (JavaScript samples and memory, FIXTURE_PROFILE=js):
@@ -97,6 +99,7 @@ function run(project: string, traced: boolean, loader?: string, profiled = false
 const MILLION_SPANS = 1_068_468
 const TEN_MILLION_SPANS = 11_405_773
 const FIVE_THOUSAND_SPANS = 5_000
+const PROMISES_SPANS = 2_000
 const rounds = Number(process.argv[2] ?? 5)
 
 type Paired = { traced: Run[]; plain: Run[]; profiled?: Run[] }
@@ -123,6 +126,8 @@ for (let round = 0; round < rounds; round++) {
 }
 results['five-thousand · release'] = { traced: [], plain: [] }
 for (let round = 0; round < rounds; round++) pair(round, results['five-thousand · release']!, 'five-thousand', RELEASE, true)
+results['promises · release'] = { traced: [], plain: [] }
+for (let round = 0; round < rounds; round++) pair(round, results['promises · release']!, 'promises', RELEASE)
 results['ten-million'] = { traced: [run('ten-million', true)], plain: [] }
 console.log()
 
@@ -191,6 +196,13 @@ for (const build of BUILDS) {
     ...wall.lines,
     `  wall time added per test  ${(((wall.traced.median - wall.plain.median) * 1e3) / FIVE_THOUSAND_SPANS).toFixed(0)} µs (medians)`,
   )
+}
+{
+  const name = 'promises · release'
+  const promises = results[name]!
+  checkSpans('promises', promises.traced, PROMISES_SPANS)
+  const wall = wallTimes(name, promises, '≤ 1.10')
+  lines.push(`${name} (2,000 tests of one span and 200 awaited promises, 4 files, 4 workers), ${rounds} rounds:`, ...wall.lines)
 }
 const ten = results['ten-million']!.traced[0]!
 checkSpans('ten-million', [ten], TEN_MILLION_SPANS)
