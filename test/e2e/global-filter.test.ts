@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { readmeBlock } from '../support/readme.js'
+import { docBlock } from '../support/doc-blocks.js'
 import { REPO } from './support/paths.js'
 import { calls, runBoth, testNamed } from './support/report.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
@@ -52,7 +52,7 @@ function expectEverySpanInItsTest(run: RunResult): void {
 }
 
 test("the README's edit is the fixture's init line, as written", () => {
-  const block = readmeBlock('global-filter')
+  const block = docBlock('global-filter')
   expect(block).toContain('tracing_subscriber::EnvFilter::new("warn")')
   const source = readFileSync(join(REPO, 'test-fixtures/addons/global-filter/src/logging.rs'), 'utf8')
   const body = /fn readme_edit\(\) \{\n([\s\S]*?)\n\}/.exec(source)?.[1]
