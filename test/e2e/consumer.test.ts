@@ -1,10 +1,11 @@
 /**
- * A new user's first run, as the README says: in an empty folder, a napi-rs
- * addon of its own, the packed tarball installed with npm, the addon built
- * against the crate from a registry (the local one the suite builds, with
- * the crate as `cargo package` makes it), the README's Cargo and Vitest
- * configuration as written, then a Vitest suite with the plugin and a plain
- * Node script with `Tracing.start()`.
+ * A new user's first run, as the README's five-minute path says: in an
+ * empty folder, a napi-rs addon of its own, the packed tarball installed
+ * with npm, the addon built against the crate from a registry (the local one
+ * the suite builds, with the crate as `cargo package` makes it), the
+ * README's Cargo and Vitest configuration and the profile lines of
+ * docs/install.md as written, then a Vitest suite with the plugin and a
+ * plain Node script with `Tracing.start()`.
  */
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'

@@ -1,8 +1,9 @@
 /**
- * The README's TypeScript example runs as written, with the packed package
- * installed: in a project whose `./index.js` is the fixture addon (built
- * against the packaged crate), on Node 24 (TypeScript and `using`
- * natively), with an OTLP/HTTP receiver listening where the example sends.
+ * The library's TypeScript example (docs/library.md) runs as written, with
+ * the packed package installed: in a project whose `./index.js` is the
+ * fixture addon (built against the packaged crate), on Node 24 (TypeScript
+ * and `using` natively), with an OTLP/HTTP receiver listening where the
+ * example sends.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
