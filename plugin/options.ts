@@ -29,7 +29,7 @@ export interface NapiTracingOptions {
    * addon's global default: every thread's spans), `'scoped'` (the
    * JavaScript thread's only, for an addon that installs a subscriber of
    * its own), `'layer'` (through `napi_tracing::layer()` in the addon's own
-   * subscriber), `'auto'` (chosen per addon; see the README). An addon whose
+   * subscriber), `'auto'` (chosen per addon; see docs/addon.md). An addon whose
    * subscriber is `napi_tracing::wrap(..)` is traced through it, whatever is set.
    * @default 'auto'
    */

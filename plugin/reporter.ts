@@ -289,7 +289,7 @@ export class NapiTracingReporter implements Reporter {
         const reportFile = join(folder, 'report.json')
         if (!existsSync(folder)) {
           report.problems.push(
-            `shard ${index} of ${count}: no blob, no trace: neither its blob report nor its ${shardFolder(index, count)} folder reached this job, so its tests are missing from the run and the report; upload both from its job (see the README's CI recipe)`,
+            `shard ${index} of ${count}: no blob, no trace: neither its blob report nor its ${shardFolder(index, count)} folder reached this job, so its tests are missing from the run and the report; upload both from its job (see the CI recipe in vitest-napi-tracing's docs/across-runs.md)`,
           )
           continue
         }

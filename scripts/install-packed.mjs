@@ -4,7 +4,7 @@
 // JavaScript), installs the tarball with Vitest 4.1, 4.0, 3.2 and 5 into projects
 // under target/e2e/, copies the fixture projects there, and builds the
 // fixture addons against the napi-tracing crate the tarball carries
-// (node_modules/vitest-napi-tracing/native/napi-tracing), as the README tells
+// (node_modules/vitest-napi-tracing/native/napi-tracing), as the docs tell
 // users to. The built loaders, types and binaries are also copied into
 // test-fixtures/addons/<name>/, so that the unit tests, the demo and the
 // type checks use the same builds. Then a local crates registry with the
@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { installInitLayouts, installLayouts, installTools, readmeProfile, registrySeed } from './e2e/layouts.mjs'
+import { installInitLayouts, installLayouts, installTools, profileLines, registrySeed } from './e2e/layouts.mjs'
 import { buildRegistry } from './e2e/registry.mjs'
 
 const REPO = fileURLToPath(new URL('..', import.meta.url))
@@ -49,7 +49,7 @@ const NOT_SOURCES = new Set(['node_modules', '.vitest', 'target'])
 /** Older than any build: a reinstalled but unchanged crate must not look newer to cargo. */
 const UNCHANGED = new Date('2000-01-01T00:00:00Z')
 /** What the tarball and the builds are made from: when none of it changed, packing again is skipped. */
-const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'native/napi-tracing-otlp', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
+const INPUTS = ['scripts/install-packed.mjs', 'scripts/e2e', 'scripts/doc-blocks.mjs', 'package.json', 'package-lock.json', 'README.md', 'tsconfig.base.json', 'tsconfig.build.json', 'src', 'plugin', 'native/napi-tracing', 'native/napi-tracing-otlp', 'test-fixtures/addons', 'test-fixtures/layouts', 'test-fixtures/cargo', 'test-fixtures/projects/resolver', 'test-fixtures/projects/overlap.ts', 'Cargo.toml', 'Cargo.lock']
 /** The Vitest 4.0 the tests run with (4.1 and 5 are the repository's own devDependencies). */
 const VITEST_40 = '4.0.18'
 /** The Vitest 3.2, the oldest supported, the tests run with. */
@@ -205,8 +205,8 @@ function installNode(version) {
 /**
  * Builds the fixture addons inside `env`, against the crate its
  * node_modules holds, in a Cargo workspace of their own with the
- * repository's dependency versions and profile lines (those the README
- * gives). Compiled dependencies are shared through the repository's
+ * repository's dependency versions and profile lines (those the docs
+ * give). Compiled dependencies are shared through the repository's
  * target/; nothing else builds these addons, so their outputs there are
  * never another build's.
  */
@@ -269,7 +269,8 @@ function copyBuilt(fromAddons, toAddons) {
 export function installPacked() {
   const started = performance.now()
   const record = join(E2E_DIR, 'installed.json')
-  const inputs = hashOf(REPO, INPUTS)
+  // The profile lines count wherever in the docs they are (the README is packed, the docs are not).
+  const inputs = createHash('sha256').update(hashOf(REPO, INPUTS)).update(profileLines(REPO)).digest('hex')
   if (existsSync(record)) {
     const installed = JSON.parse(readFileSync(record, 'utf8'))
     const built =
@@ -283,8 +284,8 @@ export function installPacked() {
       return installed
     }
   }
-  // The layouts' crates build with the README's profile lines: those count, not the rest of it.
-  const crateInputs = createHash('sha256').update(hashOf(REPO, CRATE_INPUTS)).update(readmeProfile(REPO)).digest('hex')
+  // The layouts' crates build with the docs' profile lines: those count, not the rest of the docs.
+  const crateInputs = createHash('sha256').update(hashOf(REPO, CRATE_INPUTS)).update(profileLines(REPO)).digest('hex')
   const tarball = step('npm pack', pack)
   const v4 = step('install with Vitest 4.1', () => install(4, tarball))
   const v5 = step('install with Vitest 5', () => install(5, tarball))

@@ -1,7 +1,7 @@
 /**
  * `vitest-napi-tracing`: the library. `Tracing.start()` configures an
  * addon's tracing from TypeScript, with the layer helpers and the typed
- * `Layer` for spans and events in TypeScript. Exactly what the README
+ * `Layer` for spans and events in TypeScript. Exactly what docs/api.md
  * documents; the Vitest plugin is `vitest-napi-tracing/plugin`.
  */
 export { Tracing, type TracingOptions, type TracingStats, type SubscriberMode } from './tracing.js'

@@ -110,7 +110,7 @@ function describeKeys(o: object): string {
 /**
  * Why the times of an addon's spans would mislead, or undefined when they
  * would not: napi-tracing built at opt-level 0 (a debug build without the
- * README's profile lines) makes every span cost several times more, and
+ * profile lines of docs/install.md) makes every span cost several times more, and
  * that cost lands in the self time of the user's own functions.
  */
 export function unoptimised(label: string, build: TracingBuild): string | undefined {
@@ -119,7 +119,7 @@ export function unoptimised(label: string, build: TracingBuild): string | undefi
     `${label} was built with napi-tracing unoptimised (opt-level 0), so every span costs several times more than it would, ` +
     `and the report's times count that against your functions. Add to the workspace's Cargo.toml ` +
     `[profile.dev.package.napi-tracing] opt-level = 3 and the same for sharded-slab, tracing, tracing-core, rustc-hash, itoa and memchr ` +
-      `(see the README's profile lines: only these, not "*", which slows the whole build), ` +
+      `(see the profile lines in vitest-napi-tracing's docs/install.md: only these, not "*", which slows the whole build), ` +
     `or build the addon with --release`
   )
 }

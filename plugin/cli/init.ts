@@ -141,8 +141,8 @@ function findCrate(pkg: string): string {
   if (existsSync(beside) && isCdylib(beside)) return beside
   const found = below(pkg, 3, (dir) => existsSync(join(dir, 'Cargo.toml')) && isCdylib(join(dir, 'Cargo.toml'))).map((dir) => join(dir, 'Cargo.toml'))
   if (found.length === 1) return found[0]!
-  if (found.length > 1) throw new Error(`found ${found.length} cdylib crates under ${pkg}: ${found.join(', ')}; add the dependency to the addon's by hand (see the README's Install)`)
-  throw new Error(`no Cargo.toml of a cdylib crate beside ${join(pkg, 'package.json')} or under its folder; add the dependency to the addon's crate by hand (see the README's Install)`)
+  if (found.length > 1) throw new Error(`found ${found.length} cdylib crates under ${pkg}: ${found.join(', ')}; add the dependency to the addon's by hand (see vitest-napi-tracing's docs/install.md)`)
+  throw new Error(`no Cargo.toml of a cdylib crate beside ${join(pkg, 'package.json')} or under its folder; add the dependency to the addon's crate by hand (see vitest-napi-tracing's docs/install.md)`)
 }
 
 function isCdylib(manifest: string): boolean {

@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { docBlock } from '../doc-blocks.mjs'
 import { crateVersion, sourceConfig } from './registry.mjs'
 
 export const PNPM = '10.34.8'
@@ -45,16 +46,14 @@ function resolverManifest(repo, napiTracing) {
       .replace(/^tracing = \{ workspace = true \}$/m, 'tracing = "0.1"')
       .replace(/^napi-build = \{ workspace = true \}$/m, 'napi-build = "2"')
       .replace(/^napi-tracing = .*$/m, napiTracing) +
-    // Its own workspace, with the README's profile lines.
-    `\n[workspace]\n\n${readmeProfile(repo)}`
+    // Its own workspace, with the docs' profile lines.
+    `\n[workspace]\n\n${profileLines(repo)}`
   )
 }
 
-/** The README's profile lines (its `example:profile` block), as users copy them. */
-export function readmeProfile(repo) {
-  const block = /<!-- example:profile -->\n```toml\n([\s\S]*?)```/.exec(readFileSync(join(repo, 'README.md'), 'utf8'))
-  if (!block) throw new Error('README.md: no example:profile block')
-  return block[1]
+/** The docs' profile lines (their `example:profile` block), as users copy them. */
+export function profileLines(repo) {
+  return docBlock(repo, 'profile')
 }
 
 /** The resolver's crate (manifest, build script, sources) in `dir`. */
@@ -130,7 +129,7 @@ export function installLayouts({ repo, dir, tarball, vitestVersion, vendor, regi
     const env = { npm_config_store_dir: join(tools.dir, 'pnpm-store') }
     run(process.execPath, [tools.pnpm, 'add', '-D', '-w', '--prefer-offline', `file:${relative(root, tarball)}`, `vitest@${vitestVersion}`], root, env)
     run(process.execPath, [tools.pnpm, 'install', '--prefer-offline'], root, env)
-    // The README's line for a Cargo.toml two folders below the workspace root.
+    // The docs' line for a Cargo.toml two folders below the workspace root.
     const crate = relative(join(binding, 'native'), join(root, 'node_modules/vitest-napi-tracing/native/napi-tracing'))
     writeResolverCrate(repo, join(binding, 'native'), `napi-tracing = { path = "${crate}" }`)
     // The repository's lock: the versions its builds compiled, reused.

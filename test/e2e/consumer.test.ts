@@ -1,10 +1,11 @@
 /**
- * A new user's first run, as the README says: in an empty folder, a napi-rs
- * addon of its own, the packed tarball installed with npm, the addon built
- * against the crate from a registry (the local one the suite builds, with
- * the crate as `cargo package` makes it), the README's Cargo and Vitest
- * configuration as written, then a Vitest suite with the plugin and a plain
- * Node script with `Tracing.start()`.
+ * A new user's first run, as the README's five-minute path says: in an
+ * empty folder, a napi-rs addon of its own, the packed tarball installed
+ * with npm, the addon built against the crate from a registry (the local one
+ * the suite builds, with the crate as `cargo package` makes it), the
+ * README's Cargo and Vitest configuration and the profile lines of
+ * docs/install.md as written, then a Vitest suite with the plugin and a
+ * plain Node script with `Tracing.start()`.
  */
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { afterAll, expect, inject, test } from 'vitest'
 import type { SpanReport } from 'vitest-napi-tracing/plugin'
-import { readmeBlock } from '../support/readme.js'
+import { docBlock } from '../support/doc-blocks.js'
 import { loadTrace } from '../support/trace-engine.js'
 import { REPO } from './support/paths.js'
 import { sourceConfig } from '../../scripts/e2e/registry.mjs'
@@ -35,7 +36,7 @@ test('an outside addon builds against the crate from the tarball; the plugin and
   // A napi-rs package, as `napi new` makes one: CommonJS, the loader at the root.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'outside', private: true, napi: { binaryName: 'outside-addon' } }, null, 2))
   // The README's install command, with this run's tarball.
-  const install = readmeBlock('install').trim()
+  const install = docBlock('install').trim()
   expect(install).toMatch(/^npm install --save-dev \S+vitest-napi-tracing-0\.1\.0\.tgz$/)
   run('npm', ['install', '--save-dev', '--prefer-offline', '--no-audit', '--no-fund', tarball, `vitest@${vitestVersion}`])
   const installed = join(dir, 'node_modules/vitest-napi-tracing')
@@ -56,11 +57,11 @@ crate-type = ["cdylib"]
 [build-dependencies]
 napi-build = "2"
 
-${readmeBlock('cargo-feature')}
-${readmeBlock('profile')}`,
+${docBlock('cargo-feature')}
+${docBlock('profile')}`,
   )
   // The plain form is the same, the crate always on.
-  expect(readmeBlock('cargo-feature').replace(/napi-tracing = \{ version = ("[^"]+"), optional = true \}/, 'napi-tracing = $1')).toBe(readmeBlock('cargo'))
+  expect(docBlock('cargo-feature').replace(/napi-tracing = \{ version = ("[^"]+"), optional = true \}/, 'napi-tracing = $1')).toBe(docBlock('cargo'))
   // crates.io's place taken by the local registry, as a registry of one's own would be.
   mkdirSync(join(dir, '.cargo'))
   writeFileSync(join(dir, '.cargo/config.toml'), sourceConfig(inject('installed').registry.vendor))
@@ -70,7 +71,7 @@ ${readmeBlock('profile')}`,
     join(dir, 'src/lib.rs'),
     `use napi_derive::napi;
 
-${readmeBlock('lib-feature')}
+${docBlock('lib-feature')}
 #[tracing::instrument]
 #[napi]
 pub fn greet(name: String) -> String {
@@ -81,14 +82,14 @@ pub fn greet(name: String) -> String {
   )
   // The repository's lock file and the registry's target folder: the same dependency builds, reused.
   copyFileSync(join(REPO, 'Cargo.lock'), join(dir, 'Cargo.lock'))
-  const build = readmeBlock('build').trim()
+  const build = docBlock('build').trim()
   expect(build).toBe('napi build --platform --features napi-tracing')
   run(join(REPO, 'node_modules/.bin/napi'), build.split(' ').slice(1), { CARGO_TARGET_DIR: inject('installed').registry.target })
   // napi writes the loader at the package root, where the README's config looks for it.
   expect(existsSync(join(dir, 'index.js'))).toBe(true)
 
   // The README's Vitest config, as written.
-  writeFileSync(join(dir, 'vitest.config.ts'), readmeBlock('plugin'))
+  writeFileSync(join(dir, 'vitest.config.ts'), docBlock('plugin'))
   writeFileSync(
     join(dir, 'greet.test.ts'),
     `import { expect, test } from 'vitest'

@@ -129,7 +129,7 @@ describe('when the numbers would lie', () => {
     expect(run.stdout.match(/was built with napi-tracing unoptimised/g)).toHaveLength(1)
   })
 
-  test('the fixture addons, built with the README’s profile lines, are not reported', () => {
+  test('the fixture addons, built with the docs’ profile lines, are not reported', () => {
     expect(runVitest({ project: 'first-run', env: { RUST_LOG: '' } }).report().problems.join('\n')).not.toContain('unoptimised')
   })
 })

@@ -1,7 +1,7 @@
 /**
  * An addon whose own subscriber has a global filter, as installed: the
  * global-filter fixture sets up its logging from an init function (its init
- * line as it is, with napi_tracing::layer() appended, or with the README's
+ * line as it is, with napi_tracing::layer() appended, or with the docs'
  * wrap edit; with a global EnvFilter, Targets, LevelFilter or
  * fmt().with_env_filter()), makes debug_span!s on the JavaScript thread, in
  * AsyncTask::compute and on a thread it spawns, and prints a warning from
@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { readmeBlock } from '../support/readme.js'
+import { docBlock } from '../support/doc-blocks.js'
 import { REPO } from './support/paths.js'
 import { calls, runBoth, testNamed } from './support/report.js'
 import { installedEnv, runVitest, type Pool, type RunResult } from './support/run-vitest.js'
@@ -51,8 +51,8 @@ function expectEverySpanInItsTest(run: RunResult): void {
   expect(report.tests.reduce((n, t) => n + calls(t), 0)).toBe(2 * (3 + 4 + 5 + 3))
 }
 
-test("the README's edit is the fixture's init line, as written", () => {
-  const block = readmeBlock('global-filter')
+test("the docs' edit is the fixture's init line, as written", () => {
+  const block = docBlock('global-filter')
   expect(block).toContain('tracing_subscriber::EnvFilter::new("warn")')
   const source = readFileSync(join(REPO, 'test-fixtures/addons/global-filter/src/logging.rs'), 'utf8')
   const body = /fn readme_edit\(\) \{\n([\s\S]*?)\n\}/.exec(source)?.[1]
@@ -61,7 +61,7 @@ test("the README's edit is the fixture's init line, as written", () => {
 })
 
 describe.each(SHAPES)('a global %s', (shape) => {
-  test.each(['forks', 'threads'] as Pool[])("with the README's edit (%s): every span counted in its own test, the addon's lines as printed without the plugin", (pool) => {
+  test.each(['forks', 'threads'] as Pool[])("with the docs' edit (%s): every span counted in its own test, the addon's lines as printed without the plugin", (pool) => {
     const { traced, plain } = runBoth({ project: 'global-filter', pool, env: setup('wrap', shape) }, UNTRACED)
     expect(traced.exitCode, traced.stderr).toBe(0)
     expect(traced.states()).toEqual(plain.states())
@@ -104,7 +104,7 @@ describe('a stripped release build', () => {
     expect(sections).not.toContain('.symtab')
   })
 
-  test.each(['forks', 'threads'] as Pool[])("with the README's edit (%s): every span counted in its own test, the addon's lines as printed without the plugin", (pool) => {
+  test.each(['forks', 'threads'] as Pool[])("with the docs' edit (%s): every span counted in its own test, the addon's lines as printed without the plugin", (pool) => {
     const { traced, plain } = runBoth({ project: 'global-filter', pool, env: setup('wrap', 'EnvFilter', true) }, UNTRACED)
     expect(traced.exitCode, traced.stderr).toBe(0)
     expect(traced.states()).toEqual(plain.states())

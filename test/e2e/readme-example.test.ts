@@ -1,8 +1,9 @@
 /**
- * The README's TypeScript example runs as written, with the packed package
- * installed: in a project whose `./index.js` is the fixture addon (built
- * against the packaged crate), on Node 24 (TypeScript and `using`
- * natively), with an OTLP/HTTP receiver listening where the example sends.
+ * The library's TypeScript example (docs/library.md) runs as written, with
+ * the packed package installed: in a project whose `./index.js` is the
+ * fixture addon (built against the packaged crate), on Node 24 (TypeScript
+ * and `using` natively), with an OTLP/HTTP receiver listening where the
+ * example sends.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -11,7 +12,7 @@ import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
-import { readmeBlock } from '../support/readme.js'
+import { docBlock } from '../support/doc-blocks.js'
 import { loadTrace } from '../support/trace-engine.js'
 import { installedEnv } from './support/run-vitest.js'
 
@@ -30,7 +31,7 @@ test('the Tracing.start() example runs as written', async () => {
   receiver.listen(0, '127.0.0.1')
   await once(receiver, 'listening')
   const { port } = receiver.address() as AddressInfo
-  const example = readmeBlock('tracing')
+  const example = docBlock('tracing')
   expect(example).toContain("'http://127.0.0.1:4318'")
   // A napi-rs package: CommonJS, its loader at the root.
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme-example', private: true }))

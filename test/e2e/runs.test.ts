@@ -1,6 +1,6 @@
 /**
  * Across runs and machines, as installed: CI shards merged through
- * Vitest's own `--merge-reports` (the README's recipe, step by step),
+ * Vitest's own `--merge-reports` (the docs' recipe, step by step),
  * `vitest-napi-tracing compare` and `napiTracing({ baseline, keep })` on
  * real runs, and `vitest-napi-tracing open` against its own HTTP server.
  */
@@ -29,7 +29,7 @@ function callsOf(report: SpanReport): Record<string, number> {
 }
 
 describe('CI shards merged by --merge-reports', () => {
-  test("the README's recipe: each shard job uploads its folders, the merge job rebuilds report.json from the blobs and merges the shards' traces", async () => {
+  test("the docs' recipe: each shard job uploads its folders, the merge job rebuilds report.json from the blobs and merges the shards' traces", async () => {
     const unsharded = runVitest({ project: 'basic' }).report()
     // Every job checks the project out at the same path, as CI runners do; the plugin writes where it does by default.
     const checkout = join(env.projects, 'ci-checkout')

@@ -5,8 +5,9 @@
 //! resolves a crate's optional dependencies whether or not their feature is
 //! on. An addon adds it beside napi-tracing and names it in its one line:
 //!
-//! ```ignore
+//! ```no_run
 //! napi_tracing::export_tracing_api!(otlp = napi_tracing_otlp::layer);
+//! # fn main() {}
 //! ```
 #![deny(clippy::all)]
 

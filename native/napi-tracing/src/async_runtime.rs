@@ -132,7 +132,7 @@ pub(crate) fn note() -> Option<String> {
             "napi refused napi-tracing's async runtime (\"{reason}\"), {consequence}: this napi \
              closes registration before napi-tracing registers it (when the first environment \
              registers the module); please report it, and carry the caller meanwhile \
-             (napi_tracing::caller(), see the README)"
+             (napi_tracing::caller(), see vitest-napi-tracing's docs/addon.md)"
         )
     })
 }

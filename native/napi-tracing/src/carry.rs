@@ -7,26 +7,8 @@
 //! `AsyncTask::compute` on a libuv thread, in a task spawned on tokio, on a
 //! thread of the addon's own) has no such link, and is placed by time
 //! alone. Take the caller in the `#[napi]` function and run the work in
-//! its scope, and its spans are the call's, whatever the timing:
-//!
-//! ```ignore
-//! #[napi]
-//! pub fn resolve(path: String) -> AsyncTask<Resolve> {
-//!     AsyncTask::new(Resolve { path, caller: napi_tracing::caller() })
-//! }
-//!
-//! impl Task for Resolve {
-//!     fn compute(&mut self) -> napi::Result<String> {
-//!         self.caller.in_scope(|| tracing::debug_span!("resolve").in_scope(|| work(&self.path)))
-//!     }
-//!     // ...
-//! }
-//! ```
-//!
-//! For a spawned thread, move the caller into its closure and call
-//! `in_scope` there; for a future, `caller.carry(future)` enters the scope
-//! at each poll. Outside a traced run (or in a release build without
-//! napi-tracing's entry points) a caller carries nothing and costs nothing.
+//! its scope, and its spans are the call's, whatever the timing (the
+//! addon's side: [`caller()`], [`Caller`]).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -39,8 +21,21 @@ use crate::caller::{self, Carried};
 use crate::core::dispatch;
 use crate::{entered, install, sessions};
 
-/// The JavaScript call some work belongs to (see the module docs). Cheap to
-/// clone, `Send` and `Sync`.
+/// The JavaScript call some work belongs to, taken with [`caller()`] and
+/// carried into work napi-tracing cannot see started: its spans with no
+/// parent are then the call's. Cheap to clone, `Send` and `Sync`.
+///
+/// For a thread of the addon's own, move it into the thread's closure:
+///
+/// ```no_run
+/// let caller = napi_tracing::caller(); // in the #[napi] function, on the JavaScript thread
+/// std::thread::spawn(move || {
+///     caller.in_scope(|| tracing::info_span!("work").in_scope(|| { /* ... */ }))
+/// });
+/// ```
+///
+/// Outside a traced run (or in a release build without napi-tracing's entry
+/// points) a caller carries nothing and costs nothing.
 #[derive(Clone, Debug, Default)]
 pub struct Caller {
     carried: Option<Carried>,
@@ -51,6 +46,40 @@ pub struct Caller {
 
 /// The caller of the running call: on a traced JavaScript thread, the
 /// call's own; on a thread that carries one, that one; else nothing.
+///
+/// Take it in the `#[napi]` function and run the work in its scope, here an
+/// `AsyncTask`'s `compute` on a libuv thread:
+///
+/// ```no_run
+/// use napi::bindgen_prelude::AsyncTask;
+/// use napi::{Env, Task};
+/// use napi_derive::napi;
+///
+/// pub struct Resolve {
+///     path: String,
+///     caller: napi_tracing::Caller,
+/// }
+///
+/// #[napi]
+/// pub fn resolve(path: String) -> AsyncTask<Resolve> {
+///     AsyncTask::new(Resolve { path, caller: napi_tracing::caller() }) // on the JavaScript thread
+/// }
+///
+/// impl Task for Resolve {
+///     type Output = String;
+///     type JsValue = String;
+///
+///     fn compute(&mut self) -> napi::Result<String> {
+///         // On a libuv thread: the span is the call's, whenever it runs.
+///         self.caller.in_scope(|| tracing::debug_span!("resolve").in_scope(|| Ok(self.path.to_uppercase())))
+///     }
+///
+///     fn resolve(&mut self, _env: Env, output: String) -> napi::Result<String> {
+///         Ok(output)
+///     }
+/// }
+/// # fn main() {}
+/// ```
 pub fn caller() -> Caller {
     let carried = match sessions::this_thread() {
         Some(id) => {
@@ -98,7 +127,16 @@ impl Caller {
         self.carried.is_none()
     }
 
-    /// `future`, polled as work of this caller.
+    /// `future`, polled as work of this caller: each poll enters the
+    /// caller's scope, on whichever thread polls it.
+    ///
+    /// ```no_run
+    /// # async fn lookup(key: String) -> Option<String> { Some(key) }
+    /// let caller = napi_tracing::caller(); // on the JavaScript thread
+    /// let task = caller.carry(async move { lookup("key".to_owned()).await });
+    /// // then spawn `task` on any runtime: tokio::spawn(task)
+    /// # drop(task);
+    /// ```
     pub fn carry<F: Future>(&self, future: F) -> Carry<F> {
         Carry {
             caller: self.clone(),

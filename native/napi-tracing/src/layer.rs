@@ -1,13 +1,6 @@
 //! `napi_tracing::layer()`: napi-tracing as a layer of the addon's own
-//! subscriber, for addons that keep their own logging. The addon's one init
-//! line gains one `.with(...)`:
-//!
-//! ```ignore
-//! tracing_subscriber::registry()
-//!     .with(tracing_subscriber::fmt::layer())
-//!     .with(napi_tracing::layer())
-//!     .init();
-//! ```
+//! subscriber, for addons that keep their own logging (the addon's side:
+//! [`layer()`]).
 //!
 //! Every thread's spans then reach napi-tracing's sessions through it,
 //! with the addon's subscriber keeping its own output. Outside a traced run
@@ -60,7 +53,24 @@ pub(crate) fn registered() -> bool {
     REGISTERED.load(Ordering::Acquire)
 }
 
-/// napi-tracing as a layer of the addon's own subscriber (see the module docs).
+/// napi-tracing as a layer of the addon's own subscriber, for addons that
+/// keep their own logging. The addon's one init line gains one `.with(...)`:
+///
+/// ```no_run
+/// use tracing_subscriber::prelude::*;
+///
+/// tracing_subscriber::registry()
+///     .with(tracing_subscriber::fmt::layer())
+///     .with(napi_tracing::layer())
+///     .init();
+/// ```
+///
+/// Every thread's spans then reach napi-tracing's sessions through it, and
+/// the subscriber keeps its own output. Its filter is per layer: it never
+/// hides a span from the addon's other layers, nor shows one to them; but a
+/// global filter of the subscriber (an `EnvFilter` added with `.with()`)
+/// decides for it too, so an addon with one uses [`wrap()`](crate::wrap())
+/// instead. Outside a traced run it sees nothing.
 ///
 /// The subscriber must be tracing-subscriber's `Registry` with layers (what
 /// `tracing_subscriber::registry()` builds): the layer keeps its data in the

@@ -3,8 +3,9 @@
 //!
 //! Add the crate to the addon and one line to its `lib.rs`:
 //!
-//! ```ignore
+//! ```no_run
 //! napi_tracing::export_tracing_api!();
+//! # fn main() {}
 //! ```
 //!
 //! The addon then exports the entry points the `vitest-napi-tracing` package

@@ -30,12 +30,19 @@
 /// package rather than directly. Each one catches panics: a panic inside
 /// becomes a JavaScript error naming the entry point.
 ///
-/// An addon that exports to OpenTelemetry (`otlpLayer`) adds the
-/// `napi-tracing-otlp` crate and names it here, which registers its exporter:
+/// One line in the addon's `lib.rs` (put `#[cfg(feature = "napi-tracing")]`
+/// above it, with napi-tracing an optional dependency, and only the tests'
+/// build has the exports and the crate):
 ///
-/// ```ignore
-/// napi_tracing::export_tracing_api!(otlp = napi_tracing_otlp::layer);
+/// ```no_run
+/// napi_tracing::export_tracing_api!();
+/// # fn main() {}
 /// ```
+///
+/// An addon that exports to OpenTelemetry (`otlpLayer`) adds the
+/// `napi-tracing-otlp` crate and names its exporter here, which registers
+/// it: `napi_tracing::export_tracing_api!(otlp = napi_tracing_otlp::layer);`
+/// (compiled in that crate's docs).
 #[macro_export]
 macro_rules! export_tracing_api {
     () => {

@@ -1,15 +1,5 @@
 //! `napi_tracing::wrap(subscriber)`: napi-tracing around the addon's own
-//! subscriber, whatever its filtering. The addon's one init line gains one
-//! call:
-//!
-//! ```ignore
-//! napi_tracing::wrap(
-//!     tracing_subscriber::registry()
-//!         .with(tracing_subscriber::EnvFilter::new("warn"))
-//!         .with(tracing_subscriber::fmt::layer()),
-//! )
-//! .init();
-//! ```
+//! subscriber, whatever its filtering (the addon's side: [`wrap()`]).
 //!
 //! A layer cannot see past a global filter (in tracing-subscriber, a global
 //! filter's `enabled` decides for every layer), so napi-tracing stands in
@@ -56,9 +46,24 @@ pub(crate) const MARKER: &str = "napi-tracing wraps this addon's tracing subscri
 /// let through; the subscriber's own output is as it would be alone. Install
 /// what it returns instead of the subscriber: `napi_tracing::wrap(subscriber).init()`
 /// (tracing-subscriber's `SubscriberInitExt`), or `try_init()`, or
-/// `tracing::subscriber::set_global_default`. See the module docs.
+/// `tracing::subscriber::set_global_default`. The addon's one init line
+/// gains one call:
 ///
-/// Outside a traced run it costs one check per hook.
+/// ```no_run
+/// use tracing_subscriber::prelude::*;
+///
+/// napi_tracing::wrap(
+///     tracing_subscriber::registry()
+///         .with(tracing_subscriber::EnvFilter::new("warn"))
+///         .with(tracing_subscriber::fmt::layer()),
+/// )
+/// .init();
+/// ```
+///
+/// The wrapped subscriber gets every callsite, span and event exactly as it
+/// would alone, keeps its span ids (lookups by id still work), and
+/// `tracing::enabled!` answers as it alone would. Outside a traced run it
+/// costs one check per hook.
 pub fn wrap<S>(subscriber: S) -> Wrapped<S>
 where
     S: Subscriber + Send + Sync + 'static,

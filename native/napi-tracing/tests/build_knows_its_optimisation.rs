@@ -1,6 +1,6 @@
 //! The crate knows how it was optimised, per-package profile overrides
 //! included (its build script reads Cargo's `OPT_LEVEL`), so that a debug
-//! build without the README's profile lines is reported, not blamed on the
+//! build without the docs' profile lines is reported, not blamed on the
 //! user's functions. The workspace's Cargo.toml optimises napi-tracing at
 //! opt-level 3 in the dev profile, without debug assertions.
 

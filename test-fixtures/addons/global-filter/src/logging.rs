@@ -2,7 +2,7 @@
 //! threads share it). `filter` picks the line's global filter:
 //!
 //! - `EnvFilter`: `registry().with(EnvFilter::new("warn")).with(fmt::layer())`,
-//!   the README's line;
+//!   the docs' line;
 //! - `Targets`: the same with `Targets::new().with_default(Level::WARN)`;
 //! - `LevelFilter`: the same with `LevelFilter::WARN`;
 //! - `fmt`: `fmt().with_env_filter("warn")`, the builder.
@@ -10,7 +10,7 @@
 //! `edit` picks what the line becomes: `none` (as it is), `layer`
 //! (`.with(napi_tracing::layer())` appended; not with `fmt`, whose
 //! subscriber takes no per-layer filter, so no napi-tracing layer) or `wrap`
-//! (the README's edit, `napi_tracing::wrap(...)`). `wrap` with `EnvFilter` is the README's block
+//! (the docs' edit, `napi_tracing::wrap(...)`). `wrap` with `EnvFilter` is the docs' block
 //! as written (`readme_edit`; the tests check that it is).
 
 use std::sync::Once;
@@ -36,7 +36,7 @@ pub fn init(edit: &str, filter: &str) -> Result<()> {
     Ok(())
 }
 
-/// The README's edit (`<!-- example:global-filter -->`), as written.
+/// The docs' edit (`<!-- example:global-filter -->` in docs/addon.md), as written.
 fn readme_edit() {
     napi_tracing::wrap(
         tracing_subscriber::registry()
