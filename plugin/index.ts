@@ -11,7 +11,7 @@ import type { TestProject, Vitest } from 'vitest/node'
 import { messageOf } from '../src/errors.js'
 import { resolveFilter } from '../src/tracing.js'
 import { checkOptions, isDisabled, outputDirOf, profileConfig, PROVIDE_KEY, resolveAddons, type NapiTracingOptions, type WorkerConfig } from './options.js'
-import { NapiTracingReporter } from './reporter.js'
+import { NapiTracingReporter } from './reporter/index.js'
 import { checkVitest, installedVitest } from './vitest-version.js'
 import './provided.js'
 

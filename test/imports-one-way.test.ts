@@ -21,7 +21,7 @@ const RANKS: Array<[RegExp, number, string]> = [
   [/^plugin\/(options|spans)\.ts$/, 3, "the options and napiSpans()'s data"],
   [/^plugin\/(worker\/|provided\.ts$)/, 4, 'the worker side'],
   [/^plugin\/cli\//, 4, 'the command'],
-  [/^plugin\/reporter\.ts$/, 5, 'the reporter'],
+  [/^plugin\/reporter\//, 5, 'the reporter and its steps'],
   [/^plugin\/(index|setup|test)\.ts$/, 6, 'the entry points'],
 ]
 
@@ -78,7 +78,7 @@ describe('TypeScript imports', () => {
   })
 
   test('the reader finds the imports it guards', () => {
-    expect(importsOf('plugin/reporter.ts')).toContain('plugin/report/model.ts')
+    expect(importsOf('plugin/reporter/build.ts')).toContain('plugin/report/model.ts')
     expect(importsOf('plugin/index.ts')).toContain('plugin/provided.ts')
   })
 })

@@ -6,7 +6,7 @@ import stringWidth from 'string-width'
 import { collapse, fit, formatSpanReport, plural, shownPath, widthOf, wrap } from '../plugin/report/terminal.js'
 import type { PathStats } from '../plugin/data/stats.js'
 import type { StatsLine } from '../plugin/data/worker-file.js'
-import { stdoutTakenBy } from '../plugin/reporter.js'
+import { stdoutTakenBy } from '../plugin/reporter/publish.js'
 
 const c = pc.createColors(false)
 
