@@ -4,7 +4,7 @@
  * fixture project, once with the plugin and once without, and compares.
  */
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -107,11 +107,44 @@ describe('faults around the run', () => {
     expect(traced.stdout).toMatch(/vitest-napi-tracing: no worker traced anything \(3 test files ran\); no report written/)
   })
 
-  test('watch mode: twenty reruns of a file, no duplicate spans, no growth in memory', () => {
+  test('watch mode: twenty reruns of a file, no duplicate spans, no growth in the main heap', () => {
     const runs = watchReruns({ project: 'concurrent', files: ['concurrent.test.ts'], runs: 20 })
     for (const run of runs) expect(run.tests).toEqual(runs[0]!.tests)
     expect(runs[0]!.tests).toContainEqual(['alone afterwards', classicCalls(4)])
     // Heap after the last rerun within 20 MB of the fifth (after warm-up).
     expect(runs[19]!.heapUsed - runs[4]!.heapUsed).toBeLessThan(20 << 20)
   })
+
+  test("watch mode: thirty sessions restarted in one process's worker threads, no growth in their memory", () => {
+    // In the threads pool each rerun's worker is a thread of the watching
+    // process: the addon stays loaded, its sessions start and end thirty
+    // times, and whatever they leak stays in that process's memory.
+    const out = mkdtempSync(join(tmpdir(), 'napi-tracing-reruns-'))
+    const runs = watchReruns({ project: 'reruns', files: ['reruns.test.ts'], runs: 30, pool: 'threads', env: { FIXTURE_OUTPUT_DIR: out } })
+    for (const run of runs) {
+      expect(run.tests).toEqual([
+        ['spans on two threads', 1 + 2 * 5_000],
+        ['spans on the JavaScript thread', classicCalls(18)],
+      ])
+    }
+    const workers = readFileSync(join(out, 'worker-memory.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { pid: number; heapUsed: number; rss: number })
+    expect(workers).toHaveLength(30)
+    expect(new Set(workers.map((w) => w.pid)).size).toBe(1)
+    // Medians of five runs after warm-up and of the last five: a worker
+    // thread's exit frees its memory a little later, now and then.
+    const settled = (values: number[]) => median(values.slice(25)) - median(values.slice(5, 10))
+    // Each worker's JavaScript heap after its file, after a GC: the same each time.
+    expect(settled(workers.map((w) => w.heapUsed))).toBeLessThan(1 << 20)
+    // The process's resident memory, the workers' native memory in it: 18,000 spans a run,
+    // a leak of 30 bytes a span would pass 10 MB over twenty runs.
+    expect(settled(runs.map((r) => r.rss))).toBeLessThan(10 << 20)
+  })
 })
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
