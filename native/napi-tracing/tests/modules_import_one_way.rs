@@ -10,44 +10,53 @@ use std::path::{Path, PathBuf};
 
 /// Each module and its rank: a module may name only modules of a lower
 /// rank, or modules inside itself. The layers share a rank: none may name
-/// another.
+/// another. Folders come in one order, each above the ones before it:
+/// `protocol/`, `trace/`, `collect/`, `dispatch/`, `js/`.
 const RANKS: &[(&str, u32)] = &[
     ("sync", 0),
     ("clock", 1),
     ("callsites", 1),
-    ("calibration", 1),
-    ("caller", 1),
     ("thread_info", 1),
-    ("tracks", 1),
-    ("values", 1),
-    ("record", 2),
-    ("entered", 2),
-    ("crash", 2),
+    // What this crate and JavaScript agree on.
+    ("protocol", 2),
+    // Trace entries and their writer.
     ("trace", 3),
-    ("queue", 3),
-    ("collection", 4),
-    ("filter", 4),
-    ("span", 5),
-    ("layers", 6),
-    ("layers::callback", 7),
-    ("layers::fmt", 7),
-    ("layers::otlp", 7),
-    ("layers::trace", 7),
-    ("config", 8),
-    ("extension", 8),
-    ("session", 9),
-    ("sessions", 10),
-    ("registry_path", 11),
-    ("router", 12),
-    ("core", 13),
-    ("layer", 14),
-    ("wrap", 15),
-    ("install", 16),
-    ("carry", 17),
-    ("js_thread", 17),
-    ("async_runtime", 18),
-    ("api", 19),
-    ("macros", 20),
+    ("dispatch::layers::outbox", 3),
+    // The per-thread sums and trace batches of a session.
+    ("collect", 4),
+    // What runs on the instrumented thread.
+    ("dispatch", 5),
+    ("dispatch::call_context", 5),
+    ("dispatch::calibration", 5),
+    ("dispatch::values", 5),
+    ("dispatch::entered", 6),
+    ("dispatch::filter", 6),
+    ("dispatch::span", 7),
+    ("dispatch::layers", 8),
+    ("dispatch::layers::callback", 9),
+    ("dispatch::layers::fmt", 9),
+    ("dispatch::layers::otlp", 9),
+    ("dispatch::layers::trace", 9),
+    ("dispatch::session", 10),
+    ("dispatch::open_sessions", 11),
+    ("dispatch::registry_path", 12),
+    ("dispatch::router", 13),
+    ("dispatch::subscribers", 14),
+    ("dispatch::subscribers::own", 14),
+    ("dispatch::subscribers::as_layer", 15),
+    ("dispatch::subscribers::wrap", 16),
+    ("dispatch::install", 17),
+    ("dispatch::caller", 18),
+    // For crates that add a layer.
+    ("extension", 19),
+    // The seam to JavaScript.
+    ("js", 19),
+    ("js::crash", 19),
+    ("js::config", 20),
+    ("js::thread", 20),
+    ("js::async_runtime", 21),
+    ("js::api", 22),
+    ("js::macros", 23),
 ];
 
 /// The ranked module a path belongs to: the longest entry it starts with.

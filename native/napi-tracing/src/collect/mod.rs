@@ -13,7 +13,7 @@
 //! A collection with sums anchors each span for attribution: JavaScript
 //! flushes when a test starts and ends, so an epoch (the time between two
 //! flushes) never straddles a test's start or end, and a span anchored in
-//! an epoch belongs to the test running then (see `caller::Anchor`).
+//! an epoch belongs to the test running then (see `protocol::Anchor`).
 
 pub(crate) mod interned;
 
@@ -25,10 +25,10 @@ use std::sync::{Arc, Mutex, Weak};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
 
-use crate::caller::Anchor;
 use crate::clock;
-use crate::queue::Outbox;
-use crate::record::{
+use crate::dispatch::layers::outbox::Outbox;
+use crate::protocol::Anchor;
+use crate::protocol::{
     put_event_stats, put_message, put_path, put_span_stats, put_track, SpanFigures,
 };
 use crate::sync::lock;

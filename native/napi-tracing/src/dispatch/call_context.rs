@@ -7,17 +7,7 @@
 
 use std::cell::Cell;
 
-/// Where a span is attributed from: the epoch it was made in (the moment
-/// of the collection's last flush, on the clock of `process.hrtime`), the
-/// caller tag of the JavaScript call that made it, and whether that call
-/// is known (`caused`) or the span was only placed by time (a span with no
-/// parent made on a thread no call is known to have started).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub(crate) struct Anchor {
-    pub(crate) ts: u64,
-    pub(crate) caller: u32,
-    pub(crate) caused: bool,
-}
+use crate::protocol::Anchor;
 
 /// The slice work was caused from: one stay (poll) of a span, on the
 /// track it was drawn on, entered on OS thread `tid`. A span made on

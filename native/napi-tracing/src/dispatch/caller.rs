@@ -35,9 +35,9 @@ use std::task::{Context, Poll};
 use tracing_core::subscriber::NoSubscriber;
 use tracing_core::Dispatch;
 
-use crate::caller::{self, Carried};
-use crate::core::dispatch;
-use crate::{entered, install, sessions};
+use crate::dispatch::call_context::{self, Carried};
+use crate::dispatch::subscribers::own::dispatch;
+use crate::{dispatch::entered, dispatch::install, dispatch::open_sessions};
 
 /// The JavaScript call some work belongs to (see the module docs). Cheap to
 /// clone, `Send` and `Sync`.
@@ -52,10 +52,10 @@ pub struct Caller {
 /// The caller of the running call: on a traced JavaScript thread, the
 /// call's own; on a thread that carries one, that one; else nothing.
 pub fn caller() -> Caller {
-    let carried = match sessions::this_thread() {
+    let carried = match open_sessions::this_thread() {
         Some(id) => {
-            let open = sessions::open_now();
-            sessions::find(&open, id).map(|session| {
+            let open = open_sessions::open_now();
+            open_sessions::find(&open, id).map(|session| {
                 let current = entered::current().filter(|c| c.owner == id);
                 Carried {
                     session: id,
@@ -64,7 +64,7 @@ pub fn caller() -> Caller {
                 }
             })
         }
-        None => caller::carried(),
+        None => call_context::carried(),
     };
     let dispatch = (carried.is_some() && !install::holds_global()).then(|| dispatch().clone());
     Caller { carried, dispatch }
@@ -79,7 +79,7 @@ impl Caller {
         };
         // Restored however `f` ends: a runtime that catches a panicking
         // poll (tokio does) goes on polling other work on this thread.
-        let _scope = Scope(caller::carry(Some(carried)));
+        let _scope = Scope(call_context::carry(Some(carried)));
         // Only where the thread has no subscriber at all: one the addon
         // installed keeps the work's spans and events (and prints them as it
         // would untraced), and traces them through napi-tracing if it can.
@@ -112,7 +112,7 @@ struct Scope(Option<Carried>);
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        caller::restore(self.0);
+        call_context::restore(self.0);
     }
 }
 
@@ -141,7 +141,7 @@ mod tests {
     use std::panic::{catch_unwind, AssertUnwindSafe};
 
     use super::*;
-    use crate::caller::Anchor;
+    use crate::protocol::Anchor;
 
     fn carrying(session: u64) -> Caller {
         Caller {
@@ -160,14 +160,14 @@ mod tests {
         outer.in_scope(|| {
             let inner = carrying(2);
             assert_eq!(
-                inner.in_scope(|| caller::carried().map(|c| c.session)),
+                inner.in_scope(|| call_context::carried().map(|c| c.session)),
                 Some(2)
             );
             let panicked = catch_unwind(AssertUnwindSafe(|| inner.in_scope(|| panic!("work"))));
             assert!(panicked.is_err());
-            assert_eq!(caller::carried().map(|c| c.session), Some(1));
+            assert_eq!(call_context::carried().map(|c| c.session), Some(1));
         });
-        assert_eq!(caller::carried(), None);
+        assert_eq!(call_context::carried(), None);
     }
 
     #[test]
@@ -179,8 +179,9 @@ mod tests {
             caller.in_scope(|| {
                 tracing_core::dispatcher::get_default(|d| {
                     (
-                        d.is::<crate::core::Core>(),
-                        d.downcast_ref::<crate::layer::LayerMarker>().is_some(),
+                        d.is::<crate::dispatch::subscribers::own::Core>(),
+                        d.downcast_ref::<crate::dispatch::subscribers::as_layer::LayerMarker>()
+                            .is_some(),
                     )
                 })
             })

@@ -10,8 +10,9 @@
 
 use std::cell::RefCell;
 
-use crate::caller::{Anchor, Cause};
-use crate::tracks::MAX_LEVEL;
+use crate::dispatch::call_context::Cause;
+use crate::protocol::tracks::MAX_LEVEL;
+use crate::protocol::Anchor;
 
 /// What a child span or an event needs of the span it hangs under.
 #[derive(Clone, Copy, Debug, Default)]

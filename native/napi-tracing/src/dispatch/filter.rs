@@ -17,7 +17,7 @@ use tracing_core::Metadata;
 use tracing_subscriber::filter::Directive;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::calibration;
+use crate::dispatch::calibration;
 use crate::sync::{lock, read, write};
 use crate::trace::json::callsite_key;
 

@@ -39,11 +39,21 @@ use tracing_core::dispatcher::{self, DefaultGuard};
 use tracing_core::subscriber::NoSubscriber;
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, Targets};
 
-use crate::calibration;
-use crate::config::Requested;
-use crate::core::{dispatch, Core};
-use crate::layer::LayerMarker;
-use crate::wrap::WrapMarker;
+use crate::dispatch::calibration;
+use crate::dispatch::subscribers::as_layer::LayerMarker;
+use crate::dispatch::subscribers::own::{dispatch, Core};
+use crate::dispatch::subscribers::wrap::WrapMarker;
+
+/// How a start asks napi-tracing to reach the addon's spans.
+#[derive(Clone, Copy, Debug, Default, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub(crate) enum Requested {
+    #[default]
+    Auto,
+    Global,
+    Scoped,
+    Layer,
+}
 
 /// How a session reaches the addon's spans.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -410,14 +420,17 @@ mod tests {
             forwards(INIT_MESSAGES[1]),
             "Unable to install global subscriber"
         );
-        assert_eq!(forwards(WRAP_MARKER), crate::wrap::MARKER);
+        assert_eq!(
+            forwards(WRAP_MARKER),
+            crate::dispatch::subscribers::wrap::MARKER
+        );
     }
 
     #[test]
     fn a_global_filter_under_or_over_the_layer_is_named_per_layer_filters_are_not() {
-        use crate::filter::Filter;
-        use crate::session::{Parts, Session};
-        use crate::sessions;
+        use crate::dispatch::filter::Filter;
+        use crate::dispatch::open_sessions;
+        use crate::dispatch::session::{Parts, Session};
         use std::sync::Arc;
         use tracing_subscriber::layer::SubscriberExt;
         use tracing_subscriber::Layer;
@@ -432,7 +445,7 @@ mod tests {
             outputs: Vec::new(),
         };
         let session = Arc::new(Session::new(Session::next_id(), parts));
-        sessions::register(session.clone());
+        open_sessions::register(session.clone());
         fn fmt<S>() -> impl Layer<S>
         where
             S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
@@ -468,7 +481,7 @@ mod tests {
                 .with(EnvFilter::new("warn"))
                 .with(crate::layer()),
         )));
-        sessions::unregister(&session);
+        open_sessions::unregister(&session);
         assert!(
             under
                 .as_deref()

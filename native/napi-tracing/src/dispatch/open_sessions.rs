@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use crate::session::Session;
+use crate::dispatch::session::Session;
 use crate::sync::{read, write};
 
 fn registry() -> &'static RwLock<Vec<Arc<Session>>> {

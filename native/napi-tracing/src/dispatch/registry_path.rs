@@ -3,7 +3,7 @@
 //! look spans up and keep data in their extensions) or whose filter decides
 //! per span.
 //!
-//! napi-tracing's own subscriber (`core.rs`) keeps every span and decides
+//! napi-tracing's own subscriber (`subscribers/own.rs`) keeps every span and decides
 //! its owner; for a span of such a session it also makes the span here and
 //! forwards its hooks by the span's id on this path. The router layer below
 //! hands each span and event to its session's tracing-subscriber layers
@@ -11,7 +11,7 @@
 //!
 //! The Registry releases a closing span's parent through the default
 //! dispatcher, which is napi-tracing's own: those calls name ids of this
-//! path, and `core.rs` forwards them back here one after another instead
+//! path, and `subscribers/own.rs` forwards them back here one after another instead
 //! of one inside the other (a chain of 100,000 spans would otherwise close
 //! 100,000 frames deep).
 
@@ -25,10 +25,10 @@ use tracing_core::{Dispatch, Event, Metadata};
 use tracing_subscriber::layer::{Context, Layered, SubscriberExt};
 use tracing_subscriber::{Layer, Registry};
 
-use crate::session::Session;
-use crate::sessions;
+use crate::dispatch::open_sessions;
+use crate::dispatch::session::Session;
 
-/// The owner `core.rs` decided for the span or event it is about to hand
+/// The owner `subscribers/own.rs` decided for the span or event it is about to hand
 /// over, and whether the owner shows it.
 #[derive(Clone, Copy)]
 struct Decided {
@@ -101,7 +101,7 @@ fn decided<R>(owner: &Session, visible: bool, f: impl FnOnce() -> R) -> R {
 /// Calls `f` with `event` made again under `parent` (`None`: a root): the
 /// same callsite and values, for a parent id only this path knows.
 fn remade(event: &Event<'_>, parent: Option<&Id>, f: impl FnOnce(&Event<'_>)) {
-    crate::values::with_values(event, |values| {
+    crate::dispatch::values::with_values(event, |values| {
         let remade = match parent {
             Some(parent) => Event::new_child_of(Some(parent.clone()), event.metadata(), values),
             None => Event::new_child_of(None, event.metadata(), values),
@@ -199,8 +199,8 @@ fn with_owner(ctx: &Context<'_, Registry>, id: &Id, f: impl FnOnce(&Session, boo
         return;
     };
     // No span lock is held here: layers may trace, and so need the registry again.
-    let open = sessions::open_now();
-    if let Some(owner) = sessions::find(&open, session).filter(|s| s.is_open()) {
+    let open = open_sessions::open_now();
+    if let Some(owner) = open_sessions::find(&open, session).filter(|s| s.is_open()) {
         f(owner, visible);
     }
 }
@@ -211,7 +211,10 @@ struct Router;
 
 impl Layer<Registry> for Router {
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
-        for session in sessions::open_now().iter().filter(|s| s.on_registry_path()) {
+        for session in open_sessions::open_now()
+            .iter()
+            .filter(|s| s.on_registry_path())
+        {
             for layer in &session.registry_layers {
                 let _ = layer.register_callsite(meta);
             }
@@ -221,7 +224,7 @@ impl Layer<Registry> for Router {
 
     fn enabled(&self, meta: &Metadata<'_>, ctx: Context<'_, Registry>) -> bool {
         let asking = ASKING.with(Cell::get);
-        sessions::open_now()
+        open_sessions::open_now()
             .iter()
             .filter(|s| asking.is_none() || asking == Some(s.id))
             .any(|s| s.filter.env().enabled(meta, ctx.clone()))
@@ -273,8 +276,8 @@ impl Layer<Registry> for Router {
         let Some(decided) = DECIDED.with(Cell::get) else {
             return;
         };
-        let open = sessions::open_now();
-        if let Some(owner) = sessions::find(&open, decided.session).filter(|s| s.is_open()) {
+        let open = open_sessions::open_now();
+        if let Some(owner) = open_sessions::find(&open, decided.session).filter(|s| s.is_open()) {
             for layer in &owner.registry_layers {
                 layer.on_event(event, ctx.clone());
             }

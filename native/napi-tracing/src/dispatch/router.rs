@@ -21,11 +21,12 @@ use std::sync::{Arc, Mutex};
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event, Metadata};
 
-use crate::caller::{self, Anchor, Cause};
-use crate::entered::{self, Facts};
-use crate::session::Session;
-use crate::span::{next_uid, LatestPoll, SpanRecord, SpanState};
-use crate::{clock, registry_path, sessions, thread_info};
+use crate::dispatch::call_context::{self, Cause};
+use crate::dispatch::entered::{self, Facts};
+use crate::dispatch::session::Session;
+use crate::dispatch::span::{next_uid, LatestPoll, SpanState, TracedSpan};
+use crate::protocol::Anchor;
+use crate::{clock, dispatch::open_sessions, dispatch::registry_path, thread_info};
 
 static UNATTRIBUTED: AtomicU64 = AtomicU64::new(0);
 
@@ -48,14 +49,14 @@ pub(crate) struct Owner<'a> {
 
 /// Decides the owner among the open sessions.
 pub(crate) fn owner<'a>(open: &'a [Arc<Session>], parent: Option<&Facts>) -> Option<Owner<'a>> {
-    let this = sessions::this_thread();
-    let carried = caller::carried();
+    let this = open_sessions::this_thread();
+    let carried = call_context::carried();
     let claimed = this
         .or(parent.map(|p| p.owner).filter(|&o| o != 0))
         .or(carried.map(|c| c.session));
     let session = match claimed {
         // A claim by a session that has ended is nobody's.
-        Some(id) => sessions::find(open, id),
+        Some(id) => open_sessions::find(open, id),
         None => match open {
             [only] => Some(&**only),
             [] => None,
@@ -82,7 +83,7 @@ pub(crate) fn new_span<'a>(
     attrs: &Attributes<'_>,
     parent: Option<&Facts>,
     now: u64,
-) -> (SpanRecord, Option<&'a Session>) {
+) -> (TracedSpan, Option<&'a Session>) {
     let meta: &'static Metadata<'static> = attrs.metadata();
     let owner = if thread_info::muted() {
         None
@@ -90,7 +91,7 @@ pub(crate) fn new_span<'a>(
         owner(open, parent)
     };
     let inherited = parent.filter(|p| owner.as_ref().is_some_and(|o| o.session.id == p.owner));
-    let mut rec = SpanRecord {
+    let mut rec = TracedSpan {
         uid: next_uid(),
         meta,
         owner: owner.as_ref().map_or(0, |o| o.session.id),
@@ -118,7 +119,7 @@ pub(crate) fn new_span<'a>(
     };
     rec.visible = shows(session, meta, open.len() == 1);
     if owner.on_js_thread {
-        rec.given_track = u64::from(caller::track());
+        rec.given_track = u64::from(call_context::track());
     }
     if rec.visible {
         session.on_new_span(&mut rec, inherited, attrs);
@@ -137,17 +138,17 @@ pub(crate) fn shows(session: &Session, meta: &'static Metadata<'static>, sole: b
 }
 
 /// The session that shows span `rec`, when it is still open.
-fn shown_by<'a>(open: &'a [Arc<Session>], rec: &SpanRecord) -> Option<&'a Session> {
+fn shown_by<'a>(open: &'a [Arc<Session>], rec: &TracedSpan) -> Option<&'a Session> {
     if !rec.visible || rec.owner == 0 {
         return None;
     }
-    sessions::find(open, rec.owner).filter(|s| s.is_open())
+    open_sessions::find(open, rec.owner).filter(|s| s.is_open())
 }
 
 /// Span `rec` recorded `values`.
-pub(crate) fn on_record(rec: &SpanRecord, values: &Record<'_>) {
+pub(crate) fn on_record(rec: &TracedSpan, values: &Record<'_>) {
     if rec.visible {
-        let open = sessions::open_now();
+        let open = open_sessions::open_now();
         if let Some(owner) = shown_by(&open, rec) {
             owner.on_record(rec, values);
         }
@@ -156,9 +157,9 @@ pub(crate) fn on_record(rec: &SpanRecord, values: &Record<'_>) {
 
 /// Span `rec`, known as `id` to the subscriber that made it, was entered
 /// on this thread: it is the current span here until it exits.
-pub(crate) fn on_enter(rec: &SpanRecord, id: u64) {
+pub(crate) fn on_enter(rec: &TracedSpan, id: u64) {
     let times = rec.visible && {
-        let open = sessions::open_now();
+        let open = open_sessions::open_now();
         shown_by(&open, rec).is_some_and(|owner| {
             owner.on_enter(rec);
             owner.times()
@@ -172,11 +173,11 @@ pub(crate) fn on_enter(rec: &SpanRecord, id: u64) {
 }
 
 /// Span `rec`, known as `id`, exited on this thread.
-pub(crate) fn on_exit(rec: &SpanRecord, id: u64) {
+pub(crate) fn on_exit(rec: &TracedSpan, id: u64) {
     let now = clock::now_ns();
     let left = entered::pop(id, now);
     if rec.visible {
-        let open = sessions::open_now();
+        let open = open_sessions::open_now();
         if let Some(owner) = shown_by(&open, rec) {
             owner.on_exit(rec, left.as_ref().filter(|l| l.start != 0), now);
         }
@@ -184,9 +185,9 @@ pub(crate) fn on_exit(rec: &SpanRecord, id: u64) {
 }
 
 /// Span `rec` closed.
-pub(crate) fn on_close(rec: &SpanRecord) {
+pub(crate) fn on_close(rec: &TracedSpan) {
     if rec.visible {
-        let open = sessions::open_now();
+        let open = open_sessions::open_now();
         if let Some(owner) = shown_by(&open, rec) {
             owner.on_close(rec, clock::now_ns());
         }

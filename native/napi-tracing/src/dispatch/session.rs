@@ -9,14 +9,14 @@ use std::sync::Arc;
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event, Metadata};
 
-use crate::caller::Anchor;
-use crate::entered::{Facts, Left};
-use crate::filter::Filter;
-use crate::layers::callback::CallbackLayer;
-use crate::layers::trace::TraceLayer;
-use crate::layers::{BoxedLayer, Closed, Output};
-use crate::queue::Outbox;
-use crate::span::SpanRecord;
+use crate::dispatch::entered::{Facts, Left};
+use crate::dispatch::filter::Filter;
+use crate::dispatch::layers::callback::CallbackLayer;
+use crate::dispatch::layers::outbox::Outbox;
+use crate::dispatch::layers::trace::TraceLayer;
+use crate::dispatch::layers::{BoxedLayer, Closed, Output};
+use crate::dispatch::span::TracedSpan;
+use crate::protocol::Anchor;
 
 pub(crate) struct Session {
     pub(crate) id: u64,
@@ -122,7 +122,7 @@ impl Session {
     /// the layers fill in).
     pub(crate) fn on_new_span(
         &self,
-        rec: &mut SpanRecord,
+        rec: &mut TracedSpan,
         parent: Option<&Facts>,
         attrs: &Attributes<'_>,
     ) {
@@ -134,7 +134,7 @@ impl Session {
         }
     }
 
-    pub(crate) fn on_record(&self, rec: &SpanRecord, values: &Record<'_>) {
+    pub(crate) fn on_record(&self, rec: &TracedSpan, values: &Record<'_>) {
         if let Some(trace) = &self.trace {
             let mut state = crate::sync::lock(&rec.state);
             trace.on_record(&mut state, values);
@@ -144,7 +144,7 @@ impl Session {
         }
     }
 
-    pub(crate) fn on_enter(&self, rec: &SpanRecord) {
+    pub(crate) fn on_enter(&self, rec: &TracedSpan) {
         if let Some(callback) = &self.callback {
             callback.on_enter(rec);
         }
@@ -152,7 +152,7 @@ impl Session {
 
     /// A stay ended at `now`; `left` is its timing on this thread, when it
     /// was entered here while this session timed it.
-    pub(crate) fn on_exit(&self, rec: &SpanRecord, left: Option<&Left>, now: u64) {
+    pub(crate) fn on_exit(&self, rec: &TracedSpan, left: Option<&Left>, now: u64) {
         if let (Some(trace), Some(left)) = (&self.trace, left) {
             trace.on_exit(rec, left, now);
         }
@@ -161,7 +161,7 @@ impl Session {
         }
     }
 
-    pub(crate) fn on_close(&self, rec: &SpanRecord, now: u64) {
+    pub(crate) fn on_close(&self, rec: &TracedSpan, now: u64) {
         if let Some(trace) = &self.trace {
             trace.on_close(rec, now);
         }
@@ -182,7 +182,7 @@ impl Session {
             let anchor = trace.anchor(
                 parent,
                 on_js_thread,
-                crate::caller::carried()
+                crate::dispatch::call_context::carried()
                     .filter(|c| c.session == self.id)
                     .map(|c| c.anchor),
             );

@@ -9,13 +9,14 @@ use std::sync::{Arc, Mutex};
 
 use tracing_core::Metadata;
 
-use crate::caller::{Anchor, Cause};
-use crate::collection::Local;
-use crate::entered::{self, Facts};
-use crate::{thread_info, tracks};
+use crate::collect::Local;
+use crate::dispatch::call_context::Cause;
+use crate::dispatch::entered::{self, Facts};
+use crate::protocol::Anchor;
+use crate::{protocol::tracks, thread_info};
 
 /// One span, as napi-tracing sees it.
-pub(crate) struct SpanRecord {
+pub(crate) struct TracedSpan {
     /// Our own id: unlike tracing's, never reused within the process.
     pub(crate) uid: u64,
     pub(crate) meta: &'static Metadata<'static>,
@@ -49,7 +50,7 @@ pub(crate) struct SpanRecord {
     pub(crate) state: Mutex<SpanState>,
 }
 
-/// A span's latest timed stay (see `SpanRecord::poll`). A span entered on
+/// A span's latest timed stay (see `TracedSpan::poll`). A span entered on
 /// several threads at once keeps one of them: any is a cause of the work.
 #[derive(Default)]
 pub(crate) struct LatestPoll {
@@ -70,7 +71,7 @@ pub(crate) struct SpanState {
     pub(crate) polls: u32,
     /// The last poll's start and track, for the flow to the next one.
     pub(crate) last_poll: (u64, u64),
-    /// Its fields in the binary field encoding (`record.rs`), when its
+    /// Its fields in the binary field encoding (`protocol/`), when its
     /// session's trace wants them.
     pub(crate) fields: Vec<u8>,
     /// Which of its fields have a value so far, as bits by field index.
@@ -107,7 +108,7 @@ impl SpanState {
     }
 }
 
-impl SpanRecord {
+impl TracedSpan {
     /// What its children and events need of it; `id` is its id in the
     /// subscriber that made it.
     pub(crate) fn facts(&self, id: u64) -> Facts {

@@ -10,18 +10,19 @@ use napi::bindgen_prelude::{Buffer, Function};
 use napi::threadsafe_function::ThreadsafeFunctionCallMode;
 use napi::{Env, Error, Result, Status};
 
-use crate::config::LayerConfig;
-use crate::filter::Filter;
-use crate::install::{self, Mode};
-use crate::js_thread::{self, JsThread};
-use crate::layers::callback::CallbackLayer;
-use crate::layers::trace::TraceLayer;
-use crate::layers::{self, create_file};
-use crate::queue::{Outbox, Waker};
-use crate::session::{Parts, Session};
+use crate::dispatch::filter::Filter;
+use crate::dispatch::install::{self, Mode};
+use crate::dispatch::layers::callback::CallbackLayer;
+use crate::dispatch::layers::outbox::{Outbox, Waker};
+use crate::dispatch::layers::trace::TraceLayer;
+use crate::dispatch::layers::{self, create_file};
+use crate::dispatch::session::{Parts, Session};
+use crate::js::config::LayerConfig;
+use crate::js::thread::{self, JsThread};
 use crate::{
-    calibration, caller, clock, config, crash, record, registry_path, router, sessions,
-    thread_info, tracks,
+    clock, dispatch::calibration, dispatch::call_context, dispatch::open_sessions,
+    dispatch::registry_path, dispatch::router, js::config, js::crash, protocol, protocol::tracks,
+    thread_info,
 };
 
 /// Counters a session reports when asked and when it stops.
@@ -70,9 +71,9 @@ pub fn guarded<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
-/// The protocol version this crate speaks (see `record.rs`).
+/// The protocol version this crate speaks (see `protocol/`).
 pub fn protocol() -> u32 {
-    record::PROTOCOL_VERSION
+    protocol::PROTOCOL_VERSION
 }
 
 /// How this crate was built: the profile's opt-level for it (`"0"`–`"3"`,
@@ -88,7 +89,7 @@ pub fn build() -> (&'static str, bool, &'static str) {
 
 /// Starts a session on the calling JavaScript thread.
 pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>>) -> Result<()> {
-    if js_thread::has_session() {
+    if thread::has_session() {
         return Err(invalid(
             "tracing is already started for this addon on this thread; close the open \
              Tracing first (tracing.close(), or leave its `using` block)"
@@ -144,16 +145,19 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     }
     if let Some(outbox) = &session.outbox {
         outbox.set_waker(Some(make_waker(env)?));
-        outbox.set_notifier(Box::new(js_thread::deliver_or_wake));
+        outbox.set_notifier(Box::new(thread::deliver_or_wake));
     }
-    let cleanup = env.add_env_cleanup_hook(id, js_thread::teardown)?;
+    let cleanup = env.add_env_cleanup_hook(id, thread::teardown)?;
     let mut notes: Vec<String> = installed.note.into_iter().collect();
-    if installed.mode == Mode::Global && (crate::layer::registered() || crate::wrap::registered()) {
+    if installed.mode == Mode::Global
+        && (crate::dispatch::subscribers::as_layer::registered()
+            || crate::dispatch::subscribers::wrap::registered())
+    {
         notes.push(LAYER_REFUSED.to_owned());
     }
     #[cfg(feature = "async-runtime")]
-    notes.extend(crate::async_runtime::note());
-    js_thread::install(JsThread {
+    notes.extend(crate::js::async_runtime::note());
+    thread::install(JsThread {
         session: session.clone(),
         env: env.raw(),
         sink,
@@ -165,7 +169,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     if let Some(path) = config.panic_file {
         crash::watch(id, path);
     }
-    sessions::register(session.clone());
+    open_sessions::register(session.clone());
     if session.trace.is_some() && session.callback.is_none() && !session.on_registry_path() {
         session.set_span_cost_ns(span_cost_ns(&session));
     }
@@ -184,7 +188,9 @@ fn span_cost_ns(session: &Session) -> u64 {
     let Some(trace) = &session.trace else {
         return 0;
     };
-    let ours = tracing_core::dispatcher::get_default(|d| d.is::<crate::core::Core>());
+    let ours = tracing_core::dispatcher::get_default(|d| {
+        d.is::<crate::dispatch::subscribers::own::Core>()
+    });
     if !ours {
         return 0;
     }
@@ -316,7 +322,7 @@ fn make_waker(env: &Env) -> Result<Waker> {
         .weak::<true>()
         .callee_handled::<false>()
         .build_callback(|_ctx| {
-            js_thread::drain();
+            thread::drain();
             Ok(())
         })?;
     Ok(Box::new(move || {
@@ -331,10 +337,10 @@ fn make_waker(env: &Env) -> Result<Waker> {
 /// worker draws the test's slice on (0: the thread's own).
 pub fn set_caller(tag: u32, slot: u32) -> u32 {
     let track = tracks::concurrent(slot);
-    caller::set(tag, track as u32);
+    call_context::set(tag, track as u32);
     if track != 0 {
-        if let Some(trace) = js_thread::current_session()
-            .and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
+        if let Some(trace) =
+            thread::current_session().and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
         {
             let name = thread_info::with_current(|t| tracks::concurrent_name(&t.name, track));
             crate::sync::lock(&trace.local()).name_track(track, name);
@@ -346,7 +352,7 @@ pub fn set_caller(tag: u32, slot: u32) -> u32 {
 /// (anchor time, caller tag, count) of the spans of this thread's collect
 /// layer that are still open; empty without one.
 pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
-    js_thread::current_session()
+    thread::current_session()
         .and_then(|s| s.trace.as_ref().map(|t| t.collection.open()))
         .unwrap_or_default()
 }
@@ -354,7 +360,7 @@ pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
 /// Hands the collect layer's sums to the outbox, starting a new epoch.
 /// Returns when the new epoch began, if there is a collect layer.
 fn seal_sums() -> Option<u64> {
-    js_thread::current_session()
+    thread::current_session()
         .and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
         .filter(|c| c.sums())
         .map(|c| c.seal())
@@ -364,12 +370,12 @@ fn seal_sums() -> Option<u64> {
 /// returns once every output has written it; without, the trace's entries
 /// are handed to its writer and the other outputs left alone (a test
 /// window's edge). Returns when the collect layer's new epoch began (see
-/// `collection/`), else 0.
+/// `collect/`), else 0.
 pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
-    js_thread::follow_subscriber();
+    thread::follow_subscriber();
     let epoch = seal_sums();
-    js_thread::drain();
-    if let Some(session) = js_thread::current_session() {
+    thread::drain();
+    if let Some(session) = thread::current_session() {
         if wait {
             session.flush_outputs();
         } else {
@@ -385,7 +391,7 @@ const CLASHED: &str = "this addon's wrapped subscriber gives span ids of the kin
 
 /// The counters of this thread's session (zeros when none is open).
 pub fn stats(_env: &Env) -> Stats {
-    let session = js_thread::current_session();
+    let session = thread::current_session();
     let outbox = session.as_ref().and_then(|s| s.outbox.clone());
     // Trace entries the collect layer's writer could not keep up with count too.
     let lost_entries = session
@@ -393,11 +399,11 @@ pub fn stats(_env: &Env) -> Stats {
         .and_then(|s| s.trace.as_ref())
         .map_or(0, |t| t.collection.dropped());
     let (mode, notes) =
-        js_thread::mode_and_notes().map_or((String::new(), Vec::new()), |(m, mut notes)| {
+        thread::mode_and_notes().map_or((String::new(), Vec::new()), |(m, mut notes)| {
             if m == Mode::Layer {
                 notes.extend(install::kept_from_layer());
             }
-            if m == Mode::Wrap && crate::wrap::clashed() {
+            if m == Mode::Wrap && crate::dispatch::subscribers::wrap::clashed() {
                 notes.push(CLASHED.to_owned());
             }
             (m.as_str().to_owned(), notes)
@@ -423,14 +429,14 @@ pub fn stop(env: &Env) -> Result<Stats> {
     // Closed first: no hook for this session starts from here on. One that
     // already runs on another thread may still add to the sums or the trace
     // after the last seal; that much is lost.
-    if let Some(session) = js_thread::current_session() {
+    if let Some(session) = thread::current_session() {
         session.close();
     }
     seal_sums();
-    js_thread::drain();
+    thread::drain();
     let mut stats = stats(env);
-    if let Some(js) = js_thread::take(None) {
-        sessions::unregister(&js.session);
+    if let Some(js) = thread::take(None) {
+        open_sessions::unregister(&js.session);
         crash::unwatch(js.session.id);
         let closed = js.session.close_outputs();
         stats.dropped += closed.dropped;

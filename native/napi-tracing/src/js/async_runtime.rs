@@ -35,7 +35,7 @@ use std::sync::OnceLock;
 
 use napi::bindgen_prelude::{AsyncRuntime, AsyncRuntimeRejection, AsyncRuntimeTask, ToNapiValue};
 
-use crate::carry::caller;
+use crate::dispatch::caller::caller;
 
 /// The backend: napi's Tokio runtime, each task carrying its caller.
 struct CarryingTokio;

@@ -3,6 +3,8 @@
 
 use serde::Deserialize;
 
+use crate::dispatch::install::Requested;
+
 /// Default room for records waiting for the JavaScript thread: 16 MiB.
 pub(crate) const DEFAULT_QUEUE_BYTES: usize = 16 << 20;
 
@@ -18,7 +20,7 @@ pub(crate) struct StartConfig {
     /// `process.hrtime.bigint()` at start, for platforms whose clock needs it.
     #[serde(default)]
     pub(crate) clock_ns: Option<String>,
-    /// How napi-tracing reaches the addon's spans (`install.rs`).
+    /// How napi-tracing reaches the addon's spans (`dispatch/install.rs`).
     #[serde(default)]
     pub(crate) subscriber: Requested,
     /// The name of the calling JavaScript thread in traces.
@@ -29,27 +31,16 @@ pub(crate) struct StartConfig {
     pub(crate) panic_file: Option<String>,
 }
 
-/// How a start asks napi-tracing to reach the addon's spans (`install.rs`).
-#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub(crate) enum Requested {
-    #[default]
-    Auto,
-    Global,
-    Scoped,
-    Layer,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) enum LayerConfig {
     /// Records for the TypeScript layers behind the sink, each at once.
     Callback {},
-    /// The Vitest plugin's per-worker collection (`layers/trace.rs`).
-    Collect(crate::layers::trace::CollectConfig),
-    Fmt(crate::layers::fmt::FmtConfig),
-    Chrome(crate::layers::trace::ChromeConfig),
-    Otlp(crate::layers::otlp::OtlpConfig),
+    /// The Vitest plugin's per-worker collection (`dispatch/layers/trace.rs`).
+    Collect(crate::dispatch::layers::trace::CollectConfig),
+    Fmt(crate::dispatch::layers::fmt::FmtConfig),
+    Chrome(crate::dispatch::layers::trace::ChromeConfig),
+    Otlp(crate::dispatch::layers::otlp::OtlpConfig),
 }
 
 pub(crate) fn parse(json: &str) -> Result<StartConfig, String> {

@@ -15,10 +15,10 @@ use napi::bindgen_prelude::{Buffer, FunctionRef, ToNapiValue};
 use napi::{sys, CleanupEnvHook, Env};
 use tracing_core::dispatcher::DefaultGuard;
 
-use crate::install::{self, Mode};
-use crate::queue::Outbox;
-use crate::session::Session;
-use crate::sessions;
+use crate::dispatch::install::{self, Mode};
+use crate::dispatch::layers::outbox::Outbox;
+use crate::dispatch::open_sessions;
+use crate::dispatch::session::Session;
 
 pub(crate) type Sink = FunctionRef<Buffer, ()>;
 
@@ -106,7 +106,7 @@ pub(crate) fn install(js: JsThread) {
     let id = js.session.id;
     let installed = CURRENT.try_with(|c| *c.borrow_mut() = Some(js)).is_ok();
     if installed {
-        sessions::set_this_thread(id);
+        open_sessions::set_this_thread(id);
     }
 }
 
@@ -123,7 +123,7 @@ pub(crate) fn take(id: Option<u64>) -> Option<JsThread> {
         .ok()
         .flatten();
     if taken.is_some() {
-        sessions::set_this_thread(0);
+        open_sessions::set_this_thread(0);
     }
     taken
 }
@@ -256,8 +256,8 @@ fn call_sink(env: &Env, sink: &Sink, bytes: Vec<u8>) -> sys::napi_status {
 /// torn down (a worker terminated, the process exiting).
 pub(crate) fn teardown(id: u64) {
     if let Some(js) = take(Some(id)) {
-        sessions::unregister(&js.session);
-        crate::crash::unwatch(js.session.id);
+        open_sessions::unregister(&js.session);
+        crate::js::crash::unwatch(js.session.id);
         // Files are finished even though JavaScript can no longer hear of it.
         js.session.close_outputs();
         if let Some(outbox) = &js.session.outbox {

@@ -41,7 +41,7 @@ use std::fmt;
 use tracing_core::field::{Field, Visit};
 use tracing_core::{Level, Metadata};
 
-use crate::caller::Anchor;
+pub(crate) mod tracks;
 
 /// Bumped whenever the layout or the exported entry points change; the
 /// TypeScript side refuses to talk to an addon built with another version.
@@ -60,7 +60,7 @@ pub(crate) enum Kind {
     Close = 7,
     Event = 8,
     /// The collect layer's sums of one callsite's spans with one anchor,
-    /// made when JavaScript flushes (`collection/`).
+    /// made when JavaScript flushes (`collect/`).
     SpanStats = 9,
     /// A track the collect layer's trace entries are on, and its name; sent
     /// once per session, at the flush after its first entry.
@@ -183,6 +183,18 @@ pub(crate) fn put_message(buf: &mut Vec<u8>, message: u32, text: &str) {
     buf.put_u8(Kind::Message as u8);
     buf.put_u32(message);
     buf.put_str(text);
+}
+
+/// Where a span is attributed from: the epoch it was made in (the moment
+/// of the collection's last flush, on the clock of `process.hrtime`), the
+/// caller tag of the JavaScript call that made it, and whether that call
+/// is known (`caused`) or the span was only placed by time (a span with no
+/// parent made on a thread no call is known to have started).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Anchor {
+    pub(crate) ts: u64,
+    pub(crate) caller: u32,
+    pub(crate) caused: bool,
 }
 
 /// The sums of one path's spans with one anchor, in ns (see SPAN_STATS).

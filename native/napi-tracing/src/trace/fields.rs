@@ -1,5 +1,5 @@
 //! Span and event fields in trace entries: recorded on the traced thread in
-//! the binary field encoding (`record.rs`, cheap: no formatting but a
+//! the binary field encoding (`protocol/`, cheap: no formatting but a
 //! field's own `Debug`), turned into JSON object members (`"a":1,"b":"x"`,
 //! values as values) on the writer thread.
 
@@ -9,7 +9,7 @@ use tracing_core::Metadata;
 
 use super::json::put_json_str;
 
-/// The tags of `record.rs`'s field encoding.
+/// The tags of `protocol/`'s field encoding.
 const I64: u8 = 0;
 const U64: u8 = 1;
 const F64: u8 = 2;
@@ -175,7 +175,7 @@ pub(crate) fn message_of(encoded: &[u8], meta: &Metadata<'_>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::FieldEncoder;
+    use crate::protocol::FieldEncoder;
     use tracing_core::field::Visit;
 
     #[test]

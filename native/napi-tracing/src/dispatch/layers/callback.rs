@@ -1,7 +1,7 @@
 //! `callbackLayer`: span and event callbacks for a TypeScript `Layer`.
 //!
-//! Hooks encode a record (see `record.rs`) into the session's outbox
-//! (`queue.rs`). On the session's own JavaScript thread the outbox is then
+//! Hooks encode a record (see `protocol/`) into the session's outbox
+//! (`outbox.rs`). On the session's own JavaScript thread the outbox is then
 //! drained at once, so the TypeScript layer sees the call before the traced
 //! code goes on. On any other thread the record waits and the JavaScript
 //! thread is woken through a weak threadsafe function: the Rust thread never
@@ -13,10 +13,10 @@ use std::sync::Arc;
 use tracing_core::span::{Attributes, Record};
 use tracing_core::Event;
 
-use crate::caller;
-use crate::queue::Outbox;
-use crate::record::{put_new_span, FieldEncoder, Kind, Put};
-use crate::span::SpanRecord;
+use crate::dispatch::call_context;
+use crate::dispatch::layers::outbox::Outbox;
+use crate::dispatch::span::TracedSpan;
+use crate::protocol::{put_new_span, FieldEncoder, Kind, Put};
 use crate::sync::lock;
 
 /// Feeds an [`Outbox`] with a record per span and event hook.
@@ -30,7 +30,7 @@ impl CallbackLayer {
     }
 
     /// Emits a record about an existing span, unless the span was lost.
-    fn emit_span(&self, rec: &SpanRecord, kind: Kind, values: Option<&Record<'_>>) {
+    fn emit_span(&self, rec: &TracedSpan, kind: Kind, values: Option<&Record<'_>>) {
         if lock(&rec.state).lost {
             self.outbox.count_dropped();
             return;
@@ -52,12 +52,12 @@ impl CallbackLayer {
         }
     }
 
-    pub(crate) fn on_new_span(&self, rec: &SpanRecord, attrs: &Attributes<'_>) {
+    pub(crate) fn on_new_span(&self, rec: &TracedSpan, attrs: &Attributes<'_>) {
         let (uid, parent) = (rec.uid, rec.parent_uid);
         let pushed = self
             .outbox
             .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-                put_new_span(buf, uid, callsite, parent, tid, ts, caller::tag());
+                put_new_span(buf, uid, callsite, parent, tid, ts, call_context::tag());
                 let mut fields = FieldEncoder::new(buf);
                 attrs.record(&mut fields);
                 fields.finish();
@@ -67,19 +67,19 @@ impl CallbackLayer {
         }
     }
 
-    pub(crate) fn on_record(&self, rec: &SpanRecord, values: &Record<'_>) {
+    pub(crate) fn on_record(&self, rec: &TracedSpan, values: &Record<'_>) {
         self.emit_span(rec, Kind::Record, Some(values));
     }
 
-    pub(crate) fn on_enter(&self, rec: &SpanRecord) {
+    pub(crate) fn on_enter(&self, rec: &TracedSpan) {
         self.emit_span(rec, Kind::Enter, None);
     }
 
-    pub(crate) fn on_exit(&self, rec: &SpanRecord) {
+    pub(crate) fn on_exit(&self, rec: &TracedSpan) {
         self.emit_span(rec, Kind::Exit, None);
     }
 
-    pub(crate) fn on_close(&self, rec: &SpanRecord) {
+    pub(crate) fn on_close(&self, rec: &TracedSpan) {
         self.emit_span(rec, Kind::Close, None);
     }
 

@@ -12,6 +12,7 @@
 pub(crate) mod callback;
 pub(crate) mod fmt;
 pub(crate) mod otlp;
+pub(crate) mod outbox;
 pub(crate) mod trace;
 
 use std::fs::File;

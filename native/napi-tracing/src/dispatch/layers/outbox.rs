@@ -1,5 +1,5 @@
 //! The record queue between traced threads and the JavaScript thread: a
-//! bounded byte buffer of encoded records (`record.rs`) per session. Layers
+//! bounded byte buffer of encoded records (`protocol/`) per session. Layers
 //! push; JavaScript takes whole batches. It knows nothing of JavaScript: the
 //! session hands it a waker (wake the JavaScript thread) and a notifier
 //! (what to do after a record, for layers that deliver at once) when it
@@ -12,7 +12,7 @@ use std::sync::{Mutex, OnceLock};
 
 use tracing_core::Metadata;
 
-use crate::record::{put_callsite, put_thread};
+use crate::protocol::{put_callsite, put_thread};
 use crate::sync::lock;
 use crate::{callsites, clock, thread_info};
 

@@ -26,16 +26,16 @@ use serde::Deserialize;
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event, Metadata};
 
-use crate::caller::Anchor;
-use crate::collection::{Collection, Ended, Local};
-use crate::entered::{Facts, Left};
-use crate::queue::Outbox;
-use crate::record::FieldEncoder;
-use crate::span::{Pending, SpanRecord, SpanState};
+use crate::collect::{Collection, Ended, Local};
+use crate::dispatch::entered::{Facts, Left};
+use crate::dispatch::layers::outbox::Outbox;
+use crate::dispatch::span::{Pending, SpanState, TracedSpan};
+use crate::protocol::Anchor;
+use crate::protocol::FieldEncoder;
 use crate::sync::lock;
 use crate::trace::writer::Format;
 use crate::trace::{fields, Entry};
-use crate::{caller, thread_info, tracks};
+use crate::{dispatch::call_context, protocol::tracks, thread_info};
 
 /// The flow number of the arrow from a span's cause to its first slice
 /// (those between its polls are numbered by the later poll, from 2).
@@ -130,7 +130,7 @@ impl TraceLayer {
         carried: Option<Anchor>,
     ) -> Anchor {
         if on_js_thread {
-            return self.collection.anchor_now(caller::tag(), true);
+            return self.collection.anchor_now(call_context::tag(), true);
         }
         if let Some(parent) = parent.filter(|p| p.anchor.ts != 0) {
             return parent.anchor;
@@ -140,7 +140,7 @@ impl TraceLayer {
 
     /// Whether `rec` was placed in its test by time alone (only the collect
     /// layer places spans in tests).
-    fn by_time(&self, rec: &SpanRecord) -> bool {
+    fn by_time(&self, rec: &TracedSpan) -> bool {
         self.collection.sums() && !rec.anchor.caused
     }
 
@@ -148,7 +148,7 @@ impl TraceLayer {
     /// `Local` that counts it, and its fields.
     pub(crate) fn on_new_span(
         &self,
-        rec: &mut SpanRecord,
+        rec: &mut TracedSpan,
         parent: Option<&Facts>,
         attrs: &Attributes<'_>,
     ) {
@@ -181,7 +181,7 @@ impl TraceLayer {
     }
 
     /// Writes `rec`'s slice that waited for its fields, with the fields it has now.
-    fn write_pending(&self, rec: &SpanRecord, state: &mut SpanState, local: &mut Local) {
+    fn write_pending(&self, rec: &TracedSpan, state: &mut SpanState, local: &mut Local) {
         let Some(pending) = state.pending.take() else {
             return;
         };
@@ -209,7 +209,7 @@ impl TraceLayer {
 
     /// A stay of the span on this thread ended at `now`: times it and
     /// writes its slice (and the flow from its previous poll).
-    pub(crate) fn on_exit(&self, rec: &SpanRecord, left: &Left, now: u64) {
+    pub(crate) fn on_exit(&self, rec: &TracedSpan, left: &Left, now: u64) {
         let tid = thread_info::with_current(|t| t.tid);
         let base = rec.base_track(tid);
         let track = tracks::displaced(base, left.level);
@@ -298,7 +298,7 @@ impl TraceLayer {
 
     /// The span closed at `now`: a span never entered gets its lifetime as
     /// an async slice (lifetimes overlap freely); the collect layer sums it.
-    pub(crate) fn on_close(&self, rec: &SpanRecord, now: u64) {
+    pub(crate) fn on_close(&self, rec: &TracedSpan, now: u64) {
         let Some(local) = &rec.local else { return };
         let mut state = std::mem::take(&mut *lock(&rec.state));
         let entered = state.polls > 0;
@@ -343,7 +343,7 @@ impl TraceLayer {
         }
         let meta: &'static Metadata<'static> = event.metadata();
         let tid = thread_info::with_current(|t| t.tid);
-        let track = match caller::track() {
+        let track = match call_context::track() {
             0 => tid,
             given => u64::from(given),
         };

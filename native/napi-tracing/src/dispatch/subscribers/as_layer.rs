@@ -24,9 +24,9 @@ use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 use tracing_subscriber::layer::{Context, Filter, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::entered::Facts;
-use crate::span::SpanRecord;
-use crate::{clock, core, router, sessions};
+use crate::dispatch::entered::Facts;
+use crate::dispatch::span::TracedSpan;
+use crate::{clock, dispatch::open_sessions, dispatch::router, dispatch::subscribers::own};
 
 /// What `Dispatch::downcast_ref` finds in a subscriber that has
 /// napi-tracing's layer: how napi-tracing recognises the addon's subscriber.
@@ -87,7 +87,7 @@ where
 {
     fn enabled(&self, meta: &Metadata<'_>, cx: &Context<'_, S>) -> bool {
         !stood_down()
-            && sessions::open_now()
+            && open_sessions::open_now()
                 .iter()
                 .any(|s| s.filter.env().enabled(meta, cx.clone()))
     }
@@ -97,7 +97,7 @@ where
         if stood_down() {
             return interest;
         }
-        for session in sessions::open_now().iter() {
+        for session in open_sessions::open_now().iter() {
             let wanted = session.filter.interest(meta);
             if wanted.is_sometimes() || (wanted.is_always() && interest.is_never()) {
                 interest = wanted;
@@ -110,18 +110,18 @@ where
         if stood_down() {
             return Some(LevelFilter::OFF);
         }
-        sessions::max_level_hint()
+        open_sessions::max_level_hint()
     }
 }
 
 /// The record of span `id`, if napi-tracing keeps one for it.
-fn with_record<S, R>(ctx: &Context<'_, S>, id: &Id, f: impl FnOnce(&SpanRecord) -> R) -> Option<R>
+fn with_record<S, R>(ctx: &Context<'_, S>, id: &Id, f: impl FnOnce(&TracedSpan) -> R) -> Option<R>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     let span = ctx.span(id)?;
     let ext = span.extensions();
-    ext.get::<SpanRecord>().map(f)
+    ext.get::<TracedSpan>().map(f)
 }
 
 fn facts_of<S>(ctx: &Context<'_, S>, id: &Id) -> Option<Facts>
@@ -137,7 +137,7 @@ where
 {
     fn on_register_dispatch(&self, subscriber: &Dispatch) {
         REGISTERED.store(true, Ordering::Release);
-        core::note_traced_through(subscriber);
+        own::note_traced_through(subscriber);
     }
 
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
@@ -150,7 +150,7 @@ where
             ctx.lookup_current()
                 .and_then(|current| facts_of(&ctx, &current.id()))
         };
-        let open = sessions::open_now();
+        let open = open_sessions::open_now();
         let (rec, _) = router::new_span(&open, attrs, parent.as_ref(), now);
         if let Some(span) = ctx.span(id) {
             span.extensions_mut().insert(rec);
@@ -170,7 +170,7 @@ where
             }
             None => None,
         };
-        router::on_event(&sessions::open_now(), event, parent, now);
+        router::on_event(&open_sessions::open_now(), event, parent, now);
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {

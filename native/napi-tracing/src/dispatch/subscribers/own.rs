@@ -33,14 +33,16 @@ use tracing_core::span::{Attributes, Current, Id, Record};
 use tracing_core::subscriber::{Interest, Subscriber};
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 
-use crate::entered::{self, Facts};
-use crate::span::SpanRecord;
+use crate::dispatch::entered::{self, Facts};
+use crate::dispatch::span::TracedSpan;
 use crate::sync::{read, write};
-use crate::{clock, registry_path, router, sessions, thread_info};
+use crate::{
+    clock, dispatch::open_sessions, dispatch::registry_path, dispatch::router, thread_info,
+};
 
 /// One span napi-tracing keeps.
 pub(crate) struct Kept {
-    rec: SpanRecord,
+    rec: TracedSpan,
     /// Handles to it (tracing's `Span`s and its children): it closes at 0.
     /// A span of the wrapped subscriber's closes when that one closes it.
     refs: AtomicUsize,
@@ -152,7 +154,7 @@ pub(crate) fn parent_at(key: usize, id: &Id) -> Parent {
 /// `now`: its owner (whose layers have seen it, if it shows) and its span
 /// on the Registry path, when the owner's layers run there.
 pub(crate) fn make(attrs: &Attributes<'_>, parent: Parent, now: u64) -> Kept {
-    let open = sessions::open_now();
+    let open = open_sessions::open_now();
     let (rec, owner) = router::new_span(&open, attrs, parent.facts.as_ref(), now);
     let on_registry = owner.filter(|o| o.on_registry_path()).map(|owner| {
         registry_path::new_span(attrs, parent.on_registry.as_ref(), owner, rec.visible)
@@ -239,7 +241,7 @@ pub(crate) fn close_at(key: usize) {
 /// napi-tracing knows), on the Registry path too when the owner's layers
 /// run there.
 pub(crate) fn event_under(event: &Event<'_>, parent: Parent, now: u64) {
-    let open = sessions::open_now();
+    let open = open_sessions::open_now();
     if let Some(session) = router::on_event(&open, event, parent.facts, now) {
         if session.on_registry_path() {
             registry_path::event(event, parent.on_registry.as_ref(), session);
@@ -251,7 +253,7 @@ pub(crate) fn event_under(event: &Event<'_>, parent: Parent, now: u64) {
 /// interest. Nothing listens: callsites cost one branch until a session
 /// opens (opening one rebuilds this cache).
 pub(crate) fn interest(meta: &'static Metadata<'static>) -> Interest {
-    let open = sessions::open_now();
+    let open = open_sessions::open_now();
     registry_path::register_callsite(meta);
     let mut interest = Interest::never();
     for session in open.iter() {
@@ -381,7 +383,7 @@ impl Subscriber for Core {
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        sessions::max_level_hint()
+        open_sessions::max_level_hint()
     }
 
     fn new_span(&self, attrs: &Attributes<'_>) -> Id {
@@ -507,8 +509,8 @@ impl Subscriber for Core {
 mod tests {
     use super::*;
 
-    use crate::filter::Filter;
-    use crate::session::{Parts, Session};
+    use crate::dispatch::filter::Filter;
+    use crate::dispatch::session::{Parts, Session};
     use std::sync::Arc;
 
     fn open_session() -> Arc<Session> {
@@ -525,7 +527,7 @@ mod tests {
             outputs: Vec::new(),
         };
         let session = Arc::new(Session::new(Session::next_id(), parts));
-        sessions::register(session.clone());
+        open_sessions::register(session.clone());
         session
     }
 
@@ -538,10 +540,10 @@ mod tests {
         // asked here: a filter that takes it whole must say yes.
         let on = open_session_with("t=info");
         assert!(Core.enabled(crate::test_support::meta()));
-        sessions::unregister(&on);
+        open_sessions::unregister(&on);
         let off = open_session_with("t=warn");
         assert!(!Core.enabled(crate::test_support::meta()));
-        sessions::unregister(&off);
+        open_sessions::unregister(&off);
     }
 
     #[test]
@@ -574,6 +576,6 @@ mod tests {
                 }
             });
         });
-        sessions::unregister(&session);
+        open_sessions::unregister(&session);
     }
 }

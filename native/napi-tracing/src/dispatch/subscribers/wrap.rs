@@ -21,7 +21,7 @@
 //! `Span::context()`) still work. napi-tracing traces the spans its sessions'
 //! filters ask for beside it: for a span both want, its record is kept by the
 //! wrapped subscriber's id; a span only napi-tracing wants gets an id of
-//! napi-tracing's own subscriber (`core.rs`), whose ids the wrapped
+//! napi-tracing's own subscriber (`own.rs`), whose ids the wrapped
 //! subscriber never gives. A parent the wrapped subscriber never saw is,
 //! for it, no parent: what it would have been given alone (`Span::none()`).
 //! `tracing::enabled!` answers as the wrapped subscriber alone would, so
@@ -42,12 +42,15 @@ use tracing_core::span::{Attributes, Current, Id, Record};
 use tracing_core::subscriber::{Interest, Subscriber};
 use tracing_core::{Dispatch, Event, LevelFilter, Metadata};
 
-use crate::core::{self, Kept, Parent};
+use crate::dispatch::subscribers::own::{self, Kept, Parent};
 use crate::sync::{read, write};
-use crate::{clock, entered, layer, sessions, thread_info, values};
+use crate::{
+    clock, dispatch::entered, dispatch::open_sessions, dispatch::subscribers::as_layer,
+    dispatch::values, thread_info,
+};
 
 /// Kept in the addon's read-only data by [`wrap`], so that napi-tracing can
-/// tell from the binary that the addon wraps its subscriber (`install.rs`
+/// tell from the binary that the addon wraps its subscriber (`../install.rs`
 /// looks for it, written backwards there so as not to find itself).
 pub(crate) const MARKER: &str = "napi-tracing wraps this addon's tracing subscriber";
 
@@ -88,7 +91,7 @@ pub struct Wrapped<S> {
 impl<S> Drop for Wrapped<S> {
     fn drop(&mut self) {
         if *self.stands_down.get_mut() {
-            layer::stand_up();
+            as_layer::stand_up();
         }
     }
 }
@@ -246,7 +249,7 @@ fn nothing_pending() -> bool {
 /// Nothing to do but the wrapped subscriber's: no session open, and no
 /// decision of one waiting on this thread.
 fn quiet() -> bool {
-    !sessions::any_open() && nothing_pending()
+    !open_sessions::any_open() && nothing_pending()
 }
 
 impl<S: Subscriber> Wrapped<S> {
@@ -294,7 +297,7 @@ impl<S: Subscriber> Wrapped<S> {
 
     /// Whether `id` is a span of napi-tracing's own subscriber.
     fn is_ours(&self, id: &Id) -> bool {
-        core::is_ours(id) && !clashed()
+        own::is_ours(id) && !clashed()
     }
 
     /// napi-tracing's record of the wrapped subscriber's span `id`.
@@ -309,10 +312,10 @@ impl<S: Subscriber> Wrapped<S> {
     /// it when `hold` and napi-tracing's own.
     fn parent_of(&self, id: &Id, hold: bool) -> Parent {
         if self.is_ours(id) {
-            core::parent_of(id, hold)
+            own::parent_of(id, hold)
         } else {
             self.key_of(id)
-                .map_or_else(Parent::default, |key| core::parent_at(key, id))
+                .map_or_else(Parent::default, |key| own::parent_at(key, id))
         }
     }
 
@@ -342,7 +345,7 @@ impl<S: Subscriber> Wrapped<S> {
             }
             _ => self.inner.new_span(attrs),
         };
-        if core::is_ours(&id) {
+        if own::is_ours(&id) {
             CLASHED.store(true, Ordering::Relaxed);
         }
         id
@@ -361,10 +364,10 @@ impl<S: Subscriber> Wrapped<S> {
 
     /// Keeps napi-tracing's record `kept` beside the wrapped subscriber's span `id`.
     fn keep_beside(&self, id: &Id, kept: Kept) {
-        let Some(key) = core::keep(kept) else { return };
+        let Some(key) = own::keep(kept) else { return };
         match self.kept.insert(id.into_u64(), key) {
             // An id given again before it was closed: the old record ends here.
-            Some(old) => core::close_at(old),
+            Some(old) => own::close_at(old),
             None => {
                 self.kept_count.fetch_add(1, Ordering::Relaxed);
             }
@@ -374,12 +377,12 @@ impl<S: Subscriber> Wrapped<S> {
 
 /// Whether napi-tracing's sessions want `meta` now, given their interest.
 fn ours_want(wants: Wants, meta: &Metadata<'_>) -> bool {
-    sessions::any_open()
+    open_sessions::any_open()
         && !thread_info::muted()
         && match wants {
             Wants::Always => true,
             Wants::Never => false,
-            Wants::Sometimes => core::enabled(meta),
+            Wants::Sometimes => own::enabled(meta),
         }
 }
 
@@ -398,14 +401,14 @@ where
         REGISTERED.store(true, Ordering::Release);
         // This traces every span: a napi-tracing layer inside would count them twice.
         if !self.stands_down.swap(true, Ordering::AcqRel) {
-            layer::stand_down();
+            as_layer::stand_down();
         }
-        core::note_traced_through(dispatch);
+        own::note_traced_through(dispatch);
     }
 
     fn register_callsite(&self, meta: &'static Metadata<'static>) -> Interest {
         let inner = Wants::of(&self.inner.register_callsite(meta));
-        let ours = Wants::of(&core::interest(meta));
+        let ours = Wants::of(&own::interest(meta));
         write(&self.callsites).insert(callsite_key(meta), (inner, ours));
         GENERATION.fetch_add(1, Ordering::AcqRel);
         if ours == Wants::Never {
@@ -421,7 +424,7 @@ where
         // `tracing::enabled!` answers as the wrapped subscriber alone does,
         // so that the addon runs the same code traced and untraced.
         let hint = !meta.is_span() && !meta.is_event();
-        if hint || !sessions::any_open() {
+        if hint || !open_sessions::any_open() {
             return inner;
         }
         let ours = ours_want(ours, meta);
@@ -436,7 +439,7 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
-        match (self.inner.max_level_hint(), sessions::max_level_hint()) {
+        match (self.inner.max_level_hint(), open_sessions::max_level_hint()) {
             (Some(inner), Some(ours)) => Some(inner.max(ours)),
             _ => None,
         }
@@ -456,23 +459,23 @@ where
             return id.unwrap_or_else(no_span);
         }
         let parent = self.parent(attrs.parent(), attrs.is_contextual(), true);
-        let kept = core::make(attrs, parent, now);
+        let kept = own::make(attrs, parent, now);
         match id {
             Some(id) => {
                 self.keep_beside(&id, kept);
                 id
             }
-            None => core::keep_as_ours(kept),
+            None => own::keep_as_ours(kept),
         }
     }
 
     fn record(&self, id: &Id, values: &Record<'_>) {
         if self.is_ours(id) {
-            return core::record_at(core::key(id), values);
+            return own::record_at(own::key(id), values);
         }
         self.inner.record(id, values);
         if let Some(key) = self.key_of(id) {
-            core::record_at(key, values);
+            own::record_at(key, values);
         }
     }
 
@@ -482,13 +485,13 @@ where
         }
         let key = |id: &Id| {
             if self.is_ours(id) {
-                Some(core::key(id))
+                Some(own::key(id))
             } else {
                 self.key_of(id)
             }
         };
         if let (Some(id), Some(follows)) = (key(id), key(follows)) {
-            core::follows_from_at(id, follows);
+            own::follows_from_at(id, follows);
         }
     }
 
@@ -526,33 +529,33 @@ where
         if ours {
             let now = clock::now_ns();
             let parent = self.parent(event.parent(), event.is_contextual(), false);
-            core::event_under(event, parent, now);
+            own::event_under(event, parent, now);
         }
     }
 
     fn enter(&self, id: &Id) {
         if self.is_ours(id) {
-            return core::enter_at(core::key(id), id);
+            return own::enter_at(own::key(id), id);
         }
         self.inner.enter(id);
         if let Some(key) = self.key_of(id) {
-            core::enter_at(key, id);
+            own::enter_at(key, id);
         }
     }
 
     fn exit(&self, id: &Id) {
         if self.is_ours(id) {
-            return core::exit_at(core::key(id), id);
+            return own::exit_at(own::key(id), id);
         }
         if let Some(key) = self.key_of(id) {
-            core::exit_at(key, id);
+            own::exit_at(key, id);
         }
         self.inner.exit(id);
     }
 
     fn clone_span(&self, id: &Id) -> Id {
         if self.is_ours(id) {
-            return core::clone_ours(id);
+            return own::clone_ours(id);
         }
         self.inner.clone_span(id)
     }
@@ -564,7 +567,7 @@ where
 
     fn try_close(&self, id: Id) -> bool {
         if self.is_ours(&id) {
-            return core::release_ours(id);
+            return own::release_ours(id);
         }
         if self.kept_count.load(Ordering::Relaxed) == 0 {
             return self.inner.try_close(id);
@@ -584,7 +587,7 @@ where
         if !nested {
             CLOSING.with(|c| c.set(false));
             while let Some(kept) = CLOSED.with(|c| c.borrow_mut().pop()) {
-                core::close_at(kept);
+                own::close_at(kept);
             }
         }
         closed
@@ -622,11 +625,11 @@ mod tests {
     use tracing_subscriber::{Layer, Registry};
 
     use super::wrap;
-    use crate::filter::Filter;
-    use crate::layers::callback::CallbackLayer;
-    use crate::queue::Outbox;
-    use crate::session::{Parts, Session};
-    use crate::sessions;
+    use crate::dispatch::filter::Filter;
+    use crate::dispatch::layers::callback::CallbackLayer;
+    use crate::dispatch::layers::outbox::Outbox;
+    use crate::dispatch::open_sessions;
+    use crate::dispatch::session::{Parts, Session};
     use crate::test_support::SERIAL;
 
     // The workload and the addons' subscribers, shared with
@@ -648,7 +651,7 @@ mod tests {
             outputs: Vec::new(),
         };
         let session = Arc::new(Session::new(Session::next_id(), parts));
-        sessions::register(session.clone());
+        open_sessions::register(session.clone());
         (session, outbox)
     }
 
@@ -668,7 +671,7 @@ mod tests {
         dispatcher::with_default(&dispatch, workload);
         drop(dispatch);
         session.map_or(0, |(session, outbox)| {
-            sessions::unregister(&session);
+            open_sessions::unregister(&session);
             records(&outbox)
         })
     }
@@ -676,8 +679,8 @@ mod tests {
     /// The records napi-tracing's own subscriber makes of the workload.
     fn records_alone() -> u64 {
         let (session, outbox) = open_session();
-        dispatcher::with_default(crate::core::dispatch(), workload);
-        sessions::unregister(&session);
+        dispatcher::with_default(crate::dispatch::subscribers::own::dispatch(), workload);
+        open_sessions::unregister(&session);
         records(&outbox)
     }
 
@@ -713,7 +716,7 @@ mod tests {
         dispatcher::with_default(&dispatch, || {
             let warned = tracing::warn_span!("warned");
             let id = warned.id().expect("the addon's subscriber wants it");
-            assert!(!crate::core::is_ours(&id));
+            assert!(!crate::dispatch::subscribers::own::is_ours(&id));
             let registry = dispatch
                 .downcast_ref::<Registry>()
                 .expect("downcasts reach the wrapped subscriber");
@@ -721,7 +724,7 @@ mod tests {
             // A span only napi-tracing wants: an id of its own, unknown to the Registry.
             let debug = tracing::debug_span!("debug");
             let ours = debug.id().expect("napi-tracing wants it");
-            assert!(crate::core::is_ours(&ours));
+            assert!(crate::dispatch::subscribers::own::is_ours(&ours));
             assert!(registry.span(&ours).is_none());
             // Its children the Registry makes are roots there.
             let child = tracing::warn_span!(parent: &debug, "child");
@@ -729,7 +732,7 @@ mod tests {
             assert!(child.parent().is_none());
         });
         drop(dispatch);
-        sessions::unregister(&session);
+        open_sessions::unregister(&session);
         assert!(records(&outbox) > 0);
     }
 
@@ -787,7 +790,7 @@ mod tests {
         let _serial = crate::sync::lock(&SERIAL);
         // napi-tracing's own dispatcher exists (as after a scoped start): with
         // two dispatchers, tracing asks `enabled` of callsites either decides per span.
-        let _ = crate::core::dispatch();
+        let _ = crate::dispatch::subscribers::own::dispatch();
         for traced in [false, true] {
             let session = traced.then(open_session);
             let dispatch = Dispatch::new(wrap(Counting::default()));
@@ -802,7 +805,7 @@ mod tests {
                 }
             });
             if let Some((session, _)) = session {
-                sessions::unregister(&session);
+                open_sessions::unregister(&session);
             }
             let counting = dispatch.downcast_ref::<Counting>().unwrap();
             let count =
