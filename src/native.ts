@@ -1,9 +1,18 @@
 /**
  * The entry points `napi_tracing::export_tracing_api!()` adds to an addon,
- * and the check that an addon really has them, at the version we speak.
+ * the check that an addon really has them, at the version we speak, and
+ * how a session is started through them.
  */
 import { readFileSync } from 'node:fs'
-import { PROTOCOL_VERSION } from './record.js'
+import { PROTOCOL_VERSION } from './wire.js'
+
+/**
+ * \`process.hrtime.bigint\` as it was when this module loaded: fake timers
+ * installed later (Vitest's fake \`hrtime\` and \`performance\` by default)
+ * replace the global, not this. It calibrates the addon's clock where that
+ * is not already the same clock (everywhere but Linux).
+ */
+const realHrtime = process.hrtime.bigint
 
 /** Counters of one addon's tracing session on one thread. */
 export interface NativeStats {
@@ -20,6 +29,14 @@ export interface NativeStats {
   hidden: string[]
   /** What one span costs the session on this machine, measured when it started (ns; 0: not measured). */
   spanCostNs: number
+}
+
+/** What a flush drained from the collect layer. */
+export interface NativeFlushed {
+  /** When the collect layer's new epoch began (hrtime ns), 0 without one. */
+  epoch: number
+  /** Its sums since the last flush (one batch of the sums stream), absent without one. */
+  sums?: Buffer | null
 }
 
 /** How napi-tracing was built into an addon. */
@@ -46,10 +63,9 @@ export interface TracingAddon {
   /**
    * Delivers what is queued; unless `wait` is false, returns once every
    * output wrote it (false: the trace's entries are handed to its writer
-   * thread). Returns when the collect layer's new epoch began (hrtime ns),
-   * 0 without one.
+   * thread). Returns what it drained from the collect layer.
    */
-  napiTracingFlush(wait?: boolean): number
+  napiTracingFlush(wait?: boolean): NativeFlushed
   napiTracingStats(): NativeStats
   napiTracingStop(): NativeStats
 }
@@ -99,6 +115,59 @@ export function asTracingAddon(addon: unknown, label = 'the addon', given = 'Tra
     )
   }
   return found as unknown as TracingAddon
+}
+
+/** A layer as the addon's `napiTracingStart` takes it: its kind, and what the addon builds it from. */
+export interface NativeLayer {
+  readonly kind: string
+  readonly [option: string]: unknown
+}
+
+/** What a session starts with (the addon checks how its layers combine). */
+export interface NativeStart {
+  /** EnvFilter directives, resolved (`resolveFilter`). */
+  filter: string
+  layers: readonly NativeLayer[]
+  queueCapacity?: number | undefined
+  subscriber?: string | undefined
+  /** The calling JavaScript thread's name in traces. */
+  threadName?: string | undefined
+  /** A file the addon appends a line to when the process panics. */
+  panicFile?: string | undefined
+}
+
+/**
+ * Starts a session of `addon` on this JavaScript thread; `sink` receives
+ * the callback layers' records (the lifecycle stream). Throws what the
+ * addon refuses, in its words.
+ */
+export function startNative(addon: TracingAddon, start: NativeStart, sink?: (batch: Buffer) => void): void {
+  const config = {
+    filter: start.filter,
+    layers: start.layers,
+    ...(start.queueCapacity !== undefined ? { queueCapacity: start.queueCapacity } : {}),
+    ...(start.subscriber !== undefined ? { subscriber: start.subscriber } : {}),
+    ...(start.threadName !== undefined ? { threadName: start.threadName } : {}),
+    ...(start.panicFile !== undefined ? { panicFile: start.panicFile } : {}),
+    clockNs: String(realHrtime()),
+  }
+  addon.napiTracingStart(JSON.stringify(config), sink)
+}
+
+/**
+ * Prints what a closed session says went wrong (its outputs' warnings) and
+ * what it lost, once, on stderr.
+ */
+export function warnClosed(stats: { readonly warnings: readonly string[]; readonly dropped: number }): void {
+  for (const warning of stats.warnings) console.warn(`vitest-napi-tracing: ${warning}`)
+  if (stats.dropped > 0) {
+    console.warn(
+      `vitest-napi-tracing: ${stats.dropped} records were dropped before reaching their layer` +
+        (stats.warnings.length > 0
+          ? ' (see above)'
+          : ' because the queue was full while the JavaScript thread was busy; raise queueCapacity or trace less (filter).'),
+    )
+  }
 }
 
 function describeKeys(o: object): string {

@@ -22,7 +22,7 @@ const NEWLINE = 0x0a
 const SEPARATOR = Buffer.from(ENTRY_END)
 
 /**
- * Writes `out`: the entries of `head` (the process and track names), then
+ * Writes `out`: the entries of `head` (the processes' names), then
  * every entry of the run's worker files, and `otherData`. Synchronous: it
  * also runs when the run is interrupted, where nothing may wait.
  */

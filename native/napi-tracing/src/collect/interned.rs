@@ -5,7 +5,7 @@
 //! seal; threads keep their own caches in front of these tables, so the
 //! tables' lock is taken only for what a thread has not seen.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
 
 use crate::trace::json::callsite_key;
@@ -41,9 +41,16 @@ pub(crate) struct Interned {
 
 impl Interned {
     /// Sends none of `meta`'s paths made since the last seal to JavaScript
-    /// (their ids stay taken).
-    pub(crate) fn forget(&mut self, meta: &'static Metadata<'static>) {
+    /// (their ids stay taken); returns the ids of every path of `meta`,
+    /// whose sums are to be left out too.
+    pub(crate) fn forget(&mut self, meta: &'static Metadata<'static>) -> FxHashSet<u32> {
         self.new_paths.retain(|p| !std::ptr::eq(p.meta, meta));
+        let key = callsite_key(meta);
+        self.paths
+            .iter()
+            .filter(|((_, callsite), _)| *callsite == key)
+            .map(|(_, &id)| id)
+            .collect()
     }
 
     /// The id of `meta`'s path under `parent`, made if new. Under a path

@@ -1,14 +1,14 @@
-//! What one session gathers for its trace and its sums, kept per thread.
+//! What one session gathers for its trace and its sums, kept per thread,
+//! and what a flush drains from it: the trace entries to the writer, the
+//! sums to JavaScript (the sums stream, `protocol/sums.rs`).
 //!
 //! Every thread that traces has its own [`Local`] in each collection: the
 //! trace entries it has not handed to the writer yet, the tracks it has
-//! written on, and (for the plugin's collect layer) the sums of the spans
-//! it made. A span's hooks lock only the `Local` of the thread that made
-//! it, which no other thread touches except when a span crosses threads,
-//! and JavaScript when it flushes. So threads never wait for each other
-//! per span, and no lock's cache line moves between cores per span. A
-//! flush gathers the `Local`s: the sums go to JavaScript, the entries to
-//! the writer.
+//! named, and (for the plugin's collect layer) the sums of the spans it
+//! made. A span's hooks lock only the `Local` of the thread that made it,
+//! which no other thread touches except when a span crosses threads, and
+//! JavaScript when it flushes. So threads never wait for each other per
+//! span, and no lock's cache line moves between cores per span.
 //!
 //! A collection with sums anchors each span for attribution: JavaScript
 //! flushes when a test starts and ends, so an epoch (the time between two
@@ -25,16 +25,14 @@ use std::sync::{Arc, Mutex, Weak};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
 
-use crate::clock;
-use crate::dispatch::layers::outbox::Outbox;
+use crate::protocol::encoding::put_callsite;
+use crate::protocol::sums::{put_event_sums, put_message, put_path, put_span_sums, SpanFigures};
 use crate::protocol::Anchor;
-use crate::protocol::{
-    put_event_stats, put_message, put_path, put_span_stats, put_track, SpanFigures,
-};
 use crate::sync::lock;
 use crate::trace::json::callsite_key;
 use crate::trace::writer::{Format, Writer};
 use crate::trace::{Batch, Entry};
+use crate::{callsites, clock};
 use interned::Interned;
 
 /// One session's collection, shared by every thread that traces into it.
@@ -51,13 +49,12 @@ pub(crate) struct Collection {
     later: Mutex<Sums>,
     /// Span paths and event messages, shared by the threads (see `interned.rs`).
     interned: Mutex<Interned>,
-    /// Tracks whose names JavaScript has been sent (several threads' `Local`s
-    /// may meet the same track).
-    tracks_sent: Mutex<FxHashSet<u64>>,
+    /// Callsites the sums stream has described (each once per session).
+    described: Mutex<FxHashSet<u32>>,
     writer: Writer,
-    /// Where sums and track names go (the collect layer's); `None` for a
-    /// trace alone (the chrome layer's, which names tracks in its file).
-    outbox: Option<Arc<Outbox>>,
+    /// Whether it sums spans for JavaScript (the collect layer's); not for
+    /// a trace alone (the chrome layer's).
+    sums: bool,
     /// Sums by span path; without, by callsite alone.
     pub(crate) paths: bool,
     path: String,
@@ -68,11 +65,8 @@ pub(crate) struct Collection {
 pub(crate) struct Local {
     /// Trace entries not handed to the writer yet.
     batch: Batch,
-    /// Tracks this `Local` has written on.
+    /// Tracks this `Local` has named in the trace.
     tracks: FxHashSet<u64>,
-    /// Tracks met since the last seal, with their names, for JavaScript to
-    /// name in the trace (one name entry per track, written by the worker).
-    new_tracks: Vec<(u64, String)>,
     /// Finished spans and events since the last seal.
     done: Sums,
     /// This thread's copies of the interned ids it has used.
@@ -85,7 +79,7 @@ pub(crate) struct Local {
 /// Finished spans by path and anchor, events by callsite, message and anchor.
 #[derive(Default)]
 struct Sums {
-    spans: FxHashMap<(u32, Anchor), Totals>,
+    spans: FxHashMap<(u32, Anchor), SpanFigures>,
     events: FxHashMap<(usize, u32, Anchor), Events>,
 }
 
@@ -94,20 +88,18 @@ impl Sums {
         self.spans.is_empty() && self.events.is_empty()
     }
 
-    /// Adds the sums of one path with one anchor.
-    fn add_spans(&mut self, key: (u32, Anchor), totals: Totals) {
-        match self.spans.get_mut(&key) {
-            Some(sum) => sum.add(&totals),
-            None => {
-                self.spans.insert(key, totals);
-            }
-        }
+    /// Adds the figures of one path with one anchor.
+    fn add_spans(&mut self, key: (u32, Anchor), figures: SpanFigures) {
+        self.spans
+            .entry(key)
+            .and_modify(|sum| sum.add(&figures))
+            .or_insert(figures);
     }
 
     /// Adds `other` in.
     fn absorb(&mut self, other: Sums) {
-        for (key, totals) in other.spans {
-            self.add_spans(key, totals);
+        for (key, figures) in other.spans {
+            self.add_spans(key, figures);
         }
         for (key, events) in other.events {
             self.events
@@ -141,37 +133,6 @@ struct Events {
     count: u64,
 }
 
-/// The sums of one path's spans with one anchor.
-struct Totals {
-    meta: &'static Metadata<'static>,
-    figures: SpanFigures,
-}
-
-impl Totals {
-    fn add(&mut self, other: &Totals) {
-        let (a, b) = (&mut self.figures, &other.figures);
-        a.calls += b.calls;
-        a.entered += b.entered;
-        a.busy += b.busy;
-        a.self_ns += b.self_ns;
-        a.min = a.min.min(b.min);
-        a.max = a.max.max(b.max);
-        a.lifetime += b.lifetime;
-    }
-}
-
-/// How one span ended, for the sums.
-pub(crate) struct Ended {
-    /// Time entered, on every thread; 0 for a span never entered.
-    pub(crate) busy: u64,
-    /// Time in its children on the same threads.
-    pub(crate) child: u64,
-    /// Whether it was ever entered: a span never entered has a lifetime
-    /// (creation to close) and no busy or self time.
-    pub(crate) entered: bool,
-    pub(crate) lifetime: u64,
-}
-
 /// This thread's `Local` in one collection. The `Weak` both tells whether
 /// the collection still lives and names it: it keeps the allocation, so
 /// its address is not reused by another collection while this entry lasts.
@@ -186,14 +147,14 @@ thread_local! {
 }
 
 impl Collection {
-    /// A collection writing `file` in `format`; `outbox` (sums and track
-    /// names for JavaScript) for the collect layer, `None` for a trace
-    /// alone. `path` names the file in messages.
+    /// A collection writing `file` in `format`, with `sums` for JavaScript
+    /// (the collect layer's) or without (a trace alone), by path with
+    /// `paths`. `path` names the file in messages.
     pub(crate) fn new(
         file: File,
         path: &str,
         format: Format,
-        outbox: Option<Arc<Outbox>>,
+        sums: bool,
         paths: bool,
     ) -> Result<Collection, String> {
         let fallback = Arc::new(Mutex::new(Local::default()));
@@ -204,9 +165,9 @@ impl Collection {
             fallback,
             later: Mutex::new(Sums::default()),
             interned: Mutex::new(Interned::default()),
-            tracks_sent: Mutex::new(FxHashSet::default()),
+            described: Mutex::new(FxHashSet::default()),
             writer,
-            outbox,
+            sums,
             paths,
             path: path.to_owned(),
         })
@@ -214,7 +175,7 @@ impl Collection {
 
     /// Whether the collection sums spans for JavaScript (the collect layer).
     pub(crate) fn sums(&self) -> bool {
-        self.outbox.is_some()
+        self.sums
     }
 
     /// The anchor of a span or event made now with no parent to inherit one
@@ -255,10 +216,14 @@ impl Collection {
     /// are still in its batch).
     pub(crate) fn forget(&self, meta: &'static Metadata<'static>) {
         let of = |m: &'static Metadata<'static>| std::ptr::eq(m, meta);
+        let paths = lock(&self.interned).forget(meta);
         let locals = lock(&self.locals).clone();
         for local in locals.iter().chain([&self.fallback]) {
             let mut local = lock(local);
-            local.done.spans.retain(|_, totals| !of(totals.meta));
+            local
+                .done
+                .spans
+                .retain(|(path, _), _| !paths.contains(path));
             local.batch.entries.retain(|entry| match entry {
                 Entry::Slice { meta, .. }
                 | Entry::Lifetime { meta, .. }
@@ -266,8 +231,9 @@ impl Collection {
                 Entry::Instant { .. } | Entry::Name { .. } => true,
             });
         }
-        lock(&self.later).spans.retain(|_, totals| !of(totals.meta));
-        lock(&self.interned).forget(meta);
+        lock(&self.later)
+            .spans
+            .retain(|(path, _), _| !paths.contains(path));
     }
 
     /// (anchor time, caller tag, how many) of the spans not closed yet.
@@ -281,59 +247,55 @@ impl Collection {
         open.into_iter().map(|((ts, c), n)| (ts, c, n)).collect()
     }
 
-    /// Ends the epoch: hands the sums so far to the outbox, one record per
-    /// (path, anchor) and per (event callsite, message, anchor), after the
-    /// paths, messages and tracks JavaScript has not seen, for the
-    /// JavaScript thread to take next. Returns when the new epoch began:
-    /// spans made from now on are anchored there.
-    pub(crate) fn seal(&self) -> u64 {
+    /// Ends the epoch and drains the sums so far as one batch of the sums
+    /// stream: one record per (path, anchor) and per (event callsite,
+    /// message, anchor), after the callsites, paths and messages JavaScript
+    /// has not been sent. Returns when the new epoch began (spans made from
+    /// now on are anchored there) and the batch (empty without sums).
+    pub(crate) fn seal(&self) -> (u64, Vec<u8>) {
         let epoch = clock::now_ns();
         self.epoch.store(epoch, Ordering::Release);
-        let Some(outbox) = &self.outbox else {
-            return epoch;
-        };
+        let mut out = Vec::new();
+        if !self.sums {
+            return (epoch, out);
+        }
         // Spans anchored in the new epoch (made on another thread while this
         // runs) wait for the next seal: JavaScript places this seal's sums
         // before the new epoch.
         let mut later = lock(&self.later);
-        let mut tracks = Vec::new();
         for local in lock(&self.locals).iter() {
             let mut local = lock(local);
             if !local.done.is_empty() {
                 later.absorb(std::mem::take(&mut local.done));
             }
-            tracks.append(&mut local.new_tracks);
         }
         let now = later.before(epoch);
         drop(later);
         let (paths, messages) = lock(&self.interned).take_new();
+        let mut described = lock(&self.described);
+        let mut callsite = |out: &mut Vec<u8>, meta: &'static Metadata<'static>| {
+            let id = callsites::id_of(meta);
+            if described.insert(id) {
+                put_callsite(out, id, meta);
+            }
+            id
+        };
         for path in paths {
-            outbox.emit(Some(path.meta), |buf, callsite, _, _| {
-                put_path(buf, path.id, path.parent, callsite)
-            });
+            let id = callsite(&mut out, path.meta);
+            put_path(&mut out, path.id, path.parent, id);
         }
         for (id, text) in messages {
             let text: String = serde_json::from_slice(&text).unwrap_or_default();
-            outbox.emit(None, |buf, _, _, _| put_message(buf, id, &text));
+            put_message(&mut out, id, &text);
         }
-        let mut sent = lock(&self.tracks_sent);
-        for (track, name) in tracks {
-            if sent.insert(track) {
-                outbox.emit(None, |buf, _, _, _| put_track(buf, track, &name));
-            }
-        }
-        drop(sent);
-        for ((path, anchor), t) in now.spans {
-            outbox.emit(Some(t.meta), |buf, callsite, _tid, _ts| {
-                put_span_stats(buf, callsite, path, anchor, &t.figures)
-            });
+        for ((path, anchor), figures) in now.spans {
+            put_span_sums(&mut out, path, anchor, &figures);
         }
         for ((_, message, anchor), e) in now.events {
-            outbox.emit(Some(e.meta), |buf, callsite, _tid, _ts| {
-                put_event_stats(buf, callsite, message, anchor, e.count)
-            });
+            let id = callsite(&mut out, e.meta);
+            put_event_sums(&mut out, id, message, anchor, e.count);
         }
-        epoch
+        (epoch, out)
     }
 
     /// Hands every thread's entries so far to the writer and returns once
@@ -362,7 +324,7 @@ impl Collection {
                 // fallback) by the collection itself.
                 Arc::strong_count(local) > 1 || {
                     let local = lock(local);
-                    !local.done.is_empty() || !local.open.is_empty() || !local.new_tracks.is_empty()
+                    !local.done.is_empty() || !local.open.is_empty()
                 }
             });
         }
@@ -447,49 +409,21 @@ impl Local {
             .or_insert(Events { meta, count: 1 });
     }
 
-    /// A span this `Local` counted as open closed: adds it to the sums.
-    pub(crate) fn closed(
-        &mut self,
-        meta: &'static Metadata<'static>,
-        path: u32,
-        anchor: Anchor,
-        ended: &Ended,
-    ) {
+    /// A span this `Local` counted as open closed, with `figures`: adds
+    /// them to the sums of its path and anchor.
+    pub(crate) fn closed(&mut self, path: u32, anchor: Anchor, figures: SpanFigures) {
         if let Some(open) = self.open.get_mut(&anchor) {
             *open -= 1;
             if *open == 0 {
                 self.open.remove(&anchor);
             }
         }
-        let figures = if ended.entered {
-            SpanFigures {
-                calls: 1,
-                entered: 1,
-                busy: ended.busy,
-                self_ns: ended.busy.saturating_sub(ended.child),
-                min: ended.busy,
-                max: ended.busy,
-                lifetime: 0,
-            }
-        } else {
-            SpanFigures {
-                calls: 1,
-                entered: 0,
-                busy: 0,
-                self_ns: 0,
-                min: u64::MAX,
-                max: 0,
-                lifetime: ended.lifetime,
-            }
-        };
-        self.done
-            .add_spans((path, anchor), Totals { meta, figures });
+        self.done.add_spans((path, anchor), figures);
     }
 
-    /// Records `entry` on `track`, noting the track's name (from `name`)
-    /// the first time this `Local` writes there: into the file itself when
-    /// the collection names its own tracks, else for JavaScript. Hands the
-    /// batch to the writer when it is full.
+    /// Records `entry` on `track`, naming the track in the trace (from
+    /// `name`) the first time this `Local` writes there. Hands the batch to
+    /// the writer when it is full.
     pub(crate) fn trace(
         &mut self,
         collection: &Collection,
@@ -498,15 +432,14 @@ impl Local {
         entry: impl FnOnce(&mut Batch) -> Entry,
     ) {
         if self.tracks.insert(track) {
-            let name = name();
-            if collection.outbox.is_some() {
-                self.new_tracks.push((track, name));
-            } else {
-                let name = self.batch.keep(name.as_bytes());
-                self.batch.entries.push(Entry::Name { track, name });
-            }
+            self.name(track, &name());
         }
         self.record(collection, entry);
+    }
+
+    fn name(&mut self, track: u64, name: &str) {
+        let name = self.batch.keep(name.as_bytes());
+        self.batch.entries.push(Entry::Name { track, name });
     }
 
     /// Records `entry` without naming its track: for an entry on another
@@ -521,17 +454,16 @@ impl Local {
         self.batch.entries.push(entry);
         if self.batch.is_full() {
             let full = std::mem::replace(&mut self.batch, collection.writer.batch());
-            // A batch dropped for lack of room is counted by the writer;
-            // track names sent to JavaScript are not lost with it.
+            // A batch dropped for lack of room is counted by the writer.
             collection.writer.hand_over(full);
         }
     }
 
-    /// Notes that track `track` is named `name`, without an entry on it: a
+    /// Names track `track` in the trace, without an entry on it: a
     /// concurrent test's track, which the worker's test slices use.
-    pub(crate) fn name_track(&mut self, track: u64, name: String) {
+    pub(crate) fn name_track(&mut self, track: u64, name: &str) {
         if self.tracks.insert(track) {
-            self.new_tracks.push((track, name));
+            self.name(track, name);
         }
     }
 }
@@ -548,7 +480,6 @@ mod tests {
             std::process::id(),
             std::thread::current().id()
         ));
-        let outbox = Arc::new(Outbox::new(1 << 20, false));
         let format = Format {
             pid: 1,
             include_args: true,
@@ -557,7 +488,7 @@ mod tests {
             array: None,
         };
         let file = File::create(&path).unwrap();
-        let collection = Collection::new(file, "t", format, Some(outbox), true).unwrap();
+        let collection = Collection::new(file, "t", format, true, true).unwrap();
         (collection, path)
     }
 
@@ -582,29 +513,25 @@ mod tests {
     }
 
     #[test]
-    fn spans_never_entered_add_a_lifetime_not_busy_or_self_time() {
+    fn spans_never_entered_add_a_lifetime_not_total_or_self_time() {
         let (collection, path) = collection();
         let mut local = Local::default();
         let anchor = Anchor::default();
         local.opened(anchor);
         local.opened(anchor);
-        let entered = Ended {
-            busy: 30,
-            child: 10,
-            entered: true,
-            lifetime: 0,
-        };
-        let never = Ended {
-            busy: 0,
-            child: 0,
-            entered: false,
-            lifetime: 5_000,
-        };
-        local.closed(meta(), 1, anchor, &entered);
-        local.closed(meta(), 1, anchor, &never);
-        let t = &local.done.spans[&(1, anchor)].figures;
+        local.closed(1, anchor, SpanFigures::of_span(true, 30, 10, 0));
+        local.closed(1, anchor, SpanFigures::of_span(false, 0, 0, 5_000));
+        let t = &local.done.spans[&(1, anchor)];
         assert_eq!(
-            (t.calls, t.entered, t.busy, t.self_ns, t.min, t.max, t.lifetime),
+            (
+                t.calls,
+                t.entered,
+                t.total_ns,
+                t.self_ns,
+                t.min_ns,
+                t.max_ns,
+                t.lifetime_ns
+            ),
             (2, 1, 30, 20, 30, 30, 5_000)
         );
         assert!(local.open.is_empty());

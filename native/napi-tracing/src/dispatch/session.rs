@@ -28,8 +28,6 @@ pub(crate) struct Session {
     /// filter that decides per span, the session's spans live on the
     /// Registry path (`registry_path.rs`).
     pub(crate) registry_layers: Vec<BoxedLayer>,
-    /// Present when records go to JavaScript (a callback or collect layer).
-    pub(crate) outbox: Option<Arc<Outbox>>,
     /// Exporters to flush and close with the session.
     outputs: Vec<Box<dyn Output>>,
     closed: AtomicBool,
@@ -43,7 +41,6 @@ pub(crate) struct Parts {
     pub(crate) trace: Option<TraceLayer>,
     pub(crate) callback: Option<CallbackLayer>,
     pub(crate) registry_layers: Vec<BoxedLayer>,
-    pub(crate) outbox: Option<Arc<Outbox>>,
     pub(crate) outputs: Vec<Box<dyn Output>>,
 }
 
@@ -61,11 +58,16 @@ impl Session {
             trace: parts.trace,
             callback: parts.callback,
             registry_layers: parts.registry_layers,
-            outbox: parts.outbox,
             outputs: parts.outputs,
             closed: AtomicBool::new(false),
             span_cost_ns: AtomicU64::new(0),
         }
+    }
+
+    /// Where the callback layer's records wait for the JavaScript thread
+    /// (the lifecycle stream), when the session has one.
+    pub(crate) fn outbox(&self) -> Option<&Arc<Outbox>> {
+        self.callback.as_ref().map(CallbackLayer::outbox)
     }
 
     /// Whether the session's spans live on tracing-subscriber's Registry.

@@ -63,9 +63,9 @@ pub(crate) struct LatestPoll {
 #[derive(Default)]
 pub(crate) struct SpanState {
     /// Time entered so far, on every thread.
-    pub(crate) busy: u64,
+    pub(crate) total_ns: u64,
     /// Time in its children on the threads it was entered on.
-    pub(crate) child: u64,
+    pub(crate) children_ns: u64,
     /// Times entered so far: a span entered again (an async fn's polls)
     /// has its slices linked by flow events.
     pub(crate) polls: u32,

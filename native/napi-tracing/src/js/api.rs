@@ -104,14 +104,14 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     if let Some(js_now) = config.clock_ns.as_deref().and_then(|s| s.parse().ok()) {
         clock::calibrate(js_now);
     }
-    let streams = config
+    let callbacks = config
         .layers
         .iter()
-        .any(|layer| matches!(layer, LayerConfig::Callback {} | LayerConfig::Collect(_)));
-    if streams && sink.is_none() {
+        .any(|layer| matches!(layer, LayerConfig::Callback {}));
+    if callbacks && sink.is_none() {
         return Err(invalid(
-            "callback and collect layers need a sink function; start tracing through \
-             Tracing.start() from 'vitest-napi-tracing'"
+            "callback layers need a sink function; start tracing through Tracing.start() \
+             from 'vitest-napi-tracing'"
                 .to_owned(),
         ));
     }
@@ -134,8 +134,8 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
                 .to_owned(),
         ));
     }
-    // Checked above: a stream has its sink.
-    let sink = match (&parts.outbox, sink) {
+    // Checked above: callback layers have their sink.
+    let sink = match (&parts.callback, sink) {
         (Some(_), Some(sink)) => Some(Rc::new(sink.create_ref()?)),
         _ => None,
     };
@@ -143,7 +143,7 @@ pub fn start(env: &Env, config_json: &str, sink: Option<Function<'_, Buffer, ()>
     if session.on_registry_path() {
         registry_path::prepare();
     }
-    if let Some(outbox) = &session.outbox {
+    if let Some(outbox) = session.outbox() {
         outbox.set_waker(Some(make_waker(env)?));
         outbox.set_notifier(Box::new(thread::deliver_or_wake));
     }
@@ -238,6 +238,8 @@ fn close_parts(parts: &Parts) {
     }
 }
 
+const COLLECT_ALONE: &str = "the plugin's collect layer cannot be combined with callback layers";
+
 /// Builds the layers a start asked for, checking how they combine.
 fn build_layers(
     configs: Vec<LayerConfig>,
@@ -249,7 +251,6 @@ fn build_layers(
         trace: None,
         callback: None,
         registry_layers: Vec::new(),
-        outbox: None,
         outputs: Vec::new(),
     };
     let capacity = queue_capacity.unwrap_or(config::DEFAULT_QUEUE_BYTES);
@@ -257,34 +258,26 @@ fn build_layers(
         let step: std::result::Result<(), String> = (|| {
             match layer {
                 LayerConfig::Callback {} => {
-                    if parts.outbox.is_some() {
-                        return Err(if parts.callback.is_some() {
-                            "more than one callback layer was given; pass one callbackLayer() per \
-                             TypeScript layer through Tracing.start(), which shares one stream"
-                        } else {
-                            "the plugin's collect layer cannot be combined with callback layers"
-                        }
-                        .to_owned());
+                    if parts.callback.is_some() {
+                        return Err("more than one callback layer was given; pass one \
+                             callbackLayer() per TypeScript layer through Tracing.start(), which \
+                             shares one stream"
+                            .to_owned());
                     }
-                    let outbox = Arc::new(Outbox::new(capacity, true));
-                    parts.callback = Some(CallbackLayer::new(outbox.clone()));
-                    parts.outbox = Some(outbox);
+                    if parts.trace.as_ref().is_some_and(|t| t.collection.sums()) {
+                        return Err(COLLECT_ALONE.to_owned());
+                    }
+                    parts.callback = Some(CallbackLayer::new(Arc::new(Outbox::new(capacity))));
                 }
                 LayerConfig::Collect(collect) => {
-                    if parts.outbox.is_some() {
-                        return Err(
-                            "the plugin's collect layer cannot be combined with callback layers"
-                                .to_owned(),
-                        );
+                    if parts.callback.is_some() {
+                        return Err(COLLECT_ALONE.to_owned());
                     }
                     if parts.trace.is_some() {
                         return Err("the plugin's collect layer cannot be combined with chromeLayer: each writes a trace of its own".to_owned());
                     }
                     let file = create_file("collectLayer", &collect.path)?;
-                    // Records are made only when JavaScript flushes, and taken right after.
-                    let outbox = Arc::new(Outbox::new(capacity, false));
-                    parts.trace = Some(TraceLayer::collect(&collect, file, outbox.clone())?);
-                    parts.outbox = Some(outbox);
+                    parts.trace = Some(TraceLayer::collect(&collect, file)?);
                 }
                 LayerConfig::Chrome(chrome) => {
                     if parts.trace.is_some() {
@@ -343,7 +336,7 @@ pub fn set_caller(tag: u32, slot: u32) -> u32 {
             thread::current_session().and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
         {
             let name = thread_info::with_current(|t| tracks::concurrent_name(&t.name, track));
-            crate::sync::lock(&trace.local()).name_track(track, name);
+            crate::sync::lock(&trace.local()).name_track(track, &name);
         }
     }
     track as u32
@@ -357,32 +350,44 @@ pub fn open_spans(_env: &Env) -> Vec<(u64, u32, u64)> {
         .unwrap_or_default()
 }
 
-/// Hands the collect layer's sums to the outbox, starting a new epoch.
-/// Returns when the new epoch began, if there is a collect layer.
-fn seal_sums() -> Option<u64> {
-    thread::current_session()
-        .and_then(|s| s.trace.as_ref().map(|t| t.collection.clone()))
-        .filter(|c| c.sums())
-        .map(|c| c.seal())
+/// What a flush drained from the collect layer.
+#[derive(Debug, Default)]
+pub struct Flushed {
+    /// When its new epoch began (hrtime ns), 0 without a collect layer.
+    pub epoch: u64,
+    /// Its sums since the last flush, as one batch of the sums stream
+    /// (`protocol/sums.rs`); `None` without a collect layer.
+    pub sums: Option<Vec<u8>>,
 }
 
-/// Delivers everything queued for this thread's session, now. With `wait`,
-/// returns once every output has written it; without, the trace's entries
-/// are handed to its writer and the other outputs left alone (a test
-/// window's edge). Returns when the collect layer's new epoch began (see
-/// `collect/`), else 0.
-pub fn flush(_env: &Env, wait: bool) -> Result<u64> {
+/// Delivers everything queued for this thread's session, now: the callback
+/// layers' records through the sink, the collect layer's sums in what it
+/// returns (starting its new epoch). With `wait`, returns once every output
+/// has written what it received; without, the trace's entries are handed
+/// to its writer and the other outputs left alone (a test window's edge).
+pub fn flush(_env: &Env, wait: bool) -> Result<Flushed> {
     thread::follow_subscriber();
-    let epoch = seal_sums();
+    let session = thread::current_session();
+    let flushed = session
+        .as_ref()
+        .and_then(|s| s.trace.as_ref())
+        .filter(|t| t.collection.sums())
+        .map_or_else(Flushed::default, |trace| {
+            let (epoch, sums) = trace.collection.seal();
+            Flushed {
+                epoch,
+                sums: Some(sums),
+            }
+        });
     thread::drain();
-    if let Some(session) = thread::current_session() {
+    if let Some(session) = session {
         if wait {
             session.flush_outputs();
         } else {
             session.hand_over_trace();
         }
     }
-    Ok(epoch.unwrap_or(0))
+    Ok(flushed)
 }
 
 const CLASHED: &str = "this addon's wrapped subscriber gives span ids of the kind napi-tracing \
@@ -392,7 +397,7 @@ const CLASHED: &str = "this addon's wrapped subscriber gives span ids of the kin
 /// The counters of this thread's session (zeros when none is open).
 pub fn stats(_env: &Env) -> Stats {
     let session = thread::current_session();
-    let outbox = session.as_ref().and_then(|s| s.outbox.clone());
+    let outbox = session.as_ref().and_then(|s| s.outbox().cloned());
     // Trace entries the collect layer's writer could not keep up with count too.
     let lost_entries = session
         .as_ref()
@@ -423,16 +428,17 @@ pub fn stats(_env: &Env) -> Stats {
     }
 }
 
-/// Delivers what is queued, then ends this thread's session. Spans still
-/// open stop being reported. Stopping when nothing is open is a no-op.
+/// Delivers what is queued for callback layers, then ends this thread's
+/// session. Spans still open stop being reported, and a collect layer's
+/// sums since the last flush are not returned (flush first). Stopping when
+/// nothing is open is a no-op.
 pub fn stop(env: &Env) -> Result<Stats> {
     // Closed first: no hook for this session starts from here on. One that
-    // already runs on another thread may still add to the sums or the trace
-    // after the last seal; that much is lost.
+    // already runs on another thread may still add to the trace; that much
+    // is lost.
     if let Some(session) = thread::current_session() {
         session.close();
     }
-    seal_sums();
     thread::drain();
     let mut stats = stats(env);
     if let Some(js) = thread::take(None) {
@@ -441,7 +447,7 @@ pub fn stop(env: &Env) -> Result<Stats> {
         let closed = js.session.close_outputs();
         stats.dropped += closed.dropped;
         stats.warnings = closed.warnings;
-        if let Some(outbox) = &js.session.outbox {
+        if let Some(outbox) = js.session.outbox() {
             outbox.set_waker(None);
         }
         if let Some(hook) = js.cleanup {

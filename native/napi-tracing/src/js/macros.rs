@@ -7,15 +7,17 @@
 ///   TypeScript package before anything else;
 /// - `napiTracingBuild(): NapiTracingBuild`: the crate's version and how
 ///   it was optimised;
-/// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`;
+/// - `napiTracingStart(config: string, sink?: (batch: Buffer) => void): void`:
+///   the sink receives the callback layers' records (the lifecycle stream);
 /// - `napiTracingCaller(tag: number, slot: number): number`: tags the spans
 ///   this thread creates from now on (which concurrent test called) and
 ///   draws them on that test's track (slot 0: the thread's own); returns
 ///   the track's id;
 /// - `napiTracingOpenSpans(): NapiTracingAnchor[]`: the collect layer's open
 ///   spans by anchor (for the plugin's "still open at test end");
-/// - `napiTracingFlush(): number`: delivers what is queued; returns when the
-///   collect layer's new epoch began (0 without one);
+/// - `napiTracingFlush(wait?: boolean): NapiTracingFlushed`: delivers what is
+///   queued; returns what it drained from the collect layer: when its new
+///   epoch began and its sums (the sums stream);
 /// - `napiTracingStats(): NapiTracingStats`;
 /// - `napiTracingStop(): NapiTracingStats`.
 ///
@@ -172,13 +174,25 @@ macro_rules! export_tracing_api {
                 })
             }
 
+            /// What a flush drained from the collect layer.
+            #[napi_derive::napi(object)]
+            pub struct NapiTracingFlushed {
+                /// When the collect layer's new epoch began (hrtime ns), 0 without one.
+                pub epoch: f64,
+                /// The collect layer's sums since the last flush (one batch of the sums stream), absent without one.
+                pub sums: Option<Buffer>,
+            }
+
             /// Delivers every queued record to this thread's layers now and,
             /// unless `wait` is false, returns once they are written; returns
-            /// when the collect layer's new epoch began (hrtime ns, 0 without one).
+            /// what it drained from the collect layer.
             #[napi_derive::napi(js_name = "napiTracingFlush")]
-            pub fn napi_tracing_flush(env: Env, wait: Option<bool>) -> napi::Result<f64> {
+            pub fn napi_tracing_flush(env: Env, wait: Option<bool>) -> napi::Result<NapiTracingFlushed> {
                 $crate::api::guarded("napiTracingFlush", || {
-                    $crate::api::flush(&env, wait.unwrap_or(true)).map(|epoch| epoch as f64)
+                    $crate::api::flush(&env, wait.unwrap_or(true)).map(|flushed| NapiTracingFlushed {
+                        epoch: flushed.epoch as f64,
+                        sums: flushed.sums.map(Buffer::from),
+                    })
                 })
             }
 

@@ -135,7 +135,7 @@ pub(crate) fn deliver_or_wake(outbox: &Outbox) {
         .try_with(|c| {
             c.try_borrow().ok().is_some_and(|c| {
                 c.as_ref()
-                    .and_then(|js| js.session.outbox.as_deref())
+                    .and_then(|js| js.session.outbox().map(|o| &**o))
                     .is_some_and(|own| std::ptr::eq(own, outbox))
             })
         })
@@ -154,7 +154,7 @@ pub(crate) fn drain() {
         .try_with(|c| {
             let c = c.try_borrow().ok()?;
             let js = c.as_ref()?;
-            Some((js.env, js.sink.clone()?, js.session.outbox.clone()?))
+            Some((js.env, js.sink.clone()?, js.session.outbox()?.clone()))
         })
         .ok()
         .flatten();
@@ -260,7 +260,7 @@ pub(crate) fn teardown(id: u64) {
         crate::js::crash::unwatch(js.session.id);
         // Files are finished even though JavaScript can no longer hear of it.
         js.session.close_outputs();
-        if let Some(outbox) = &js.session.outbox {
+        if let Some(outbox) = js.session.outbox() {
             outbox.set_waker(None);
         }
         // The hook has already run, so it is not removed. The sink reference

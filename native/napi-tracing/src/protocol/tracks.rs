@@ -18,11 +18,16 @@
 //! base + k × 0x3000_0000        spans displaced k levels by out-of-order exits (k ≤ 3)
 //! ```
 
+/// OS thread ids lie below this (Linux's limit; the layout's bound, told
+/// to TypeScript and checked against the other ranges).
+#[cfg(test)]
+pub(crate) const THREADS: u64 = 0x0040_0000;
 /// Where the tracks of concurrent tests start.
 pub(crate) const GIVEN: u64 = 0x2000_0000;
 /// Slots beyond the last; far more than tests ever run at once.
-const SLOTS: u64 = 0x0800_0000;
-const DISPLACED: u64 = 0x3000_0000;
+pub(crate) const SLOTS: u64 = 0x0800_0000;
+/// How far each level of displacement moves a track.
+pub(crate) const DISPLACED: u64 = 0x3000_0000;
 /// Deeper displacements share the last level's track.
 pub(crate) const MAX_LEVEL: u8 = 3;
 
@@ -70,7 +75,7 @@ mod tests {
 
     #[test]
     fn track_ranges_never_meet() {
-        let os = [1, (1 << 22) - 1];
+        let os = [1, THREADS - 1];
         let given = [concurrent(1), concurrent((SLOTS - 1) as u32)];
         let mut all: Vec<u64> = os.to_vec();
         all.extend(given);

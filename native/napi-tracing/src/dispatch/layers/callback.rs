@@ -1,7 +1,7 @@
 //! `callbackLayer`: span and event callbacks for a TypeScript `Layer`.
 //!
-//! Hooks encode a record (see `protocol/`) into the session's outbox
-//! (`outbox.rs`). On the session's own JavaScript thread the outbox is then
+//! Hooks encode a record of the lifecycle stream (`protocol/lifecycle.rs`)
+//! into the layer's outbox (`outbox.rs`). On the session's own JavaScript thread the outbox is then
 //! drained at once, so the TypeScript layer sees the call before the traced
 //! code goes on. On any other thread the record waits and the JavaScript
 //! thread is woken through a weak threadsafe function: the Rust thread never
@@ -13,10 +13,10 @@ use std::sync::Arc;
 use tracing_core::span::{Attributes, Record};
 use tracing_core::Event;
 
-use crate::dispatch::call_context;
 use crate::dispatch::layers::outbox::Outbox;
 use crate::dispatch::span::TracedSpan;
-use crate::protocol::{put_new_span, FieldEncoder, Kind, Put};
+use crate::protocol::encoding::FieldEncoder;
+use crate::protocol::lifecycle::{put_event, put_new_span, put_span_hook, Kind};
 use crate::sync::lock;
 
 /// Feeds an [`Outbox`] with a record per span and event hook.
@@ -29,6 +29,11 @@ impl CallbackLayer {
         CallbackLayer { outbox }
     }
 
+    /// Where its records wait for the JavaScript thread.
+    pub(crate) fn outbox(&self) -> &Arc<Outbox> {
+        &self.outbox
+    }
+
     /// Emits a record about an existing span, unless the span was lost.
     fn emit_span(&self, rec: &TracedSpan, kind: Kind, values: Option<&Record<'_>>) {
         if lock(&rec.state).lost {
@@ -37,10 +42,7 @@ impl CallbackLayer {
         }
         let uid = rec.uid;
         let pushed = self.outbox.emit(None, |buf, _callsite, tid, ts| {
-            buf.put_u8(kind as u8);
-            buf.put_u64(uid);
-            buf.put_u64(tid);
-            buf.put_u64(ts);
+            put_span_hook(buf, kind, uid, tid, ts);
             if let Some(values) = values {
                 let mut fields = FieldEncoder::new(buf);
                 values.record(&mut fields);
@@ -57,7 +59,7 @@ impl CallbackLayer {
         let pushed = self
             .outbox
             .emit(Some(attrs.metadata()), |buf, callsite, tid, ts| {
-                put_new_span(buf, uid, callsite, parent, tid, ts, call_context::tag());
+                put_new_span(buf, uid, callsite, parent, tid, ts);
                 let mut fields = FieldEncoder::new(buf);
                 attrs.record(&mut fields);
                 fields.finish();
@@ -87,11 +89,7 @@ impl CallbackLayer {
     pub(crate) fn on_event(&self, event: &Event<'_>, parent_uid: u64) {
         self.outbox
             .emit(Some(event.metadata()), |buf, callsite, tid, ts| {
-                buf.put_u8(Kind::Event as u8);
-                buf.put_u32(callsite);
-                buf.put_u64(parent_uid);
-                buf.put_u64(tid);
-                buf.put_u64(ts);
+                put_event(buf, callsite, parent_uid, tid, ts);
                 let mut fields = FieldEncoder::new(buf);
                 event.record(&mut fields);
                 fields.finish();

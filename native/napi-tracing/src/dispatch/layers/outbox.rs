@@ -1,9 +1,9 @@
-//! The record queue between traced threads and the JavaScript thread: a
-//! bounded byte buffer of encoded records (`protocol/`) per session. Layers
-//! push; JavaScript takes whole batches. It knows nothing of JavaScript: the
-//! session hands it a waker (wake the JavaScript thread) and a notifier
-//! (what to do after a record, for layers that deliver at once) when it
-//! starts.
+//! The callback layer's queue between traced threads and the JavaScript
+//! thread: a bounded byte buffer of lifecycle records
+//! (`protocol/lifecycle.rs`) per session. The layer pushes; JavaScript
+//! takes whole batches. It knows nothing of JavaScript: the session hands
+//! it a waker (wake the JavaScript thread) and a notifier (what to do after
+//! a record: deliver at once on the session's own thread) when it starts.
 
 use rustc_hash::FxHashSet;
 use std::cell::RefCell;
@@ -12,23 +12,21 @@ use std::sync::{Mutex, OnceLock};
 
 use tracing_core::Metadata;
 
-use crate::protocol::{put_callsite, put_thread};
+use crate::protocol::encoding::put_callsite;
+use crate::protocol::lifecycle::put_thread;
 use crate::sync::lock;
 use crate::{callsites, clock, thread_info};
 
 /// Wakes the owning JavaScript thread; set by `api::start`.
 pub(crate) type Waker = Box<dyn Fn() -> bool + Send + Sync>;
 
-/// Called after a record was queued in an immediate outbox.
+/// Called after a record was queued.
 pub(crate) type Notifier = Box<dyn Fn(&Outbox) + Send + Sync>;
 
 /// Encoded records waiting for the JavaScript thread, bounded in bytes.
 pub(crate) struct Outbox {
     pending: Mutex<Pending>,
     capacity: usize,
-    /// Deliver each record at once on the session's JavaScript thread (else
-    /// records wait for a flush).
-    immediate: bool,
     dropped: AtomicU64,
     delivered: AtomicU64,
     wake_scheduled: AtomicBool,
@@ -55,11 +53,10 @@ pub(crate) struct Batch {
 }
 
 impl Outbox {
-    pub(crate) fn new(capacity: usize, immediate: bool) -> Outbox {
+    pub(crate) fn new(capacity: usize) -> Outbox {
         Outbox {
             pending: Mutex::new(Pending::default()),
             capacity,
-            immediate,
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             wake_scheduled: AtomicBool::new(false),
@@ -72,8 +69,7 @@ impl Outbox {
         *lock(&self.waker) = waker;
     }
 
-    /// Hands over what to do after each record of an immediate outbox; the
-    /// first one given stays.
+    /// Hands over what to do after each record; the first one given stays.
     pub(crate) fn set_notifier(&self, notifier: Notifier) {
         let _ = self.notifier.set(notifier);
     }
@@ -179,11 +175,9 @@ impl Outbox {
         if !pushed {
             return false;
         }
-        if self.immediate {
-            match self.notifier.get() {
-                Some(notify) => notify(self),
-                None => self.wake(),
-            }
+        match self.notifier.get() {
+            Some(notify) => notify(self),
+            None => self.wake(),
         }
         true
     }

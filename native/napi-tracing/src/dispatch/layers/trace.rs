@@ -2,10 +2,11 @@
 //! Chrome trace file of its own) and the Vitest plugin's collect layer (the
 //! worker's trace, and the sums JavaScript attributes to tests).
 //!
-//! All per-span work stays in Rust: timing (busy time, time in children on
-//! the same thread), the trace entries, and for the collect layer the sums
-//! by span path and anchor. JavaScript receives the sums when it flushes,
-//! one small record per (path, anchor); no JavaScript runs per span.
+//! All per-span work stays in Rust: timing (total time entered, time in
+//! children on the same thread), the trace entries, and for the collect
+//! layer the sums by span path and anchor. JavaScript receives the sums
+//! when it flushes, one small record per (path, anchor); no JavaScript runs
+//! per span. Both layers name the tracks they write on in their own file.
 //!
 //! Every slice stays placeable: a slice is written on the track of the
 //! thread it ran on, on the track of the concurrent test whose call made
@@ -26,12 +27,12 @@ use serde::Deserialize;
 use tracing_core::span::{Attributes, Record};
 use tracing_core::{Event, Metadata};
 
-use crate::collect::{Collection, Ended, Local};
+use crate::collect::{Collection, Local};
 use crate::dispatch::entered::{Facts, Left};
-use crate::dispatch::layers::outbox::Outbox;
 use crate::dispatch::span::{Pending, SpanState, TracedSpan};
+use crate::protocol::encoding::FieldEncoder;
+use crate::protocol::sums::SpanFigures;
 use crate::protocol::Anchor;
-use crate::protocol::FieldEncoder;
 use crate::sync::lock;
 use crate::trace::writer::Format;
 use crate::trace::{fields, Entry};
@@ -89,7 +90,7 @@ impl TraceLayer {
             event_locations: config.include_locations,
             array: Some(config.process_name.clone()),
         };
-        let collection = Collection::new(file, &config.path, format, None, false)?;
+        let collection = Collection::new(file, &config.path, format, false, false)?;
         Ok(TraceLayer {
             collection: Arc::new(collection),
             include_args: config.include_args,
@@ -97,12 +98,8 @@ impl TraceLayer {
         })
     }
 
-    /// The collect layer: entries one per line, sums and track names to `outbox`.
-    pub(crate) fn collect(
-        config: &CollectConfig,
-        file: File,
-        outbox: Arc<Outbox>,
-    ) -> Result<TraceLayer, String> {
+    /// The collect layer: entries one per line, and sums for JavaScript.
+    pub(crate) fn collect(config: &CollectConfig, file: File) -> Result<TraceLayer, String> {
         let format = Format {
             pid: config.pid,
             include_args: config.include_args,
@@ -110,7 +107,7 @@ impl TraceLayer {
             event_locations: true,
             array: None,
         };
-        let collection = Collection::new(file, &config.path, format, Some(outbox), config.paths)?;
+        let collection = Collection::new(file, &config.path, format, true, config.paths)?;
         Ok(TraceLayer {
             collection: Arc::new(collection),
             include_args: config.include_args,
@@ -215,8 +212,8 @@ impl TraceLayer {
         let track = tracks::displaced(base, left.level);
         let dur = now.saturating_sub(left.start);
         let mut state = lock(&rec.state);
-        state.busy += dur;
-        state.child += left.child;
+        state.total_ns += dur;
+        state.children_ns += left.child;
         state.polls += 1;
         let previous = std::mem::replace(&mut state.last_poll, (left.start, track));
         let Some(local) = &rec.local else { return };
@@ -272,19 +269,15 @@ impl TraceLayer {
             // One flow per pair of consecutive polls: no need to know which poll is the last.
             let (uid, poll) = (rec.uid, state.polls);
             let (from, from_track) = previous;
-            local.trace(
-                &self.collection,
-                from_track,
-                || track_name(from_track, 0),
-                |_| Entry::Flow {
-                    meta,
-                    phase: b's',
-                    uid,
-                    poll,
-                    ts: from,
-                    track: from_track,
-                },
-            );
+            // On the previous poll's track, which the thread that ran it named.
+            local.record(&self.collection, |_| Entry::Flow {
+                meta,
+                phase: b's',
+                uid,
+                poll,
+                ts: from,
+                track: from_track,
+            });
             local.trace(&self.collection, track, name, |_| Entry::Flow {
                 meta,
                 phase: b'f',
@@ -325,13 +318,11 @@ impl TraceLayer {
                 },
             );
         }
-        let ended = Ended {
-            busy: state.busy,
-            child: state.child,
-            entered,
-            lifetime,
-        };
-        local.closed(rec.meta, rec.path, rec.anchor, &ended);
+        if self.collection.sums() {
+            let figures =
+                SpanFigures::of_span(entered, state.total_ns, state.children_ns, lifetime);
+            local.closed(rec.path, rec.anchor, figures);
+        }
     }
 
     /// An event at `now`, anchored at `anchor`: counted (collect) and drawn
@@ -354,10 +345,16 @@ impl TraceLayer {
         let mut encoder = FieldEncoder::new(&mut encoded);
         event.record(&mut encoder);
         encoder.finish();
-        let message = fields::message_of(&encoded, meta);
+        // Counted by message for the collect layer's sums only.
+        let message = self
+            .collection
+            .sums()
+            .then(|| fields::message_of(&encoded, meta));
         let local = self.collection.local();
         let mut local = lock(&local);
-        local.event(&self.collection, meta, &message, anchor);
+        if let Some(message) = &message {
+            local.event(&self.collection, meta, message, anchor);
+        }
         local.trace(
             &self.collection,
             track,

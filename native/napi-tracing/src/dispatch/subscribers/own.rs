@@ -523,7 +523,6 @@ mod tests {
             trace: None,
             callback: None,
             registry_layers: Vec::new(),
-            outbox: None,
             outputs: Vec::new(),
         };
         let session = Arc::new(Session::new(Session::next_id(), parts));

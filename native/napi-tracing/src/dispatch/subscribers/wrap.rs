@@ -641,13 +641,12 @@ mod tests {
 
     /// A session that traces everything and keeps its records, counted.
     fn open_session() -> (Arc<Session>, Arc<Outbox>) {
-        let outbox = Arc::new(Outbox::new(64 << 20, false));
+        let outbox = Arc::new(Outbox::new(64 << 20));
         let parts = Parts {
             filter: Filter::parse("trace").unwrap(),
             trace: None,
             callback: Some(CallbackLayer::new(outbox.clone())),
             registry_layers: Vec::new(),
-            outbox: Some(outbox.clone()),
             outputs: Vec::new(),
         };
         let session = Arc::new(Session::new(Session::next_id(), parts));

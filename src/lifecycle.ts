@@ -1,0 +1,114 @@
+/**
+ * Reads the lifecycle stream (`native/napi-tracing/src/protocol/lifecycle.rs`):
+ * every hook of every span and event, which the addon hands to the sink of
+ * a session with callback layers, batch by batch, as they happen. Each
+ * record becomes an object with named fields; `deliver.ts` turns them into
+ * the calls TypeScript layers receive.
+ */
+import type { Fields } from './layer.js'
+import { CALLSITE, WireReader, type CallsiteInfo } from './wire.js'
+
+/** The first byte of each record of the lifecycle stream. */
+const Kind = { Callsite: CALLSITE, Thread: 2, NewSpan: 3, Record: 4, Enter: 5, Exit: 6, Close: 7, Event: 8 } as const
+
+/** An OS thread as the addon described it. */
+export interface ThreadInfo {
+  readonly id: number
+  readonly name: string
+}
+
+/**
+ * One hook of a span or an event. `span` and `parent` are the addon's span
+ * ids (0: none); `ts` is nanoseconds on the clock of
+ * `process.hrtime.bigint()`; a `record`'s fields are keyed by field index
+ * (name them with `nameFields` once the span's callsite is known).
+ */
+export type LifecycleRecord =
+  | { readonly kind: 'newSpan'; readonly span: number; readonly callsite: CallsiteInfo; readonly parent: number; readonly thread: ThreadInfo; readonly ts: number; readonly fields: Fields }
+  | { readonly kind: 'record'; readonly span: number; readonly thread: ThreadInfo; readonly ts: number; readonly fields: Fields }
+  | { readonly kind: 'enter' | 'exit' | 'close'; readonly span: number; readonly thread: ThreadInfo; readonly ts: number }
+  | { readonly kind: 'event'; readonly callsite: CallsiteInfo; readonly parent: number; readonly thread: ThreadInfo; readonly ts: number; readonly fields: Fields }
+
+const HOOKS = { [Kind.Enter]: 'enter', [Kind.Exit]: 'exit', [Kind.Close]: 'close' } as const
+
+/**
+ * Reads the batches of one session. Callsites and threads are described
+ * once per session, so the reader keeps them across batches.
+ */
+export class LifecycleReader {
+  readonly #wire = new WireReader()
+  readonly #threads = new Map<number, ThreadInfo>()
+
+  /** Decodes every record of `batch`, in order, handing each to `each`. */
+  read(batch: Buffer, each: (record: LifecycleRecord) => void): void {
+    const wire = this.#wire
+    wire.start(batch)
+    while (!wire.done) {
+      const kind = wire.u8()
+      switch (kind) {
+        case Kind.Callsite:
+          wire.describeCallsite()
+          break
+        case Kind.Thread: {
+          const id = wire.u64()
+          this.#threads.set(id, { id, name: wire.str() })
+          break
+        }
+        case Kind.NewSpan: {
+          const span = wire.u64()
+          const callsite = wire.callsite()
+          const parent = wire.u64()
+          const thread = this.#thread(wire.u64())
+          const ts = wire.u64()
+          each({ kind: 'newSpan', span, callsite, parent, thread, ts, fields: wire.fields(callsite) })
+          break
+        }
+        case Kind.Record: {
+          const span = wire.u64()
+          const thread = this.#thread(wire.u64())
+          const ts = wire.u64()
+          each({ kind: 'record', span, thread, ts, fields: wire.fields(undefined) })
+          break
+        }
+        case Kind.Enter:
+        case Kind.Exit:
+        case Kind.Close: {
+          const span = wire.u64()
+          const thread = this.#thread(wire.u64())
+          each({ kind: HOOKS[kind], span, thread, ts: wire.u64() })
+          break
+        }
+        case Kind.Event: {
+          const callsite = wire.callsite()
+          const parent = wire.u64()
+          const thread = this.#thread(wire.u64())
+          const ts = wire.u64()
+          each({ kind: 'event', callsite, parent, thread, ts, fields: wire.fields(callsite) })
+          break
+        }
+        default:
+          throw wire.unknownKind('lifecycle', kind)
+      }
+    }
+  }
+
+  #thread(id: number): ThreadInfo {
+    return this.#threads.get(id) ?? { id, name: '' }
+  }
+}
+
+/**
+ * The sink handed to an addon: decodes each batch into `each`. Never
+ * throws: a throw would land in the traced code; a malformed batch is
+ * reported.
+ */
+export function lifecycleSink(reader: LifecycleReader, each: (record: LifecycleRecord) => void): (batch: Buffer | undefined) => void {
+  return (batch) => {
+    if (!batch) return
+    try {
+      reader.read(batch, each)
+    } catch (error) {
+      console.error(`vitest-napi-tracing: could not decode a batch of records: ${String(error)}`)
+    }
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * Reads the encoding both record streams share
+ * (`native/napi-tracing/src/protocol/encoding.rs`): little-endian integers,
+ * length-prefixed strings, callsite descriptions and field values. The
+ * streams' own readers are `lifecycle.ts` (callback layers) and the
+ * plugin's `plugin/worker/sums.ts` (the collect layer's sums).
+ */
+import type { Callsite, FieldValue, Fields, Level } from './layer.js'
+
+/** The version of the record layout and entry points this package speaks. */
+export const PROTOCOL_VERSION = 10
+
+/** `tracing`'s levels in the order of their codes. */
+const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
+
+/** The kind byte of a callsite description, the same in both streams. */
+export const CALLSITE = 1
+
+/** The tag in front of each field value. */
+const Tag = { I64: 0, U64: 1, F64: 2, Bool: 3, Str: 4, Debug: 5, I128: 6, U128: 7 } as const
+
+/** A callsite as the addon described it: its static data and its fields' names by index. */
+export interface CallsiteInfo extends Callsite {
+  readonly id: number
+  readonly fieldNames: readonly string[]
+}
+
+const TWO_32 = 4294967296
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+/** Fields of a record that has none: shared, never written to. */
+const NO_FIELDS: Fields = Object.freeze({}) as Fields
+
+/**
+ * Reads one batch at a time, and keeps the callsites described in earlier
+ * batches of the same session (each is described once per stream).
+ */
+export class WireReader {
+  readonly #callsites = new Map<number, CallsiteInfo>()
+  #buf: Buffer = Buffer.alloc(0)
+  #view: DataView = new DataView(new ArrayBuffer(0))
+  #at = 0
+
+  /** Starts reading `batch` from its first byte. */
+  start(batch: Buffer): void {
+    this.#buf = batch
+    this.#view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength)
+    this.#at = 0
+  }
+
+  /** Whether the batch is read to its end. */
+  get done(): boolean {
+    return this.#at >= this.#buf.byteLength
+  }
+
+  /** An error for a record kind `stream`'s reader does not know, at the byte just read. */
+  unknownKind(stream: string, kind: number): Error {
+    return new Error(
+      `vitest-napi-tracing: unknown ${stream} record kind ${kind} at byte ${this.#at - 1}; the addon and ` +
+        `this package disagree on the record layout (rebuild the addon against this version)`,
+    )
+  }
+
+  /** Reads a callsite description (its kind byte read) and keeps it. */
+  describeCallsite(): void {
+    const id = this.u32()
+    const level = LEVELS[this.u8()] ?? 'TRACE'
+    const name = this.str()
+    const target = this.str()
+    const modulePath = this.str()
+    const file = this.str()
+    const line = this.u32()
+    const count = this.u16()
+    const fieldNames: string[] = []
+    for (let i = 0; i < count; i++) fieldNames.push(this.str())
+    this.#callsites.set(id, {
+      id,
+      level,
+      name,
+      target,
+      ...(modulePath ? { modulePath } : {}),
+      ...(file ? { file } : {}),
+      ...(line ? { line } : {}),
+      fieldNames,
+    })
+  }
+
+  /** The callsite whose id comes next. */
+  callsite(): CallsiteInfo {
+    const id = this.u32()
+    const callsite = this.#callsites.get(id)
+    if (!callsite) throw new Error(`vitest-napi-tracing: record names unknown callsite ${id}`)
+    return callsite
+  }
+
+  /** Field values keyed by name, or by index when `callsite` is not known (a RECORD's: see `nameFields`). */
+  fields(callsite: CallsiteInfo | undefined): Fields {
+    const count = this.u16()
+    if (count === 0) return NO_FIELDS
+    const fields: Fields = {}
+    for (let i = 0; i < count; i++) {
+      const index = this.u16()
+      const key = callsite ? (callsite.fieldNames[index] ?? String(index)) : String(index)
+      fields[key] = this.#value()
+    }
+    return fields
+  }
+
+  #value(): FieldValue {
+    const tag = this.u8()
+    switch (tag) {
+      case Tag.I64: {
+        const lo = this.#view.getUint32(this.#at, true)
+        const hi = this.#view.getInt32(this.#at + 4, true)
+        // Exact as a number when |value| < 2^53, i.e. the high word fits in 21 bits.
+        const v = hi >= -0x200000 && hi < 0x200000 ? hi * TWO_32 + lo : this.#view.getBigInt64(this.#at, true)
+        this.#at += 8
+        return v
+      }
+      case Tag.U64: {
+        const lo = this.#view.getUint32(this.#at, true)
+        const hi = this.#view.getUint32(this.#at + 4, true)
+        const v = hi < 0x200000 ? hi * TWO_32 + lo : this.#view.getBigUint64(this.#at, true)
+        this.#at += 8
+        return v
+      }
+      case Tag.F64: {
+        const v = this.#view.getFloat64(this.#at, true)
+        this.#at += 8
+        return v
+      }
+      case Tag.Bool:
+        return this.u8() === 1
+      case Tag.Str:
+      case Tag.Debug:
+        return this.str()
+      case Tag.I128:
+      case Tag.U128: {
+        const lo = this.#view.getBigUint64(this.#at, true)
+        const hi = tag === Tag.I128 ? this.#view.getBigInt64(this.#at + 8, true) : this.#view.getBigUint64(this.#at + 8, true)
+        this.#at += 16
+        const v = (hi << 64n) | lo
+        return v <= MAX_SAFE && v >= -MAX_SAFE ? Number(v) : v
+      }
+      default:
+        throw new Error(`vitest-napi-tracing: unknown field value tag ${tag}`)
+    }
+  }
+
+  u8(): number {
+    return this.#view.getUint8(this.#at++)
+  }
+  u16(): number {
+    const v = this.#view.getUint16(this.#at, true)
+    this.#at += 2
+    return v
+  }
+  u32(): number {
+    const v = this.#view.getUint32(this.#at, true)
+    this.#at += 4
+    return v
+  }
+  /**
+   * A u64 that is an id, a thread id, a timestamp or a sum: below 2^53.
+   * Timestamps are nanoseconds on the hrtime clock: exact below 2^53 ns
+   * (104 days of uptime).
+   */
+  u64(): number {
+    const v = this.#view.getUint32(this.#at, true) + this.#view.getUint32(this.#at + 4, true) * TWO_32
+    this.#at += 8
+    return v
+  }
+  str(): string {
+    const len = this.u32()
+    const s = this.#buf.toString('utf8', this.#at, this.#at + len)
+    this.#at += len
+    return s
+  }
+}
+
+/** Names the fields of a RECORD (keyed by index), given the span's callsite. */
+export function nameFields(fields: Fields, callsite: CallsiteInfo): Fields {
+  const named: Fields = {}
+  for (const [index, value] of Object.entries(fields)) {
+    named[callsite.fieldNames[Number(index)] ?? index] = value
+  }
+  return named
+}
