@@ -6,10 +6,8 @@
  * the calls TypeScript layers receive.
  */
 import type { Fields } from './layer.js'
-import { CALLSITE, WireReader, type CallsiteInfo } from './wire.js'
-
-/** The first byte of each record of the lifecycle stream. */
-const Kind = { Callsite: CALLSITE, Thread: 2, NewSpan: 3, Record: 4, Enter: 5, Exit: 6, Close: 7, Event: 8 } as const
+import { LifecycleKind as Kind } from './protocol.generated.js'
+import { WireReader, type CallsiteInfo } from './wire.js'
 
 /** An OS thread as the addon described it. */
 export interface ThreadInfo {

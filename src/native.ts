@@ -4,7 +4,7 @@
  * how a session is started through them.
  */
 import { readFileSync } from 'node:fs'
-import { PROTOCOL_VERSION } from './wire.js'
+import { PROTOCOL_VERSION, type NapiTracingEntryPoints, type NapiTracingFlushed, type NapiTracingStats } from './protocol.generated.js'
 
 /**
  * \`process.hrtime.bigint\` as it was when this module loaded: fake timers
@@ -14,30 +14,11 @@ import { PROTOCOL_VERSION } from './wire.js'
  */
 const realHrtime = process.hrtime.bigint
 
-/** Counters of one addon's tracing session on one thread. */
-export interface NativeStats {
-  delivered: number
-  dropped: number
-  unattributed: number
-  warnings: string[]
-  threadId: number
-  /** How the session reaches the addon's spans: `global`, `scoped`, `layer` (empty when none is open). */
-  subscriber: string
-  /** What the session cannot trace, and why. */
-  notes: string[]
-  /** Span callsites met that the filter turned off, as `LEVEL target::name` (the first 64). */
-  hidden: string[]
-  /** What one span costs the session on this machine, measured when it started (ns; 0: not measured). */
-  spanCostNs: number
-}
+/** Counters of one addon's tracing session on one thread (the shape the crate's entry point returns). */
+export type NativeStats = NapiTracingStats
 
 /** What a flush drained from the collect layer. */
-export interface NativeFlushed {
-  /** When the collect layer's new epoch began (hrtime ns), 0 without one. */
-  epoch: number
-  /** Its sums since the last flush (one batch of the sums stream), absent without one. */
-  sums?: Buffer | null
-}
+export type NativeFlushed = NapiTracingFlushed
 
 /** How napi-tracing was built into an addon. */
 export interface TracingBuild {
@@ -48,27 +29,8 @@ export interface TracingBuild {
   version: string
 }
 
-/** What `export_tracing_api!()` exports (see the addon's index.d.ts). */
-export interface TracingAddon {
-  napiTracingProtocol(): number
-  napiTracingBuild(): TracingBuild
-  napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
-  /**
-   * Tags the spans this thread makes from now on (0: none) and draws them on
-   * the track of concurrent test slot `slot` (0: the thread's own); returns
-   * the track's id (0: the thread's own).
-   */
-  napiTracingCaller(tag: number, slot: number): number
-  napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
-  /**
-   * Delivers what is queued; unless `wait` is false, returns once every
-   * output wrote it (false: the trace's entries are handed to its writer
-   * thread). Returns what it drained from the collect layer.
-   */
-  napiTracingFlush(wait?: boolean): NativeFlushed
-  napiTracingStats(): NativeStats
-  napiTracingStop(): NativeStats
-}
+/** What `export_tracing_api!()` exports, as napi-derive types it in an addon's index.d.ts. */
+export type TracingAddon = NapiTracingEntryPoints
 
 const ENTRY_POINTS = [
   'napiTracingProtocol',

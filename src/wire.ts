@@ -6,18 +6,7 @@
  * plugin's `plugin/worker/sums.ts` (the collect layer's sums).
  */
 import type { Callsite, FieldValue, Fields, Level } from './layer.js'
-
-/** The version of the record layout and entry points this package speaks. */
-export const PROTOCOL_VERSION = 10
-
-/** `tracing`'s levels in the order of their codes. */
-const LEVELS: readonly Level[] = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']
-
-/** The kind byte of a callsite description, the same in both streams. */
-export const CALLSITE = 1
-
-/** The tag in front of each field value. */
-const Tag = { I64: 0, U64: 1, F64: 2, Bool: 3, Str: 4, Debug: 5, I128: 6, U128: 7 } as const
+import { FieldTag as Tag, LEVELS } from './protocol.generated.js'
 
 /** A callsite as the addon described it: its static data and its fields' names by index. */
 export interface CallsiteInfo extends Callsite {
@@ -63,7 +52,7 @@ export class WireReader {
   /** Reads a callsite description (its kind byte read) and keeps it. */
   describeCallsite(): void {
     const id = this.u32()
-    const level = LEVELS[this.u8()] ?? 'TRACE'
+    const level: Level = LEVELS[this.u8()] ?? 'TRACE'
     const name = this.str()
     const target = this.str()
     const modulePath = this.str()

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { Tracing, callbackLayer, type LayerError } from '../src/index.js'
-import { PROTOCOL_VERSION } from '../src/wire.js'
+import { PROTOCOL_VERSION } from '../src/protocol.generated.js'
 import { fib } from './support/addons.js'
 import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
