@@ -60,6 +60,17 @@ describe('merging worker trace files', () => {
     expect(loaded.processes.get(100)?.threads.get(7)?.name).toBe('JavaScript (main)')
   })
 
+  test("two addons of one worker both name its JavaScript thread: the merged trace names it once", async () => {
+    const dir = rawDir()
+    nativeFile(dir, '100-0.native-0', 100, 2, '', 'JavaScript (main)')
+    nativeFile(dir, '100-0.native-1', 100, 3, '', 'JavaScript (main)')
+    const out = join(dir, 'trace.json')
+    expect(mergeTraces(dir, RUN, out)).toEqual({ files: 2, events: 1 + 2 + 3, skipped: 0 })
+    expect(merged(out).traceEvents.filter((e) => e.ph === 'M')).toEqual([expect.objectContaining({ name: 'thread_name', pid: 100, tid: 7 })])
+    const loaded = await loadTrace(out)
+    expect(loaded.processes.get(100)?.threads.get(7)?.name).toBe('JavaScript (main)')
+  })
+
   test("a worker killed mid-line: its finished lines are kept, the cut one is counted as skipped", async () => {
     const dir = rawDir()
     nativeFile(dir, '100-0.native-0', 100, 5, '{"ph":"X","name":"cut","cat":"c","ts":1')
