@@ -7,7 +7,7 @@
  */
 import type { Fields } from './layer.js'
 import { LifecycleKind as Kind } from './protocol.generated.js'
-import { WireReader, type CallsiteInfo } from './wire.js'
+import { callsiteOf, WireReader, type CallsiteInfo } from './wire.js'
 
 /** An OS thread as the addon described it. */
 export interface ThreadInfo {
@@ -35,6 +35,7 @@ const HOOKS = { [Kind.Enter]: 'enter', [Kind.Exit]: 'exit', [Kind.Close]: 'close
  */
 export class LifecycleReader {
   readonly #wire = new WireReader()
+  readonly #callsites = new Map<number, CallsiteInfo>()
   readonly #threads = new Map<number, ThreadInfo>()
 
   /** Decodes every record of `batch`, in order, handing each to `each`. */
@@ -45,7 +46,7 @@ export class LifecycleReader {
       const kind = wire.u8()
       switch (kind) {
         case Kind.Callsite:
-          wire.describeCallsite()
+          this.#describeCallsite()
           break
         case Kind.Thread: {
           const id = wire.u64()
@@ -54,7 +55,7 @@ export class LifecycleReader {
         }
         case Kind.NewSpan: {
           const span = wire.u64()
-          const callsite = wire.callsite()
+          const callsite = callsiteOf(this.#callsites, wire.u32())
           const parent = wire.u64()
           const thread = this.#thread(wire.u64())
           const ts = wire.u64()
@@ -77,7 +78,7 @@ export class LifecycleReader {
           break
         }
         case Kind.Event: {
-          const callsite = wire.callsite()
+          const callsite = callsiteOf(this.#callsites, wire.u32())
           const parent = wire.u64()
           const thread = this.#thread(wire.u64())
           const ts = wire.u64()
@@ -88,6 +89,31 @@ export class LifecycleReader {
           throw wire.unknownKind('lifecycle', kind)
       }
     }
+  }
+
+  /** Reads a callsite description (its kind byte read) and keeps it. */
+  #describeCallsite(): void {
+    const wire = this.#wire
+    const id = wire.u32()
+    const level = wire.level()
+    const name = wire.str()
+    const target = wire.str()
+    const modulePath = wire.str()
+    const file = wire.str()
+    const line = wire.u32()
+    const count = wire.u16()
+    const fieldNames: string[] = []
+    for (let i = 0; i < count; i++) fieldNames.push(wire.str())
+    this.#callsites.set(id, {
+      id,
+      level,
+      name,
+      target,
+      ...(modulePath ? { modulePath } : {}),
+      ...(file ? { file } : {}),
+      ...(line ? { line } : {}),
+      fieldNames,
+    })
   }
 
   #thread(id: number): ThreadInfo {

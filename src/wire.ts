@@ -1,7 +1,7 @@
 /**
  * Reads the encoding both record streams share
  * (`native/napi-tracing/src/protocol/encoding.rs`): little-endian integers,
- * length-prefixed strings, callsite descriptions and field values. The
+ * length-prefixed strings, levels and field values. The
  * streams' own readers are `lifecycle.ts` (callback layers) and the
  * plugin's `plugin/worker/sums.ts` (the collect layer's sums).
  */
@@ -19,12 +19,8 @@ const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
 /** Fields of a record that has none: shared, never written to. */
 const NO_FIELDS: Fields = Object.freeze({}) as Fields
 
-/**
- * Reads one batch at a time, and keeps the callsites described in earlier
- * batches of the same session (each is described once per stream).
- */
+/** Reads one batch at a time. */
 export class WireReader {
-  readonly #callsites = new Map<number, CallsiteInfo>()
   #buf: Buffer = Buffer.alloc(0)
   #view: DataView = new DataView(new ArrayBuffer(0))
   #at = 0
@@ -49,36 +45,9 @@ export class WireReader {
     )
   }
 
-  /** Reads a callsite description (its kind byte read) and keeps it. */
-  describeCallsite(): void {
-    const id = this.u32()
-    const level: Level = LEVELS[this.u8()] ?? 'TRACE'
-    const name = this.str()
-    const target = this.str()
-    const modulePath = this.str()
-    const file = this.str()
-    const line = this.u32()
-    const count = this.u16()
-    const fieldNames: string[] = []
-    for (let i = 0; i < count; i++) fieldNames.push(this.str())
-    this.#callsites.set(id, {
-      id,
-      level,
-      name,
-      target,
-      ...(modulePath ? { modulePath } : {}),
-      ...(file ? { file } : {}),
-      ...(line ? { line } : {}),
-      fieldNames,
-    })
-  }
-
-  /** The callsite whose id comes next. */
-  callsite(): CallsiteInfo {
-    const id = this.u32()
-    const callsite = this.#callsites.get(id)
-    if (!callsite) throw new Error(`vitest-napi-tracing: record names unknown callsite ${id}`)
-    return callsite
+  /** A level, from its code. */
+  level(): Level {
+    return LEVELS[this.u8()] ?? 'TRACE'
   }
 
   /** Field values keyed by name, or by index when `callsite` is not known (a RECORD's: see `nameFields`). */
@@ -164,6 +133,13 @@ export class WireReader {
     this.#at += len
     return s
   }
+}
+
+/** The callsite `id` names, among those a stream described; throws for one it did not. */
+export function callsiteOf<T>(callsites: ReadonlyMap<number, T>, id: number): T {
+  const callsite = callsites.get(id)
+  if (!callsite) throw new Error(`vitest-napi-tracing: record names unknown callsite ${id}`)
+  return callsite
 }
 
 /** Names the fields of a RECORD (keyed by index), given the span's callsite. */

@@ -5,7 +5,8 @@
  * described once per session, so the reader keeps them across batches.
  */
 import { SPAN_FIGURES, SumsKind as Kind } from '../../src/protocol.generated.js'
-import { WireReader, type CallsiteInfo } from '../../src/wire.js'
+import type { Level } from '../../src/layer.js'
+import { callsiteOf, WireReader } from '../../src/wire.js'
 import type { PathStep, Sums } from '../data/stats.js'
 
 /**
@@ -20,6 +21,14 @@ export interface Anchor {
   readonly caused: boolean
 }
 
+/** A callsite as the sums stream describes it: what the report tells of its spans and events. */
+export interface SumsCallsite {
+  readonly id: number
+  readonly level: Level
+  readonly name: string
+  readonly target: string
+}
+
 /** The figures of one path's spans with one anchor. */
 export interface SpanSums {
   readonly path: number
@@ -29,7 +38,7 @@ export interface SpanSums {
 
 /** The count of one event callsite and message with one anchor. */
 export interface EventSums {
-  readonly callsite: CallsiteInfo
+  readonly callsite: SumsCallsite
   /** The event's message; undefined when it has none or it was not kept. */
   readonly message: string | undefined
   readonly anchor: Anchor
@@ -44,8 +53,9 @@ export interface FlushedSums {
 
 export class SumsReader {
   readonly #wire = new WireReader()
+  readonly #callsites = new Map<number, SumsCallsite>()
   /** Span paths: parent path and callsite, by id. */
-  readonly #paths = new Map<number, { parent: number; callsite: CallsiteInfo }>()
+  readonly #paths = new Map<number, { parent: number; callsite: SumsCallsite }>()
   /** Event messages by id. */
   readonly #messages = new Map<number, string>()
 
@@ -58,13 +68,15 @@ export class SumsReader {
     while (!wire.done) {
       const kind = wire.u8()
       switch (kind) {
-        case Kind.Callsite:
-          wire.describeCallsite()
+        case Kind.Callsite: {
+          const id = wire.u32()
+          this.#callsites.set(id, { id, level: wire.level(), name: wire.str(), target: wire.str() })
           break
+        }
         case Kind.Path: {
           const path = wire.u32()
           const parent = wire.u32()
-          this.#paths.set(path, { parent, callsite: wire.callsite() })
+          this.#paths.set(path, { parent, callsite: callsiteOf(this.#callsites, wire.u32()) })
           break
         }
         case Kind.Message: {
@@ -82,7 +94,7 @@ export class SumsReader {
           break
         }
         case Kind.EventSums: {
-          const callsite = wire.callsite()
+          const callsite = callsiteOf(this.#callsites, wire.u32())
           const message = this.#messages.get(wire.u32())
           events.push({ callsite, message, anchor: this.#anchor(), count: wire.u64() })
           break

@@ -25,8 +25,9 @@ use std::sync::{Arc, Mutex, Weak};
 use rustc_hash::{FxHashMap, FxHashSet};
 use tracing_core::Metadata;
 
-use crate::protocol::encoding::put_callsite;
-use crate::protocol::sums::{put_event_sums, put_message, put_path, put_span_sums, SpanFigures};
+use crate::protocol::sums::{
+    put_callsite, put_event_sums, put_message, put_path, put_span_sums, SpanFigures,
+};
 use crate::protocol::Anchor;
 use crate::sync::lock;
 use crate::trace::json::callsite_key;

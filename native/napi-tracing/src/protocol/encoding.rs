@@ -1,14 +1,11 @@
 //! The encoding both streams share: little-endian integers, length-prefixed
-//! strings, callsite descriptions and field values.
+//! strings, levels and field values.
 
 use std::fmt;
 use tracing_core::field::{Field, Visit};
-use tracing_core::{Level, Metadata};
+use tracing_core::Level;
 
 use super::wire_enum;
-
-/// The kind byte of a callsite description, the same in both streams.
-pub(crate) const CALLSITE: u8 = 1;
 
 /// `tracing`'s levels in the order of their codes (`level_code`).
 pub(crate) const LEVELS: [Level; 5] = [
@@ -65,23 +62,6 @@ impl Put for Vec<u8> {
         let len = s.len().min(u32::MAX as usize);
         self.put_u32(len as u32);
         self.extend_from_slice(&s.as_bytes()[..len]);
-    }
-}
-
-/// Encodes the description of callsite `id`.
-pub(crate) fn put_callsite(buf: &mut Vec<u8>, id: u32, meta: &Metadata<'_>) {
-    buf.put_u8(CALLSITE);
-    buf.put_u32(id);
-    buf.put_u8(level_code(meta.level()));
-    buf.put_str(meta.name());
-    buf.put_str(meta.target());
-    buf.put_str(meta.module_path().unwrap_or(""));
-    buf.put_str(meta.file().unwrap_or(""));
-    buf.put_u32(meta.line().unwrap_or(0));
-    let fields = meta.fields();
-    buf.put_u16(fields.len().min(u16::MAX as usize) as u16);
-    for field in fields.iter().take(u16::MAX as usize) {
-        buf.put_str(field.name());
     }
 }
 

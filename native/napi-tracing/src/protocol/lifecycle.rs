@@ -2,15 +2,15 @@
 //! session's callback layers (`dispatch/layers/callback.rs` writes it,
 //! `src/lifecycle.ts` reads it). Layout: `mod.rs`.
 
-use super::encoding::{Put, CALLSITE};
+use tracing_core::Metadata;
+
+use super::encoding::{level_code, Put};
 use super::wire_enum;
 
 wire_enum! {
     /// The first byte of each record of the lifecycle stream.
     pub(crate) enum Kind {
-        /// Written by `encoding::put_callsite`, the same in both streams.
-        #[allow(dead_code)]
-        Callsite = CALLSITE,
+        Callsite = 1,
         Thread = 2,
         NewSpan = 3,
         Record = 4,
@@ -18,6 +18,24 @@ wire_enum! {
         Exit = 6,
         Close = 7,
         Event = 8,
+    }
+}
+
+/// Encodes the description of callsite `id`: all a callback layer's
+/// `SpanInfo` and `EventInfo` tell of it.
+pub(crate) fn put_callsite(buf: &mut Vec<u8>, id: u32, meta: &Metadata<'_>) {
+    buf.put_u8(Kind::Callsite as u8);
+    buf.put_u32(id);
+    buf.put_u8(level_code(meta.level()));
+    buf.put_str(meta.name());
+    buf.put_str(meta.target());
+    buf.put_str(meta.module_path().unwrap_or(""));
+    buf.put_str(meta.file().unwrap_or(""));
+    buf.put_u32(meta.line().unwrap_or(0));
+    let fields = meta.fields();
+    buf.put_u16(fields.len().min(u16::MAX as usize) as u16);
+    for field in fields.iter().take(u16::MAX as usize) {
+        buf.put_str(field.name());
     }
 }
 

@@ -9,9 +9,10 @@
 //!
 //! Both streams are byte strings of records, each starting with a one-byte
 //! kind of its stream. Integers are little-endian; strings are a `u32` byte
-//! length and UTF-8 bytes. A callsite is described once per session and
-//! stream, before the first record that names it, so that the records that
-//! follow carry only its small id.
+//! length and UTF-8 bytes; a level is its place in TRACE, DEBUG, INFO,
+//! WARN, ERROR. A callsite is described once per session and stream, before
+//! the first record that names it, so that the records that follow carry
+//! only its small id; each stream describes what its reader uses.
 //!
 //! The lifecycle stream (`lifecycle.rs`) carries every hook of every span
 //! and event to a session's callback layers, delivered as they happen:
@@ -34,7 +35,7 @@
 //! whatever the number of spans.
 //!
 //! ```text
-//! CALLSITE   as in the lifecycle stream
+//! CALLSITE   u32 callsite, u8 level, str name, str target
 //! PATH       u32 path, u32 parent path (0: a root), u32 callsite
 //! MESSAGE    u32 message, str text
 //! SPAN_SUMS  u32 path, anchor, SpanFigures (each a u64, in their order)

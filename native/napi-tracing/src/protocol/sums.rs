@@ -4,15 +4,16 @@
 //! with one anchor, and the count of one event callsite and message with
 //! one anchor. Layout: `mod.rs`.
 
-use super::encoding::{Put, CALLSITE};
+use tracing_core::Metadata;
+
+use super::encoding::{level_code, Put};
 use super::wire_enum;
 
 wire_enum! {
     /// The first byte of each record of the sums stream.
     pub(crate) enum Kind {
-        /// Written by `encoding::put_callsite`, the same in both streams.
-        #[allow(dead_code)]
-        Callsite = CALLSITE,
+        /// A callsite, before the paths and event sums that name it.
+        Callsite = 1,
         /// A span path (a callsite under a parent path), before the sums that name it.
         Path = 2,
         /// An event message, before the counts that name it.
@@ -125,6 +126,17 @@ impl SpanFigures {
         self.max_ns = self.max_ns.max(other.max_ns);
         self.lifetime_ns += other.lifetime_ns;
     }
+}
+
+/// Encodes the description of callsite `id`: what the report tells of a
+/// span or an event (its level, name and target), not its fields or
+/// location.
+pub(crate) fn put_callsite(buf: &mut Vec<u8>, id: u32, meta: &Metadata<'_>) {
+    buf.put_u8(Kind::Callsite as u8);
+    buf.put_u32(id);
+    buf.put_u8(level_code(meta.level()));
+    buf.put_str(meta.name());
+    buf.put_str(meta.target());
 }
 
 fn put_anchor(buf: &mut Vec<u8>, anchor: Anchor) {

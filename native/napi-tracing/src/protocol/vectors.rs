@@ -11,9 +11,11 @@ use std::path::PathBuf;
 
 use tracing_core::field::Visit;
 
-use super::encoding::{put_callsite, FieldEncoder};
-use super::lifecycle::{put_event, put_new_span, put_span_hook, put_thread, Kind};
-use super::sums::{put_event_sums, put_message, put_path, put_span_sums, Anchor, SpanFigures};
+use super::encoding::FieldEncoder;
+use super::lifecycle::{put_callsite, put_event, put_new_span, put_span_hook, put_thread, Kind};
+use super::sums::{
+    self, put_event_sums, put_message, put_path, put_span_sums, Anchor, SpanFigures,
+};
 use crate::test_support::meta_for_vectors;
 
 const CALLSITE: u32 = 7;
@@ -119,7 +121,7 @@ fn sums() -> Vec<(&'static str, Vec<u8>)> {
     vec![
         (
             "callsite",
-            record(&|b| put_callsite(b, CALLSITE, meta_for_vectors())),
+            record(&|b| sums::put_callsite(b, CALLSITE, meta_for_vectors())),
         ),
         ("path", record(&|b| put_path(b, 1, 0, CALLSITE))),
         ("path", record(&|b| put_path(b, 2, 1, CALLSITE))),

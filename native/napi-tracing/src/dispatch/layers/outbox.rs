@@ -12,8 +12,7 @@ use std::sync::{Mutex, OnceLock};
 
 use tracing_core::Metadata;
 
-use crate::protocol::encoding::put_callsite;
-use crate::protocol::lifecycle::put_thread;
+use crate::protocol::lifecycle::{put_callsite, put_thread};
 use crate::sync::lock;
 use crate::{callsites, clock, thread_info};
 
