@@ -59,6 +59,27 @@ mod vectors;
 
 pub(crate) use sums::Anchor;
 
+/// The first line where `file` (as written) and `now` (as the crate makes
+/// it) differ, for a failure that shows the change, not both texts whole.
+#[cfg(test)]
+fn first_difference(file: &str, now: &str) -> Option<String> {
+    let (mut written, mut made) = (file.lines(), now.lines());
+    for line in 1.. {
+        match (written.next(), made.next()) {
+            (None, None) => return None,
+            (a, b) if a == b => continue,
+            (a, b) => {
+                return Some(format!(
+                    "line {line}:\n  the file has   {}\n  the crate has  {}",
+                    a.unwrap_or("(nothing)"),
+                    b.unwrap_or("(nothing)")
+                ))
+            }
+        }
+    }
+    None
+}
+
 /// Bumped whenever a stream's layout or the exported entry points change;
 /// the TypeScript side refuses to talk to an addon built with another
 /// version.

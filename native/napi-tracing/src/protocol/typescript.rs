@@ -106,10 +106,10 @@ fn the_typescript_module_is_current() {
         std::fs::write(&path, text).unwrap();
         return;
     }
-    assert_eq!(
-        current,
-        Some(rendered.as_str()),
-        "src/protocol.generated.ts does not follow native/napi-tracing/src/protocol/: \
-         run `npm run protocol` to write it, then make the TypeScript side follow"
-    );
+    if let Some(difference) = super::first_difference(current.unwrap_or(""), &rendered) {
+        panic!(
+            "the <crate> part of src/protocol.generated.ts does not follow native/napi-tracing/src/protocol/, {difference}\n\
+             Run `npm run protocol` to write it, then make the TypeScript side follow."
+        );
+    }
 }

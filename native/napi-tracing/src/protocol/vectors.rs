@@ -172,12 +172,13 @@ fn check(file: &str, text: String) {
         return;
     }
     let written = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        written == text,
-        "test/vectors/{file} is not what the encoders write now:\n{text}\nIf the change is meant, \
-         write them with `npm run protocol -- --vectors` and make the TypeScript readers follow \
-         (test/protocol.test.ts)"
-    );
+    if let Some(difference) = super::first_difference(&written, &text) {
+        panic!(
+            "test/vectors/{file} is not what the encoders write now, {difference}\n\
+             If the change is meant, write them with `npm run protocol -- --vectors` and make the \
+             TypeScript readers follow (test/protocol.test.ts)."
+        );
+    }
 }
 
 #[test]
