@@ -78,15 +78,18 @@ describe('the lifecycle stream', () => {
 })
 
 describe('the sums stream', () => {
-  const records = vectors('sums.hex')
   // What the report tells of a callsite; its fields and location are not sent.
   const callsite = { id: 7, level: 'DEBUG', name: 'parse', target: 'my_addon::parser' }
-  const reader = new SumsReader()
-  const read = reader.read(Buffer.concat(records.map((r) => r.bytes)))
+  /** The vectors read as one flush's batch, and the reader that keeps their paths. */
+  const decode = () => {
+    const reader = new SumsReader()
+    return { reader, read: reader.read(Buffer.concat(vectors('sums.hex').map((r) => r.bytes))) }
+  }
   const caused = { ts: TS, caller: 3, caused: true }
   const byTime = { ts: TS, caller: 0, caused: false }
 
   test('span sums decode to the figures the crate summed', () => {
+    const { reader, read } = decode()
     expect(read.spans).toEqual([
       { path: 2, anchor: caused, figures: { calls: 2, entered: 1, totalNs: 300, selfNs: 200, minNs: 300, maxNs: 300, lifetimeNs: 5_000 } },
       { path: 2, anchor: caused, figures: { calls: 1, entered: 1, totalNs: 100, selfNs: 100, minNs: 100, maxNs: 100, lifetimeNs: 0 } },
@@ -100,6 +103,7 @@ describe('the sums stream', () => {
   })
 
   test('sums add up in TypeScript as they do in the crate', () => {
+    const { read } = decode()
     const [first, second, both, never] = read.spans.map((s) => ({ ...s.figures }))
     addSums(first!, second!)
     expect(first).toEqual(both)
@@ -110,6 +114,7 @@ describe('the sums stream', () => {
   })
 
   test('event sums decode with their callsite, message and anchor', () => {
+    const { read } = decode()
     expect(read.events).toEqual([
       { callsite, message: 'a message', anchor: caused, count: 4 },
       { callsite, message: undefined, anchor: byTime, count: 1 },
