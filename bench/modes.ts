@@ -6,8 +6,10 @@
  */
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
+import { collectLayer, CollectSession } from '../plugin/worker/collect-layer.js'
 import { SpanCollector } from '../plugin/worker/collector.js'
-import { callbackLayer, collectLayer, fmtLayer, type LayerSpec } from '../src/config.js'
+import { callbackLayer, fmtLayer, type LayerSpec } from '../src/config.js'
+import { asTracingAddon } from '../src/native.js'
 import { Tracing } from '../src/tracing.js'
 import { WorkerFiles } from '../plugin/data/worker-file.js'
 
@@ -72,7 +74,7 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
   /** A session with `layers`, the workload, a flush; `before` runs just outside the measurement. */
   const session = (layers: LayerSpec[], w: Workload, before: () => void = () => {}): Sample => {
     const tracing = Tracing.start(addon, { filter: 'trace', layers, queueCapacity: QUEUE_CAPACITY, subscriber: GLOBAL })
-    const delivers = layers.some((l) => l.kind === 'callback' || l.kind === 'collect')
+    const delivers = layers.some((l) => l.kind === 'callback')
     try {
       before()
       const t0 = now()
@@ -92,53 +94,75 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
     }
   }
 
+  const api = asTracingAddon(addon)
+  const collect = (trace: string, filter: string, paths: boolean): CollectSession =>
+    CollectSession.start(api, collectLayer({ trace, pid: process.pid, paths, threadName: 'JavaScript (main)' }), {
+      filter,
+      queueCapacity: QUEUE_CAPACITY,
+      subscriber: GLOBAL,
+    })
+
   /**
-   * The plugin's worker path (plugin/worker.ts): collectLayer, so the addon
-   * times the spans and streams the trace file itself, and a SpanCollector
-   * attributing and summing them in JavaScript; the test's window is opened
-   * before and closed after, its slice and statistics line written at the end.
+   * The plugin's worker path (plugin/worker/): the collect layer, so the
+   * addon times the spans and streams the trace file itself, and a
+   * SpanCollector attributing and summing them in JavaScript; the test's
+   * window is opened before and closed after, its slice and statistics line
+   * written at the end.
    */
   const plugin = (w: Workload, paths = true, filter = 'trace', work = (w: Workload): void => addon.makeSpans(w.n, w.shape, w.threads)): Sample => {
     const dir = join(tmp, 'plugin')
     const files = new WorkerFiles(dir, `${process.pid}-0`, process.pid)
     files.process('bench worker')
-    const collector = new SpanCollector()
-    const tracing = Tracing.start(addon, {
-      filter,
-      layers: [collectLayer(collector, { trace: files.nativeTrace(0), pid: files.pid, paths })],
-      queueCapacity: QUEUE_CAPACITY,
-      subscriber: GLOBAL,
-    })
+    const session = collect(files.nativeTrace(0), filter, paths)
+    const collector = new SpanCollector((path) => session.reader.steps(path))
+    /** Flushes the session into the collector; its new epoch. */
+    const flush = (wait: boolean): number => {
+      const { epoch, sums } = session.flush(wait)
+      collector.add(sums)
+      return epoch
+    }
     try {
-      const jsTid = tracing.stats().threadId
-      files.thread(jsTid, 'JavaScript (main)')
-      tracing.flush()
-      const start = collector.beginTest('bench')
+      const jsTid = session.stats().threadId
+      flush(true)
+      const start = flush(false)
+      collector.beginTest('bench', start)
       const t0 = now()
       work(w)
       const spans = since(t0)
-      tracing.flush()
+      flush(true)
       const drain = since(t0) - spans
-      const end = collector.endTest('bench')
+      const end = flush(false)
+      collector.endTest('bench', end)
       const made = collector.made('bench')
       collector.forget('bench')
-      const open = collector.openOf('bench', addon.napiTracingOpenSpans())
+      const open = collector.openOf('bench', session.openSpans())
       files.slice(jsTid, 'bench', 'test', start, end - start, { test: 'bench' })
       files.stats({ kind: 'test', id: 'bench', file: 'bench', name: 'bench', state: 'passed', open, ...made })
       files.flush()
       const total = since(t0)
-      const s = tracing.stats()
+      const s = session.stats()
       return { ns: total, phases: { spans, drain, finish: total - spans - drain }, summed: collector.spans, dropped: s.dropped }
     } finally {
-      tracing.close()
+      session.close()
       files.close()
       for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true })
     }
   }
 
-  /** collectLayer with `receive` as the JavaScript side instead of a SpanCollector. */
-  const collectWith = (receive: (batch: Buffer | undefined) => void, w: Workload): Sample =>
-    session([collectLayer({ receive, attach: noop } as unknown as SpanCollector, { trace: join(tmp, 'collect.jsonl') })], w)
+  /** The collect layer with no JavaScript side: its sums, returned by the flush, left unread. */
+  const collectAlone = (w: Workload): Sample => {
+    const session = collect(join(tmp, 'collect.jsonl'), 'trace', true)
+    try {
+      const t0 = now()
+      addon.makeSpans(w.n, w.shape, w.threads)
+      const spans = since(t0)
+      api.napiTracingFlush(true)
+      const total = since(t0)
+      return { ns: total, phases: { spans, drain: total - spans }, dropped: session.stats().dropped }
+    } finally {
+      session.close()
+    }
+  }
 
   const modes: Mode[] = [
     {
@@ -234,10 +258,10 @@ export function makeModes(addon: BenchAddon, tmp: string): Mode[] {
     },
     {
       // The plugin path without its JavaScript side: dispatch, timing, trace lines and sums in the
-      // addon, the sums handed to a sink that ignores them.
+      // addon, the sums returned by the flush and left unread.
       name: 'plugin:native',
       diagnostic: true,
-      run: (w) => collectWith(noop, w),
+      run: collectAlone,
     },
   ]
   return modes

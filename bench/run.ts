@@ -405,7 +405,7 @@ function print(results: readonly WorkloadResult[], modes: readonly Mode[], secon
     const stages = ['plugin:native'].filter((n) => modes.some((m) => m.name === n))
     console.log(
       `\n## Where the plugin path spends its time (ns/span, medians)\n\n` +
-        `plugin:native: collectLayer with a sink that ignores the sums (dispatch, timing, trace lines and sums in\n` +
+        `plugin:native: the collect layer with its sums left unread (dispatch, timing, trace lines and sums in\n` +
         `the addon); plugin adds the SpanCollector and the worker's own lines. Phases of plugin: spans =\n` +
         `make_spans() returning; drain = flush() (the sums to JavaScript, the rest of the trace written);\n` +
         `finish = endTest, test slice, stats line.\n`,

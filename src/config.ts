@@ -18,41 +18,6 @@ export interface CallbackLayerSpec extends Spec<'callback'> {
   readonly layer: Layer<any>
 }
 
-/**
- * What receives a collect layer's records: `receive` gets each batch (the
- * sums of a flush), `attach` the session's flush, once it has started
- * (it returns when the addon's new epoch began, hrtime ns).
- */
-export interface CollectSink {
-  receive(batch: Buffer | undefined): void
-  attach(flush: () => number | undefined): void
-}
-
-/** The Vitest plugin's per-worker collection: sums at each flush, and the trace file the addon writes. */
-export interface CollectLayerSpec extends Spec<'collect'> {
-  readonly sink: CollectSink
-  readonly native: { readonly path: string; readonly pid: number; readonly includeArgs: boolean; readonly paths: boolean }
-  /** The calling JavaScript thread's name in the trace. */
-  readonly threadName: string | undefined
-  /** Where the addon writes a line when the process panics. */
-  readonly panicFile: string | undefined
-}
-
-export interface CollectLayerOptions {
-  /** The trace file the addon streams (Chrome trace entries, one per line, each followed by a comma). */
-  trace: string
-  /** The pid written into the trace. @default process.pid */
-  pid?: number
-  /** Span fields as slice args. @default true */
-  includeArgs?: boolean
-  /** Sums by span path, for call trees; `false` sums by span name alone. @default true */
-  paths?: boolean
-  /** The calling JavaScript thread's name in the trace. @default `JavaScript (main)` or `JavaScript (worker)` */
-  threadName?: string
-  /** A file the addon appends a line to when the process panics (the worker's stats file). */
-  panicFile?: string
-}
-
 /** Where fmtLayer writes: a stream, or a file (created or truncated). */
 export type FmtWriter = 'stdout' | 'stderr' | { file: string }
 
@@ -115,7 +80,7 @@ export interface OtlpLayerSpec extends Spec<'otlp'> {
 }
 
 /** Any layer `Tracing.start()` accepts. */
-export type LayerSpec = CallbackLayerSpec | CollectLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
+export type LayerSpec = CallbackLayerSpec | FmtLayerSpec | ChromeLayerSpec | OtlpLayerSpec
 
 /**
  * Sends spans and events to a TypeScript `Layer`: the TypeScript counterpart
@@ -129,29 +94,6 @@ export function callbackLayer<S>(layer: Layer<S>): CallbackLayerSpec {
     )
   }
   return { [SPEC]: true, kind: 'callback', layer }
-}
-
-/**
- * What the Vitest plugin runs in a worker (not part of the public API): the
- * addon times every span, streams the trace to `options.trace` and sums the
- * spans by path; `sink` receives the sums at each flush, never one
- * JavaScript call per span.
- */
-export function collectLayer(sink: CollectSink, options: CollectLayerOptions): CollectLayerSpec {
-  knownKeys('collectLayer()', options, ['trace', 'pid', 'includeArgs', 'paths', 'threadName', 'panicFile'])
-  return {
-    [SPEC]: true,
-    kind: 'collect',
-    sink,
-    threadName: options.threadName,
-    panicFile: options.panicFile,
-    native: {
-      path: resolve(options.trace),
-      pid: options.pid ?? process.pid,
-      includeArgs: options.includeArgs ?? true,
-      paths: options.paths ?? true,
-    },
-  }
 }
 
 /** tracing-subscriber's fmt layer: human-readable or JSON lines. */

@@ -1,9 +1,11 @@
 /**
- * Hands decoded records to TypeScript layers: keeps each span's state,
- * builds the objects the `Layer` methods receive, and contains their errors.
+ * Hands the lifecycle stream's records to TypeScript layers: keeps each
+ * span's state, builds the objects the `Layer` methods receive, and
+ * contains their errors.
  */
 import type { EventInfo, Fields, Layer, SpanInfo, SpanRef } from './layer.js'
-import { batchSink, RecordReader, type CallsiteInfo, type RecordVisitor, type ThreadInfo } from './record.js'
+import { LifecycleReader, lifecycleSink, type LifecycleRecord, type ThreadInfo } from './lifecycle.js'
+import { nameFields, type CallsiteInfo } from './wire.js'
 
 /** A layer method that threw, as reported to `onLayerError`. */
 export interface LayerError {
@@ -38,7 +40,6 @@ export function printLayerError(e: LayerError): void {
 }
 
 export class Deliverer {
-  readonly #reader = new RecordReader()
   readonly #spans = new Map<number, OpenSpan>()
   readonly #layers: readonly Layer[]
   readonly #names: readonly string[]
@@ -60,35 +61,37 @@ export class Deliverer {
     return this.#errors
   }
 
-  /** Layers see timestamps as bigints, on the clock of process.hrtime.bigint(). */
-  readonly #visitor: RecordVisitor = {
-    newSpan: (span, callsite, parent, thread, ts, _caller, fields) => {
-      this.#newSpan(span, callsite, parent, thread, BigInt(ts), fields)
-    },
-    record: (id, thread, ts, fields) => {
-      const span = this.#spans.get(id)
-      if (!span) return
-      const values = this.#reader.nameFields(fields, span.callsite)
-      this.#each(span, 'onRecord', thread, BigInt(ts), (layer, ref, state) => layer.onRecord?.(ref, values, state))
-    },
-    enter: (id, thread, ts) => this.#lifecycle(id, 'onEnter', thread, ts),
-    exit: (id, thread, ts) => this.#lifecycle(id, 'onExit', thread, ts),
-    close: (id, thread, ts) => {
-      this.#lifecycle(id, 'onClose', thread, ts)
-      this.#spans.delete(id)
-    },
-    event: (callsite, parent, thread, ts, fields) => {
-      this.#event(callsite, parent, thread, BigInt(ts), fields)
-    },
-    // Only the collect layer sends these; callback layers get the full lifecycle.
-    spanStats: () => {},
-    track: () => {},
-    path: () => {},
-    eventStats: () => {},
+  /** Hands one record to the layers; they see timestamps as bigints, on the clock of process.hrtime.bigint(). */
+  #deliver(r: LifecycleRecord): void {
+    switch (r.kind) {
+      case 'newSpan':
+        this.#newSpan(r.span, r.callsite, r.parent, r.thread, BigInt(r.ts), r.fields)
+        break
+      case 'record': {
+        const span = this.#spans.get(r.span)
+        if (!span) return
+        const values = nameFields(r.fields, span.callsite)
+        this.#each(span, 'onRecord', r.thread, BigInt(r.ts), (layer, ref, state) => layer.onRecord?.(ref, values, state))
+        break
+      }
+      case 'enter':
+        this.#lifecycle(r.span, 'onEnter', r.thread, r.ts)
+        break
+      case 'exit':
+        this.#lifecycle(r.span, 'onExit', r.thread, r.ts)
+        break
+      case 'close':
+        this.#lifecycle(r.span, 'onClose', r.thread, r.ts)
+        this.#spans.delete(r.span)
+        break
+      case 'event':
+        this.#event(r.callsite, r.parent, r.thread, BigInt(r.ts), r.fields)
+        break
+    }
   }
-  /** The sink handed to the addon (declared after the visitor it feeds). */
-  readonly receive = batchSink(this.#reader, this.#visitor)
 
+  /** The sink handed to the addon. */
+  readonly receive = lifecycleSink(new LifecycleReader(), (record) => this.#deliver(record))
 
   #lifecycle(id: number, method: 'onEnter' | 'onExit' | 'onClose', thread: ThreadInfo, ts: number): void {
     const span = this.#spans.get(id)

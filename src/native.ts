@@ -1,26 +1,24 @@
 /**
  * The entry points `napi_tracing::export_tracing_api!()` adds to an addon,
- * and the check that an addon really has them, at the version we speak.
+ * the check that an addon really has them, at the version we speak, and
+ * how a session is started through them.
  */
 import { readFileSync } from 'node:fs'
-import { PROTOCOL_VERSION } from './record.js'
+import { PROTOCOL_VERSION, type NapiTracingEntryPoints, type NapiTracingFlushed, type NapiTracingStats } from './protocol.generated.js'
 
-/** Counters of one addon's tracing session on one thread. */
-export interface NativeStats {
-  delivered: number
-  dropped: number
-  unattributed: number
-  warnings: string[]
-  threadId: number
-  /** How the session reaches the addon's spans: `global`, `scoped`, `layer` (empty when none is open). */
-  subscriber: string
-  /** What the session cannot trace, and why. */
-  notes: string[]
-  /** Span callsites met that the filter turned off, as `LEVEL target::name` (the first 64). */
-  hidden: string[]
-  /** What one span costs the session on this machine, measured when it started (ns; 0: not measured). */
-  spanCostNs: number
-}
+/**
+ * \`process.hrtime.bigint\` as it was when this module loaded: fake timers
+ * installed later (Vitest's fake \`hrtime\` and \`performance\` by default)
+ * replace the global, not this. It calibrates the addon's clock where that
+ * is not already the same clock (everywhere but Linux).
+ */
+const realHrtime = process.hrtime.bigint
+
+/** Counters of one addon's tracing session on one thread (the shape the crate's entry point returns). */
+export type NativeStats = NapiTracingStats
+
+/** What a flush drained from the collect layer. */
+export type NativeFlushed = NapiTracingFlushed
 
 /** How napi-tracing was built into an addon. */
 export interface TracingBuild {
@@ -31,28 +29,8 @@ export interface TracingBuild {
   version: string
 }
 
-/** What `export_tracing_api!()` exports (see the addon's index.d.ts). */
-export interface TracingAddon {
-  napiTracingProtocol(): number
-  napiTracingBuild(): TracingBuild
-  napiTracingStart(config: string, sink?: (batch: Buffer) => void): void
-  /**
-   * Tags the spans this thread makes from now on (0: none) and draws them on
-   * the track of concurrent test slot `slot` (0: the thread's own); returns
-   * the track's id (0: the thread's own).
-   */
-  napiTracingCaller(tag: number, slot: number): number
-  napiTracingOpenSpans(): Array<{ ts: number; caller: number; count: number }>
-  /**
-   * Delivers what is queued; unless `wait` is false, returns once every
-   * output wrote it (false: the trace's entries are handed to its writer
-   * thread). Returns when the collect layer's new epoch began (hrtime ns),
-   * 0 without one.
-   */
-  napiTracingFlush(wait?: boolean): number
-  napiTracingStats(): NativeStats
-  napiTracingStop(): NativeStats
-}
+/** What `export_tracing_api!()` exports, as napi-derive types it in an addon's index.d.ts. */
+export type TracingAddon = NapiTracingEntryPoints
 
 const ENTRY_POINTS = [
   'napiTracingProtocol',
@@ -99,6 +77,59 @@ export function asTracingAddon(addon: unknown, label = 'the addon', given = 'Tra
     )
   }
   return found as unknown as TracingAddon
+}
+
+/** A layer as the addon's `napiTracingStart` takes it: its kind, and what the addon builds it from. */
+export interface NativeLayer {
+  readonly kind: string
+  readonly [option: string]: unknown
+}
+
+/** What a session starts with (the addon checks how its layers combine). */
+export interface NativeStart {
+  /** EnvFilter directives, resolved (`resolveFilter`). */
+  filter: string
+  layers: readonly NativeLayer[]
+  queueCapacity?: number | undefined
+  subscriber?: string | undefined
+  /** The calling JavaScript thread's name in traces. */
+  threadName?: string | undefined
+  /** A file the addon appends a line to when the process panics. */
+  panicFile?: string | undefined
+}
+
+/**
+ * Starts a session of `addon` on this JavaScript thread; `sink` receives
+ * the callback layers' records (the lifecycle stream). Throws what the
+ * addon refuses, in its words.
+ */
+export function startNative(addon: TracingAddon, start: NativeStart, sink?: (batch: Buffer) => void): void {
+  const config = {
+    filter: start.filter,
+    layers: start.layers,
+    ...(start.queueCapacity !== undefined ? { queueCapacity: start.queueCapacity } : {}),
+    ...(start.subscriber !== undefined ? { subscriber: start.subscriber } : {}),
+    ...(start.threadName !== undefined ? { threadName: start.threadName } : {}),
+    ...(start.panicFile !== undefined ? { panicFile: start.panicFile } : {}),
+    clockNs: String(realHrtime()),
+  }
+  addon.napiTracingStart(JSON.stringify(config), sink)
+}
+
+/**
+ * Prints what a closed session says went wrong (its outputs' warnings) and
+ * what it lost, once, on stderr.
+ */
+export function warnClosed(stats: { readonly warnings: readonly string[]; readonly dropped: number }): void {
+  for (const warning of stats.warnings) console.warn(`vitest-napi-tracing: ${warning}`)
+  if (stats.dropped > 0) {
+    console.warn(
+      `vitest-napi-tracing: ${stats.dropped} records were dropped before reaching their layer` +
+        (stats.warnings.length > 0
+          ? ' (see above)'
+          : ' because the queue was full while the JavaScript thread was busy; raise queueCapacity or trace less (filter).'),
+    )
+  }
 }
 
 function describeKeys(o: object): string {

@@ -2,19 +2,11 @@
  * `Tracing.start()`: sets up an addon's tracing from TypeScript and returns
  * the handle that `using` disposes.
  */
-import { checkLayers, type CollectLayerSpec, type LayerSpec } from './config.js'
+import { checkLayers, type LayerSpec } from './config.js'
 import { Deliverer, type LayerError } from './deliver.js'
 import type { Layer } from './layer.js'
-import { asTracingAddon, type TracingBuild, type NativeStats, type TracingAddon } from './native.js'
+import { asTracingAddon, startNative, warnClosed, type TracingBuild, type NativeStats, type TracingAddon } from './native.js'
 import { knownKeys, oneOf } from './options.js'
-
-/**
- * \`process.hrtime.bigint\` as it was when this module loaded: fake timers
- * installed later (Vitest's fake \`hrtime\` and \`performance\` by default)
- * replace the global, not this. It calibrates the addon's clock where that
- * is not already the same clock (everywhere but Linux).
- */
-const realHrtime = process.hrtime.bigint
 
 const SUBSCRIBER_MODES = ['auto', 'global', 'scoped', 'layer'] as const
 
@@ -55,9 +47,8 @@ export interface TracingOptions {
   layers?: readonly LayerSpec[]
   /**
    * Bytes of records that may wait for this JavaScript thread (records from
-   * other threads wait until it is free; a collect layer's sums wait for the
-   * next flush). When full, records are dropped and counted in
-   * `stats().dropped`.
+   * other threads wait until it is free). When full, records are dropped
+   * and counted in `stats().dropped`.
    * @default 16 MiB
    */
   queueCapacity?: number
@@ -137,23 +128,18 @@ export class Tracing implements Disposable, AsyncDisposable {
     const tsLayers: Layer[] = specs.flatMap((s) => (s.kind === 'callback' ? [s.layer] : []))
     const deliverer = tsLayers.length > 0 ? new Deliverer(tsLayers, options.onLayerError) : undefined
     // Which layers combine is the addon's to check: it builds them.
-    const collect = specs.find((s): s is CollectLayerSpec => s.kind === 'collect')
-    const filter = resolveFilter(options.filter).directives
     const native = specs.flatMap((s) => ('native' in s ? [{ kind: s.kind, ...s.native }] : []))
-    const config = {
-      filter,
-      layers: deliverer ? [...native, { kind: 'callback' }] : native,
-      ...(options.queueCapacity !== undefined ? { queueCapacity: options.queueCapacity } : {}),
-      ...(options.subscriber !== undefined ? { subscriber: options.subscriber } : {}),
-      ...(collect?.threadName !== undefined ? { threadName: collect.threadName } : {}),
-      ...(collect?.panicFile !== undefined ? { panicFile: collect.panicFile } : {}),
-      clockNs: String(realHrtime()),
-    }
-    addonApi.napiTracingStart(JSON.stringify(config), deliverer?.receive ?? collect?.sink.receive)
+    startNative(
+      addonApi,
+      {
+        filter: resolveFilter(options.filter).directives,
+        layers: deliverer ? [...native, { kind: 'callback' }] : native,
+        queueCapacity: options.queueCapacity,
+        subscriber: options.subscriber,
+      },
+      deliverer?.receive,
+    )
     const tracing = new Tracing(addonApi, deliverer)
-    // Test windows open and close at flushes, which end the addon's epochs (see the plugin's
-    // collector). They need the sums, not the trace on disk: its writer is not waited for.
-    collect?.sink.attach(() => (tracing.closed ? undefined : addonApi.napiTracingFlush(false)))
     // process.exit() skips Node-API cleanup hooks: finish files on 'exit' instead.
     process.once('exit', tracing.#onExit)
     return tracing
@@ -168,10 +154,7 @@ export class Tracing implements Disposable, AsyncDisposable {
     return this.#final !== undefined
   }
 
-  /**
-   * Delivers every record waiting for this thread to the layers, now (a
-   * collect layer's sums so far included).
-   */
+  /** Delivers every record waiting for this thread to the layers, now. */
   flush(): void {
     if (!this.closed) this.#addon.napiTracingFlush()
   }
@@ -195,15 +178,7 @@ export class Tracing implements Disposable, AsyncDisposable {
     process.off('exit', this.#onExit)
     const stats = this.#withLayerErrors(this.#addon.napiTracingStop())
     this.#final = stats
-    for (const warning of stats.warnings) console.warn(`vitest-napi-tracing: ${warning}`)
-    if (stats.dropped > 0) {
-      console.warn(
-        `vitest-napi-tracing: ${stats.dropped} records were dropped before reaching their layer` +
-          (stats.warnings.length > 0
-            ? ' (see above)'
-            : ' because the queue was full while the JavaScript thread was busy; raise queueCapacity or trace less (filter).'),
-      )
-    }
+    warnClosed(stats)
     return stats
   }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest'
 import { Tracing, callbackLayer, type LayerError } from '../src/index.js'
-import { PROTOCOL_VERSION } from '../src/record.js'
+import { PROTOCOL_VERSION } from '../src/protocol.generated.js'
 import { fib } from './support/addons.js'
 import { classicCalls } from './support/counts.js'
 import { RecordingLayer } from './support/recording-layer.js'
@@ -136,7 +136,7 @@ describe('re-entrancy', () => {
 
 test('calling the entry point directly without a sink is refused before any file is opened', () => {
   expect(() => fib.napiTracingStart(JSON.stringify({ filter: 'info', layers: [{ kind: 'callback' }] }))).toThrow(
-    /callback and collect layers need a sink function; start tracing through Tracing.start\(\)/,
+    /callback layers need a sink function; start tracing through Tracing.start\(\)/,
   )
   // Nothing was left open: a normal start works.
   tracing = Tracing.start(fib, { filter: 'info' })

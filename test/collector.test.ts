@@ -2,17 +2,18 @@ import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, test } from 'vitest'
-import { collectLayer } from '../src/config.js'
-import { Tracing } from '../src/index.js'
+import { asTracingAddon } from '../src/native.js'
 import { spansByName } from '../plugin/data/stats.js'
+import { collectLayer, CollectSession } from '../plugin/worker/collect-layer.js'
 import { SpanCollector } from '../plugin/worker/collector.js'
+import type { FlushedSums } from '../plugin/worker/sums.js'
 import { fib } from './support/addons.js'
 import { classicCalls } from './support/counts.js'
 
-let tracing: Tracing | undefined
+let session: CollectSession | undefined
 afterEach(() => {
-  tracing?.close()
-  tracing = undefined
+  session?.close()
+  session = undefined
 })
 
 interface Line {
@@ -25,29 +26,46 @@ interface Line {
   args: Record<string, unknown>
 }
 
+/**
+ * A collect session of the fib addon and its collector, driven as a worker
+ * drives them: `flush` takes the sums into the collector (as the worker's
+ * checkpoints do), `beginTest` and `endTest` flush at a test's edges.
+ */
 function start(options: { queueCapacity?: number } = {}) {
   const trace = join(mkdtempSync(join(tmpdir(), 'napi-tracing-collect-')), 'native.trace.jsonl')
-  const collector = new SpanCollector()
-  tracing = Tracing.start(fib, {
-    filter: 'trace',
-    layers: [collectLayer(collector, { trace, pid: 4242 })],
-    ...(options.queueCapacity ? { queueCapacity: options.queueCapacity } : {}),
-  })
+  const started = CollectSession.start(asTracingAddon(fib), collectLayer({ trace, pid: 4242 }), { filter: 'trace', queueCapacity: options.queueCapacity })
+  session = started
+  const collector = new SpanCollector((path) => started.reader.steps(path))
+  /** Each flush's sums, as the addon returned them. */
+  const flushed: FlushedSums[] = []
+  const flush = (wait: boolean): number => {
+    const { epoch, sums } = started.flush(wait)
+    flushed.push(sums)
+    collector.add(sums)
+    return epoch
+  }
   const lines = () =>
     readFileSync(trace, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l.replace(/,$/, '')) as Line)
-  return { collector, lines }
+  return {
+    collector,
+    lines,
+    flushed,
+    flush: () => void flush(true),
+    beginTest: (id: string) => collector.beginTest(id, flush(false)),
+    endTest: (id: string) => collector.endTest(id, flush(false)),
+  }
 }
 
 describe('the collect layer (timing, trace and sums in Rust, attribution in TypeScript)', () => {
   test('per-test statistics match the slices the addon wrote: calls, total, self, min, max', () => {
-    const { collector, lines } = start()
-    collector.beginTest('t1')
+    const { collector, lines, flush, beginTest, endTest } = start()
+    beginTest('t1')
     fib.fibonacci(8, false)
-    tracing!.flush()
-    collector.endTest('t1')
+    flush()
+    endTest('t1')
     const [stats] = spansByName(collector.tree('t1'))
     expect(stats).toMatchObject({ name: 'fibonacci', target: 'fib_addon', calls: classicCalls(8) })
     const slices = lines().filter((l) => l.ph === 'X' && l.name === 'fibonacci')
@@ -68,62 +86,61 @@ describe('the collect layer (timing, trace and sums in Rust, attribution in Type
       expect(s.ts).toBeGreaterThanOrEqual(rootSlice.ts)
       expect(s.ts + s.dur).toBeLessThanOrEqual(rootSlice.ts + rootSlice.dur + 0.001)
     }
-    // The thread is named once, through the worker (which writes the trace's names), not in the file.
-    expect(lines().some((l) => l.ph === 'M')).toBe(false)
-    expect(collector.takeTracks()).toEqual([{ track: rootSlice.tid, name: expect.any(String) }])
-    expect(collector.takeTracks()).toEqual([])
+    // The thread is named once, in the file that writes on it.
+    expect(lines().filter((l) => l.ph === 'M')).toEqual([expect.objectContaining({ name: 'thread_name', pid: 4242, tid: rootSlice.tid })])
   })
 
   test('spans outside any test window belong to the file', () => {
-    const { collector } = start()
+    const { collector, flush, beginTest, endTest } = start()
     fib.fibonacci(3, false)
-    collector.beginTest('t')
+    beginTest('t')
     fib.fibonacci(2, false)
-    tracing!.flush()
-    collector.endTest('t')
+    flush()
+    endTest('t')
     expect(spansByName(collector.tree('')).map((s) => s.calls)).toEqual([classicCalls(3)])
     expect(spansByName(collector.tree('t')).map((s) => s.calls)).toEqual([classicCalls(2)])
   })
 
   test('sums, not spans, reach JavaScript: a long call through a tiny queue loses nothing', () => {
     // 21,891 spans; a 4 KiB queue would hold about a hundred per-span records.
-    const { collector } = start({ queueCapacity: 4 << 10 })
-    collector.beginTest('big')
+    const { collector, flushed, beginTest, endTest } = start({ queueCapacity: 4 << 10 })
+    beginTest('big')
     fib.fibonacci(20, false)
     // No JavaScript ran during the call: nothing is summed here yet.
     expect(collector.spans).toBe(0)
-    collector.endTest('big')
+    endTest('big')
     const [stats] = spansByName(collector.tree('big'))
     expect(stats?.calls).toBe(classicCalls(20))
     expect(collector.spans).toBe(classicCalls(20))
     // Records grow with paths, not spans: per recursion depth (20 paths) one
-    // naming the path and one summing it, and one naming the thread's track.
-    expect(tracing!.stats()).toMatchObject({ delivered: 2 * 20 + 1, dropped: 0 })
+    // summing it.
+    expect(flushed.flatMap((f) => f.spans)).toHaveLength(20)
+    expect(session!.stats()).toMatchObject({ dropped: 0 })
   })
 
   test('flushes during a test split its sums, not its statistics', () => {
-    const { collector } = start()
-    collector.beginTest('t')
+    const { collector, flushed, flush, beginTest, endTest } = start()
+    beginTest('t')
     fib.fibonacci(5, false)
-    tracing!.flush()
+    flush()
     fib.fibonacci(7, false)
-    tracing!.flush()
+    flush()
     fib.fibonacci(6, false)
-    collector.endTest('t')
+    endTest('t')
     const [stats] = spansByName(collector.tree('t'))
     expect(stats?.calls).toBe(classicCalls(5) + classicCalls(7) + classicCalls(6))
-    // Per flush a sum per recursion depth (5, 7, 6), the 7 paths named once, the thread's track once.
-    expect(tracing!.stats().delivered).toBe(5 + 7 + 6 + 7 + 1)
+    // Per flush a sum per recursion depth (5, 7, 6).
+    expect(flushed.flatMap((f) => f.spans)).toHaveLength(5 + 7 + 6)
     expect(spansByName(collector.tree(''))).toEqual([])
   })
 
   test('a span still open at the end of its test is counted against that test', () => {
-    const { collector } = start()
-    collector.beginTest('t')
+    const { collector, beginTest, endTest } = start()
+    beginTest('t')
     fib.fibonacci(4, false)
     fib.leakSpan()
-    collector.endTest('t')
-    collector.beginTest('next')
+    endTest('t')
+    beginTest('next')
     const open = fib.napiTracingOpenSpans()
     expect(open).toEqual([expect.objectContaining({ count: 1, caller: 0 })])
     expect(collector.openOf('t', open)).toBe(1)
@@ -143,10 +160,10 @@ describe('call trees: spans summed by path in Rust, per test', () => {
   }
 
   test('fibonacci(10, false): 177 spans, one path per depth, exact counts per depth', () => {
-    const { collector } = start()
-    collector.beginTest('t')
+    const { collector, beginTest, endTest } = start()
+    beginTest('t')
     fib.fibonacci(10, false)
-    collector.endTest('t')
+    endTest('t')
     const tree = collector.tree('t')
     const depths = perDepth(10)
     expect(depths.reduce((a, b) => a + b, 0)).toBe(177)
@@ -158,10 +175,10 @@ describe('call trees: spans summed by path in Rust, per test', () => {
   })
 
   test('fanned out to 4 threads: the tree follows the parent links across threads', () => {
-    const { collector } = start()
-    collector.beginTest('t')
+    const { collector, beginTest, endTest } = start()
+    beginTest('t')
     fib.fanOut(4, 6)
-    collector.endTest('t')
+    endTest('t')
     const byPath = new Map(collector.tree('t').map((p) => [p.path.map(([, name]) => name).join(' › '), p.calls]))
     expect(byPath.get('fan_out')).toBe(1)
     expect(byPath.get('fan_out › worker')).toBe(4)
@@ -173,11 +190,11 @@ describe('call trees: spans summed by path in Rust, per test', () => {
   })
 
   test('events are counted per test by message and level', () => {
-    const { collector } = start()
-    collector.beginTest('t')
+    const { collector, beginTest, endTest } = start()
+    beginTest('t')
     fib.emitEvents()
     fib.emitEvents()
-    collector.endTest('t')
+    endTest('t')
     const events = Object.fromEntries(collector.events('t').map((e) => [e.message, [e.level, e.count]]))
     expect(events).toEqual({
       'a trace event': ['TRACE', 2],

@@ -15,9 +15,10 @@ function rawDir(): string {
   return dir
 }
 
-/** A worker's file as the addon writes it: `slices` X entries on one thread. */
-function nativeFile(dir: string, name: string, pid: number, slices: number, tail = ''): void {
+/** A worker's file as the addon writes it: `slices` X entries on one thread, which it names `thread` (when given) first. */
+function nativeFile(dir: string, name: string, pid: number, slices: number, tail = '', thread?: string): void {
   const lines: string[] = []
+  if (thread) lines.push(`{"ph":"M","name":"thread_name","pid":${pid},"tid":7,"args":{"name":${JSON.stringify(thread)}}}`)
   for (let i = 0; i < slices; i++) {
     lines.push(`{"ph":"X","name":"s${i}","cat":"c","ts":${1000 + i * 10}.000,"dur":5.000,"args":{},"pid":${pid},"tid":7}`)
   }
@@ -33,14 +34,12 @@ describe('merging worker trace files', () => {
     const dir = rawDir()
     const worker = new WorkerFiles(dir, '100-0', 100)
     worker.process('vitest worker 1 (pid 100)')
-    worker.thread(7, 'JavaScript (main)')
-    // The addon reports the same thread later; the worker's name stands.
-    worker.thread(7, 'node')
     worker.slice(7, 'a test', 'test', 500_000, 100_000, { test: 'id' })
     worker.process('vitest worker 1 (pid 100): a.test.ts')
     worker.close()
-    nativeFile(dir, '100-0.native-0', 100, 3)
-    nativeFile(dir, '200-0.native-0', 200, 4)
+    // The addons name the tracks they write on.
+    nativeFile(dir, '100-0.native-0', 100, 3, '', 'JavaScript (main)')
+    nativeFile(dir, '200-0.native-0', 200, 4, '', 'JavaScript (main)')
     // Another run's file is left out.
     writeFileSync(join(dir, `r0.300-0${TRACE_SUFFIX}`), `{"ph":"X","name":"old","cat":"c","ts":1.000,"dur":1.000,"pid":300,"tid":1,"args":{}}${ENTRY_END}`)
     const lines = readFileSync(join(dir, `${RUN}.100-0${STATS_SUFFIX}`), 'utf8')
@@ -48,19 +47,27 @@ describe('merging worker trace files', () => {
       .filter(Boolean)
       .map((l) => JSON.parse(l) as StatsLine)
     const names = nameEntries(lines)
-    expect(names).toEqual([
-      { ph: 'M', name: 'process_name', pid: 100, tid: 0, args: { name: 'vitest worker 1 (pid 100): a.test.ts' } },
-      { ph: 'M', name: 'thread_name', pid: 100, tid: 7, args: { name: 'JavaScript (main)' } },
-    ])
+    expect(names).toEqual([{ ph: 'M', name: 'process_name', pid: 100, tid: 0, args: { name: 'vitest worker 1 (pid 100): a.test.ts' } }])
     const out = join(dir, 'trace.json')
     const result = mergeTraces(dir, RUN, out, names, { run: RUN })
-    expect(result).toEqual({ files: 3, events: 2 + 1 + 3 + 4, skipped: 0 })
+    expect(result).toEqual({ files: 3, events: 1 + 1 + (1 + 3) + (1 + 4), skipped: 0 })
     const trace = merged(out)
-    expect(trace.traceEvents).toHaveLength(10)
+    expect(trace.traceEvents).toHaveLength(11)
     expect(trace.traceEvents.filter((e) => e.ph === 'X').map((e) => e.name).sort()).toEqual(['a test', 's0', 's0', 's1', 's1', 's2', 's2', 's3'])
     expect(new Set(trace.traceEvents.map((e) => e.pid))).toEqual(new Set([100, 200]))
     const loaded = await loadTrace(out)
     expect([...loaded.processes.keys()].sort()).toEqual([100, 200])
+    expect(loaded.processes.get(100)?.threads.get(7)?.name).toBe('JavaScript (main)')
+  })
+
+  test("two addons of one worker both name its JavaScript thread: the merged trace names it once", async () => {
+    const dir = rawDir()
+    nativeFile(dir, '100-0.native-0', 100, 2, '', 'JavaScript (main)')
+    nativeFile(dir, '100-0.native-1', 100, 3, '', 'JavaScript (main)')
+    const out = join(dir, 'trace.json')
+    expect(mergeTraces(dir, RUN, out)).toEqual({ files: 2, events: 1 + 2 + 3, skipped: 0 })
+    expect(merged(out).traceEvents.filter((e) => e.ph === 'M')).toEqual([expect.objectContaining({ name: 'thread_name', pid: 100, tid: 7 })])
+    const loaded = await loadTrace(out)
     expect(loaded.processes.get(100)?.threads.get(7)?.name).toBe('JavaScript (main)')
   })
 

@@ -7,9 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { collectLayer } from '../src/config.js'
 import { chromeLayer, fmtLayer, otlpLayer, Tracing } from '../src/index.js'
-import { SpanCollector } from '../plugin/worker/collector.js'
+import { collectLayer } from '../plugin/worker/collect-layer.js'
 import { resolveFilter } from '../src/tracing.js'
 import { napiTracing } from '../plugin/index.js'
 import { profileConfig, resolveAddons } from '../plugin/options.js'
@@ -21,7 +20,7 @@ describe('unknown option keys name the key and the valid ones', () => {
     ['fmtLayer()', () => fmtLayer({ fromat: 'json' } as never), "'fromat'", "'writer', 'format', 'ansi', 'spanEvents'"],
     ['chromeLayer()', () => chromeLayer({ file: 't.json', args: false } as never), "'args'", "'file', 'includeArgs', 'includeLocations', 'processName'"],
     ['otlpLayer()', () => otlpLayer({ url: 'http://x' } as never), "'url'", "'endpoint', 'stdout', 'serviceName', 'timeoutMs', 'protocol'"],
-    ['collectLayer()', () => collectLayer(new SpanCollector(), { trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs', 'paths', 'threadName', 'panicFile'"],
+    ['collectLayer()', () => collectLayer({ trace: 't', path: 'x' } as never), "'path'", "'trace', 'pid', 'includeArgs', 'paths', 'threadName', 'panicFile'"],
     ['Tracing.start()', () => Tracing.start(fib, { filters: 'trace' } as never), "'filters'", "'filter', 'layers', 'queueCapacity', 'onLayerError', 'subscriber'"],
   ])('%s', (fn, call, key, valid) => {
     expect(call).toThrow(new TypeError(`vitest-napi-tracing: ${fn} got unknown option ${key}; the options are ${valid}`))

@@ -1,14 +1,14 @@
 /**
  * One worker's output: its own trace events (test and file slices; Chrome
  * format, one per line, each followed by a comma, like the addons' files:
- * see merge.ts) and statistics lines (the tests' figures, and the names of
- * its process and tracks, which the reporter writes once each into the
- * merged trace), appended to files in the raw folder, per run. The addons
- * stream their native spans to files of their own beside these
- * (`nativeTrace`). Lines are buffered and written whole, synchronously, at
- * each flush (the worker flushes every 100 ms and at each file's end), so a
- * worker that dies leaves every line it finished up to its last flush; the
- * reporter merges the run's files at its end.
+ * see merge.ts) and statistics lines (the tests' figures, and the name of
+ * its process, which the reporter writes once into the merged trace),
+ * appended to files in the raw folder, per run. The addons stream their
+ * native spans to files of their own beside these (`nativeTrace`), naming
+ * the tracks they write on there. Lines are buffered and written whole,
+ * synchronously, at each flush (the worker flushes every 100 ms and at each
+ * file's end), so a worker that dies leaves every line it finished up to
+ * its last flush; the reporter merges the run's files at its end.
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
@@ -68,13 +68,11 @@ export type StatsLine =
   | { kind: 'panic'; pid: number; thread: string; location: string; message: string; worker?: string; file?: string; survived?: true }
   /** The name of a worker's process in the trace (the last one counts). */
   | { kind: 'process'; pid: number; name: string }
-  /** The name of a track (a thread, or a track of its own) in the trace (the first one counts). */
-  | { kind: 'thread'; pid: number; tid: number; name: string }
 
 /** Lines buffered at most between flushes: a file of thousands of tests flushes now and then. */
 const MAX_BUFFERED = 1024
 /** The statistics lines a test writes, which may wait for the next flush. */
-const PER_TEST: ReadonlySet<StatsLine['kind']> = new Set(['test', 'late', 'progress', 'bench', 'profile', 'thread', 'made'])
+const PER_TEST: ReadonlySet<StatsLine['kind']> = new Set(['test', 'late', 'progress', 'bench', 'profile', 'made'])
 
 export const TRACE_SUFFIX = '.trace.jsonl'
 /** What ends every entry of a trace file: the merged trace is the files' bytes. */
@@ -85,23 +83,13 @@ const RUN_FILE = 'run'
 
 /**
  * The trace's name entries from the workers' stats lines: one
- * `process_name` per process (its last name: the files it ran) and one
- * `thread_name` per track (its first name: the worker names its JavaScript
- * thread before the addon reports it).
+ * `process_name` per process, its last name (the files it ran). Tracks are
+ * named in the files that write on them.
  */
 export function nameEntries(lines: readonly StatsLine[]): MetadataEvent[] {
   const processes = new Map<number, string>()
-  const threads = new Map<string, MetadataEvent>()
-  for (const line of lines) {
-    if (line.kind === 'process') processes.set(line.pid, line.name)
-    else if (line.kind === 'thread' && !threads.has(`${line.pid} ${line.tid}`)) {
-      threads.set(`${line.pid} ${line.tid}`, { ph: 'M', name: 'thread_name', pid: line.pid, tid: line.tid, args: { name: line.name } })
-    }
-  }
-  return [
-    ...[...processes].map(([pid, name]): MetadataEvent => ({ ph: 'M', name: 'process_name', pid, tid: 0, args: { name } })),
-    ...threads.values(),
-  ]
+  for (const line of lines) if (line.kind === 'process') processes.set(line.pid, line.name)
+  return [...processes].map(([pid, name]): MetadataEvent => ({ ph: 'M', name: 'process_name', pid, tid: 0, args: { name } }))
 }
 
 /** Starts a run: called by the reporter before any worker writes. */
@@ -137,8 +125,8 @@ export class WorkerFiles {
   /** Statistics lines waiting for the next flush. */
   #lines: string[] = []
   #closed = false
-  /** Process and track names, written again into each run's stats file. */
-  readonly #names = new Map<string, StatsLine>()
+  /** The process's name, written again into each run's stats file. */
+  #name: StatsLine | undefined
 
   /**
    * @param dir the raw folder
@@ -187,7 +175,7 @@ export class WorkerFiles {
     this.#run = run
     mkdirSync(this.#dir, { recursive: true })
     ;[this.#trace, this.#stats] = this.#open()
-    for (const line of this.#names.values()) this.stats(line)
+    if (this.#name) this.stats(this.#name)
     return true
   }
 
@@ -202,20 +190,10 @@ export class WorkerFiles {
     this.#buffer.push(JSON.stringify(event) + ENTRY_END)
   }
 
-  /** Names a track of this worker's process (once per track; later names of the same track are ignored). */
-  thread(tid: number, name: string): void {
-    const key = `thread ${tid}`
-    if (this.#names.has(key)) return
-    const line: StatsLine = { kind: 'thread', pid: this.pid, tid, name }
-    this.#names.set(key, line)
-    this.stats(line)
-  }
-
   /** Names this worker's process (the last name counts). */
   process(name: string): void {
-    const line: StatsLine = { kind: 'process', pid: this.pid, name }
-    this.#names.set('process', line)
-    this.stats(line)
+    this.#name = { kind: 'process', pid: this.pid, name }
+    this.stats(this.#name)
   }
 
   /**

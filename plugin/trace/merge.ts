@@ -20,11 +20,17 @@ export interface MergeResult {
 const CHUNK = 1 << 20
 const NEWLINE = 0x0a
 const SEPARATOR = Buffer.from(ENTRY_END)
+/** How an addon's trace file names a track (`trace/json.rs`'s name entries), at the start of a line. */
+const TRACK_NAME = Buffer.from('{"ph":"M","name":"thread_name",')
 
 /**
- * Writes `out`: the entries of `head` (the process and track names), then
- * every entry of the run's worker files, and `otherData`. Synchronous: it
- * also runs when the run is interrupted, where nothing may wait.
+ * Writes `out`: the entries of `head` (the processes' names), then
+ * every entry of the run's worker files, and `otherData`. Each track is
+ * named once: every addon of a worker names, in its own file, the tracks
+ * it writes on, and two addons share the worker's JavaScript thread and
+ * its concurrent tests' tracks (the first name counts; they are the
+ * same). Synchronous: it also runs when the run is interrupted, where
+ * nothing may wait.
  */
 export function mergeTraces(
   rawDir: string,
@@ -46,8 +52,23 @@ export function mergeTraces(
   }
   // The separator after the last entry written so far: owed until another entry follows.
   let owed = false
-  /** Writes whole entries (lines, each ending with ENTRY_END) as they are. */
+  /** The tracks named so far, as `pid tid`. */
+  const named = new Set<string>()
+  /** Writes whole entries (lines, each ending with ENTRY_END) as they are, less the names of tracks already named. */
   const writeEntries = (entries: Buffer) => {
+    let from = 0
+    for (let at = entries.indexOf(TRACK_NAME); at !== -1; at = entries.indexOf(TRACK_NAME, at + 1)) {
+      if (at > 0 && entries[at - 1] !== NEWLINE) continue
+      const end = entries.indexOf(NEWLINE, at) + 1
+      const { pid, tid } = JSON.parse(entries.toString('utf8', at, end - SEPARATOR.length)) as { pid: number; tid: number }
+      if (named.has(`${pid} ${tid}`)) {
+        writeWhole(entries.subarray(from, at))
+        from = end
+      } else named.add(`${pid} ${tid}`)
+    }
+    writeWhole(from === 0 ? entries : entries.subarray(from))
+  }
+  const writeWhole = (entries: Buffer) => {
     if (entries.length === 0) return
     if (owed) write(SEPARATOR)
     write(entries.subarray(0, entries.length - SEPARATOR.length))

@@ -1,18 +1,19 @@
 /**
- * One traced addon in one worker: its `Tracing` session (a collect layer
- * streaming the addon's trace file), the collector that attributes its sums
- * to tests, and what this worker has already reported of it. The worker
- * (`tracer.ts`) holds one per addon in the config.
+ * One traced addon in one worker: its collect session (the addon streams
+ * its trace file and returns its sums at each flush), the collector that
+ * attributes those sums to tests, and what this worker has already
+ * reported of it. The worker (`tracer.ts`) holds one per addon in the
+ * config.
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { collectLayer } from '../../src/config.js'
-import { asTracingAddon, type TracingAddon } from '../../src/native.js'
-import { Tracing, type SubscriberMode, type TracingStats } from '../../src/tracing.js'
+import { asTracingAddon, type NativeStats, type TracingAddon } from '../../src/native.js'
+import type { SubscriberMode } from '../../src/tracing.js'
 import type { WorkerFiles } from '../data/worker-file.js'
 import { tagCalls } from './callers.js'
+import { collectLayer, CollectSession } from './collect-layer.js'
 import { SpanCollector } from './collector.js'
 
 export interface SessionOptions {
@@ -83,11 +84,10 @@ function bindingOf(loaded: Record<string, unknown>): Record<string, unknown> {
 export class AddonSession {
   readonly label: string
   readonly api: TracingAddon
-  readonly #module: Record<string, unknown>
   /** Its position in the config: names its trace file. */
   readonly #index: number
   readonly #options: SessionOptions
-  #tracing: Tracing
+  #session: CollectSession
   #collector: SpanCollector
   /** Records lost so far that this worker has written down. */
   #reportedDrops = 0
@@ -106,11 +106,10 @@ export class AddonSession {
   constructor(addon: LoadedAddon, index: number, files: WorkerFiles, options: SessionOptions, overlapping: () => boolean) {
     this.label = addon.label
     this.api = addon.api
-    this.#module = addon.module
     this.#index = index
     this.#options = options
-    ;[this.#tracing, this.#collector] = this.#start(files)
-    tagCalls(this.#module, this.api, overlapping)
+    ;[this.#session, this.#collector] = this.#start(files)
+    tagCalls(addon.module, this.api, overlapping)
   }
 
   /** Its position in the config, which names its trace file (`WorkerFiles.nativeTrace`). */
@@ -122,49 +121,63 @@ export class AddonSession {
     return this.#collector
   }
 
-  #start(files: WorkerFiles): [Tracing, SpanCollector] {
-    const collector = new SpanCollector()
-    const layer = collectLayer(collector, {
+  #start(files: WorkerFiles): [CollectSession, SpanCollector] {
+    const layer = collectLayer({
       trace: files.nativeTrace(this.#index),
       pid: files.pid,
       threadName: this.#options.threadName,
       panicFile: files.statsPath,
     })
-    const tracing = Tracing.start(this.#module, {
-      filter: this.#options.filter,
-      layers: [layer],
-      ...(this.#options.queueCapacity !== undefined ? { queueCapacity: this.#options.queueCapacity } : {}),
-      ...(this.#options.subscriber !== undefined ? { subscriber: this.#options.subscriber } : {}),
-    })
-    return [tracing, collector]
+    const session = CollectSession.start(this.api, layer, this.#options)
+    return [session, new SpanCollector((path) => session.reader.steps(path))]
   }
 
   /** Starts a new session into the files of a new run (watch mode reruns). */
   restart(files: WorkerFiles): void {
-    this.#tracing.close()
-    ;[this.#tracing, this.#collector] = this.#start(files)
+    this.#session.close()
+    ;[this.#session, this.#collector] = this.#start(files)
     this.#reportedDrops = 0
     this.#reportedHidden = 0
     this.#reportedSpans = 0
   }
 
-  /** Delivers the addon's sums so far and hands its trace entries to the writer; returns when the addon's new epoch began (hrtime ns). */
+  /**
+   * Takes the addon's sums so far into the collector and hands its trace
+   * entries to the writer; returns when the addon's new epoch began
+   * (hrtime ns; 0 once closed).
+   */
   flush(): number {
-    return this.#collector.flush()
+    const { epoch, sums } = this.#session.flush(false)
+    this.#collector.add(sums)
+    return epoch
   }
 
-  /** Delivers the addon's sums and returns once its trace entries are written: what a killed worker keeps. */
+  /** Takes the addon's sums and returns once its trace entries are written: what a killed worker keeps. */
   writeOut(): void {
-    this.#tracing.flush()
+    this.#collector.add(this.#session.flush(true).sums)
   }
 
-  stats(): TracingStats {
-    return this.#tracing.stats()
+  /** Opens test `id`'s window, its calls tagged `tag` (0: none); returns its start (hrtime ns, 0 once closed). */
+  beginTest(id: string, tag: number): number {
+    const epoch = this.flush()
+    this.#collector.beginTest(id, epoch, tag)
+    return epoch
   }
 
-  /** Names the tracks the addon wrote on since it was last asked. */
-  nameTracks(files: WorkerFiles): void {
-    for (const { track, name } of this.#collector.takeTracks()) files.thread(track, name)
+  /** Closes test `id`'s window; returns its end (hrtime ns, 0 once closed). */
+  endTest(id: string): number {
+    const epoch = this.flush()
+    this.#collector.endTest(id, epoch)
+    return epoch
+  }
+
+  /** How many of the addon's open spans belong to test `id`. */
+  openOf(id: string): number {
+    return this.#collector.openOf(id, this.#session.openSpans())
+  }
+
+  stats(): NativeStats {
+    return this.#session.stats()
   }
 
   /** Writes the statistics not written with their test: the file's, and late spans of ended tests. */
@@ -184,7 +197,7 @@ export class AddonSession {
    * napi-tracing's layer makes moot.
    */
   report(files: WorkerFiles, notes = true): void {
-    const stats = this.#tracing.stats()
+    const stats = this.#session.stats()
     const spans = this.#collector.spans
     if (spans > this.#reportedSpans) {
       files.stats({ kind: 'made', addon: this.label, spans: spans - this.#reportedSpans })
@@ -195,9 +208,9 @@ export class AddonSession {
       this.#reportedDrops = stats.dropped
     }
     if (stats.unattributed > 0) files.stats({ kind: 'unattributed', addon: this.label, pid: process.pid, count: stats.unattributed })
-    if (stats.hiddenCallsites.length > this.#reportedHidden) {
-      files.stats({ kind: 'hidden', addon: this.label, callsites: [...stats.hiddenCallsites] })
-      this.#reportedHidden = stats.hiddenCallsites.length
+    if (stats.hidden.length > this.#reportedHidden) {
+      files.stats({ kind: 'hidden', addon: this.label, callsites: [...stats.hidden] })
+      this.#reportedHidden = stats.hidden.length
     }
     for (const note of notes ? stats.notes : []) {
       if (this.#reportedNotes.has(note)) continue
@@ -206,12 +219,11 @@ export class AddonSession {
     }
   }
 
-  /** Flushes and ends the session (also when `Tracing`'s own exit handler closed it first). */
+  /** Flushes and ends the session. */
   close(files: WorkerFiles, file: string): void {
-    this.#tracing.flush()
+    this.writeOut()
     this.report(files)
-    this.#tracing.close()
-    this.nameTracks(files)
+    this.#session.close()
     this.writeRest(files, file)
   }
 }

@@ -2,7 +2,7 @@
  * Which test owns a span, from what the addon tells at each flush: the
  * span's anchor (the epoch it was made in, or its parent's, and the caller
  * tag of the JavaScript call that made it; see
- * `native/napi-tracing/src/collection/`). Pure: no I/O, no clock.
+ * `native/napi-tracing/src/collect/`). Pure: no I/O, no clock.
  *
  * A caller tag known to belong to a test decides. Otherwise time does: the
  * tests whose windows (on the worker's JavaScript thread, on the hrtime

@@ -7,30 +7,31 @@
  * parsed whole (a suite of millions of short spans has few such).
  */
 import { closeSync, openSync, readSync } from 'node:fs'
+import { TRACKS } from '../../src/protocol.generated.js'
 import type { NativeSlice } from '../data/profile.js'
 
 const CHUNK = 1 << 20
 
 /**
- * The tracks the addons draw the JavaScript thread's slices on: its own,
- * its concurrent tests' (`tracks.rs`: base + tid × 32 + slot), and each of
- * those displaced by out-of-order exits (up to 3 levels).
+ * Whether the addons draw track `track` for JavaScript thread `jsTid`: its
+ * own, its concurrent tests' and each of those displaced by out-of-order
+ * exits (the layout of `TRACKS`, from the crate's `protocol/tracks.rs`).
+ * A session's tracks are in its own trace process, so any concurrent
+ * test's track in the worker's files is this thread's.
  */
-export function jsThreadTracks(jsTid: number): Set<number> {
-  const bases = [jsTid]
-  for (let slot = 1; slot <= 31; slot++) bases.push(0x2000_0000 + jsTid * 32 + slot)
-  const tracks = new Set<number>()
-  for (const base of bases) for (let level = 0; level <= 3; level++) tracks.add(base + level * 0x3000_0000)
-  return tracks
+export function isJsThreadTrack(jsTid: number, track: number): boolean {
+  const level = Math.min(Math.floor(track / TRACKS.displaced), TRACKS.maxLevel)
+  const base = track - level * TRACKS.displaced
+  return base === jsTid || (base > TRACKS.concurrent && base < TRACKS.concurrent + TRACKS.slots)
 }
 
 export class NativeSlices {
-  readonly #tracks: Set<number>
+  readonly #jsTid: number
   /** How far each file was read (bytes). */
   readonly #read = new Map<string, number>()
 
   constructor(jsTid: number) {
-    this.#tracks = jsThreadTracks(jsTid)
+    this.#jsTid = jsTid
   }
 
   /**
@@ -78,7 +79,7 @@ export class NativeSlices {
   #parse(line: string, samples: Float64Array, out: NativeSlice[]): void {
     if (!line.startsWith('{"ph":"X"')) return
     const at = line.lastIndexOf('"tid":')
-    if (at === -1 || !this.#tracks.has(Number.parseInt(line.slice(at + 6), 10))) return
+    if (at === -1 || !isJsThreadTrack(this.#jsTid, Number.parseInt(line.slice(at + 6), 10))) return
     // The first `,"ts":` and `,"dur":` are the slice's own: the name and category before them
     // are JSON strings, in which a quote is always escaped.
     const ts = numberAfter(line, ',"ts":')

@@ -222,10 +222,7 @@ export class WorkerTracer {
 
   /** Drains the addons and writes what they finished, and the running tests' figures so far. */
   #checkpoint(): void {
-    this.#each((a) => {
-      a.writeOut()
-      a.nameTracks(this.#files)
-    })
+    this.#each((a) => a.writeOut())
     for (const id of this.#tests.keys()) {
       const made = this.#made(id)
       if (made.tree.length + made.events.length > 0) this.#files.stats({ kind: 'progress', id, ...made })
@@ -354,7 +351,7 @@ export class WorkerTracer {
     let start = 0
     let track = 0
     this.#each((a) => {
-      const epoch = a.collector.beginTest(task.id, tag)
+      const epoch = a.beginTest(task.id, tag)
       start ||= epoch
       if (slot !== 0) {
         // The addon places and names the slot's track; the test's slice goes there too.
@@ -368,7 +365,7 @@ export class WorkerTracer {
     return { test: task.id, tag, slot }
   }
 
-  /** The lowest slot no running test holds (the addon's `tracks.rs` places each on a track of its own). */
+  /** The lowest slot no running test holds (the crate's `protocol/tracks.rs` places each on a track of its own). */
   #freeSlot(): number {
     const taken = new Set([...this.#tests.values()].map((t) => t.slot))
     let slot = 1
@@ -412,15 +409,14 @@ export class WorkerTracer {
     const running = this.#tests.get(task.id)
     let end = 0
     this.#each((a) => {
-      const epoch = a.collector.endTest(task.id)
+      const epoch = a.endTest(task.id)
       end ||= epoch
     })
     const made = this.#made(task.id)
     let open = 0
     this.#each((a) => {
       a.collector.forget(task.id)
-      open += a.collector.openOf(task.id, a.api.napiTracingOpenSpans())
-      a.nameTracks(this.#files)
+      open += a.openOf(task.id)
     })
     const state = stateOf(task.result?.state)
     const file = this.#file?.file ?? ''
@@ -441,7 +437,6 @@ export class WorkerTracer {
     const taken = this.#profiler?.take()
     const end = this.#now()
     const file = this.#file
-    this.#each((a) => a.nameTracks(this.#files))
     const outside = this.#made('')
     this.#each((a) => {
       a.writeOut()

@@ -23,7 +23,7 @@ const MATRIX: Array<[Major, Pool, boolean]> = ([4, 5] as Major[]).flatMap((major
 
 /** The protocol the installed package speaks, from its own compiled code. */
 async function installedProtocol(): Promise<number> {
-  const entry = join(installedEnv().dir, 'node_modules/vitest-napi-tracing/dist/src/record.js')
+  const entry = join(installedEnv().dir, 'node_modules/vitest-napi-tracing/dist/src/protocol.generated.js')
   return ((await import(pathToFileURL(entry).href)) as { PROTOCOL_VERSION: number }).PROTOCOL_VERSION
 }
 

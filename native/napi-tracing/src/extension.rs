@@ -3,6 +3,6 @@
 //! OpenTelemetry stack stays out of every other addon's lock file. An addon
 //! registers it through its one line, `export_tracing_api!(otlp = ...)`.
 
-pub use crate::layers::otlp::{register as register_otlp, OtlpBuilder, OtlpConfig};
-pub use crate::layers::{BoxedLayer, Closed, Output};
+pub use crate::dispatch::layers::otlp::{register as register_otlp, OtlpBuilder, OtlpConfig};
+pub use crate::dispatch::layers::{BoxedLayer, Closed, Output};
 pub use crate::thread_info::mute_this_thread;

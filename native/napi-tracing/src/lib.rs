@@ -34,54 +34,32 @@
 )]
 
 // Leaves: each imports no module of this crate but `sync`.
-mod calibration;
 mod callsites;
 mod clock;
 mod sync;
 mod thread_info;
-mod tracks;
-mod values;
-// What a span carries and where it is attributed from, the binary records,
-// the record queue, the trace entries and their writer, the per-thread
-// collections, the filters.
-mod caller;
-mod collection;
-mod crash;
-mod entered;
-mod filter;
-mod queue;
-mod record;
-mod span;
+// Bottom to top, each folder importing only those above it here: what
+// this crate and JavaScript agree on (the wire format of both streams, the
+// track layout), the trace entries and their writer, the per-thread sums,
+// everything that runs on the instrumented thread, and the seam to
+// JavaScript (the entry points, the JavaScript thread's side, the macro).
+mod collect;
+mod dispatch;
+mod js;
+mod protocol;
 mod trace;
-// The layers, the session (its filter and layers), the open sessions, who
-// owns a span (the router), the subscribers that feed them (the Registry
-// path, napi-tracing's own, the addon's through the layer, the addon's
-// wrapped), how one is installed, the JavaScript thread's side, the entry
-// points, the macro.
-#[doc(hidden)]
-pub mod api;
-#[cfg(feature = "async-runtime")]
-#[doc(hidden)]
-pub mod async_runtime;
-mod carry;
-mod config;
-mod core;
-mod install;
-mod js_thread;
-mod layer;
-mod layers;
 // For crates that add a layer (napi-tracing-otlp).
 pub mod extension;
-mod macros;
-mod registry_path;
-mod router;
-mod session;
-mod sessions;
 #[cfg(test)]
 mod test_support;
-mod wrap;
 
-pub use carry::{caller, Caller, Carry};
-pub use layer::{layer, NapiTracingLayer};
-pub use record::PROTOCOL_VERSION;
-pub use wrap::{wrap, Wrapped};
+pub use dispatch::caller::{caller, Caller, Carry};
+// What `export_tracing_api!` expands to calls, from the addon's crate.
+pub use dispatch::subscribers::as_layer::{layer, NapiTracingLayer};
+pub use dispatch::subscribers::wrap::{wrap, Wrapped};
+#[doc(hidden)]
+pub use js::api;
+#[cfg(feature = "async-runtime")]
+#[doc(hidden)]
+pub use js::async_runtime;
+pub use protocol::PROTOCOL_VERSION;

@@ -44,3 +44,21 @@ pub(crate) fn meta_with_fields() -> &'static Metadata<'static> {
 /// Sessions and dispatchers are process-wide: the tests that open sessions
 /// or install napi-tracing's subscribers take turns.
 pub(crate) static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A callsite with every detail a callsite description carries, and one
+/// field per kind of field value: the protocol's test vectors describe it.
+pub(crate) fn meta_for_vectors() -> &'static Metadata<'static> {
+    static SITE: Site = Site(meta_for_vectors);
+    static FIELDS: &[&str] = &["i64", "u64", "f64", "bool", "str", "debug", "i128", "u128"];
+    static META: Metadata<'static> = Metadata::new(
+        "parse",
+        "my_addon::parser",
+        Level::DEBUG,
+        Some("src/parser.rs"),
+        Some(42),
+        Some("my_addon::parser"),
+        tracing_core::field::FieldSet::new(FIELDS, tracing_core::identify_callsite!(&SITE)),
+        Kind::SPAN,
+    );
+    &META
+}

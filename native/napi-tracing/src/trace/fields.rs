@@ -1,5 +1,5 @@
 //! Span and event fields in trace entries: recorded on the traced thread in
-//! the binary field encoding (`record.rs`, cheap: no formatting but a
+//! the binary field encoding (`protocol/`, cheap: no formatting but a
 //! field's own `Debug`), turned into JSON object members (`"a":1,"b":"x"`,
 //! values as values) on the writer thread.
 
@@ -8,16 +8,16 @@ use std::io::Write as _;
 use tracing_core::Metadata;
 
 use super::json::put_json_str;
+use crate::protocol::encoding::Tag;
 
-/// The tags of `record.rs`'s field encoding.
-const I64: u8 = 0;
-const U64: u8 = 1;
-const F64: u8 = 2;
-const BOOL: u8 = 3;
-const STR: u8 = 4;
-const DEBUG: u8 = 5;
-const I128: u8 = 6;
-const U128: u8 = 7;
+const I64: u8 = Tag::I64 as u8;
+const U64: u8 = Tag::U64 as u8;
+const F64: u8 = Tag::F64 as u8;
+const BOOL: u8 = Tag::Bool as u8;
+const STR: u8 = Tag::Str as u8;
+const DEBUG: u8 = Tag::Debug as u8;
+const I128: u8 = Tag::I128 as u8;
+const U128: u8 = Tag::U128 as u8;
 
 /// One decoded field value, borrowing the encoding's bytes.
 enum Value<'a> {
@@ -175,7 +175,7 @@ pub(crate) fn message_of(encoded: &[u8], meta: &Metadata<'_>) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::record::FieldEncoder;
+    use crate::protocol::encoding::FieldEncoder;
     use tracing_core::field::Visit;
 
     #[test]

@@ -2,12 +2,12 @@
 //!
 //! A traced thread records what happened as fixed-size [`Entry`] values in
 //! a [`Batch`] of its own (a slice, a lifetime, an instant, a flow end), with span and
-//! event fields kept as the binary field encoding of `record.rs`; the
+//! event fields kept as the binary field encoding of `protocol/`; the
 //! session's writer thread (`writer.rs`) turns batches into Chrome trace
 //! JSON (`json.rs`) and writes them. The traced thread never formats JSON,
 //! never waits for the disk, and never takes a lock another thread holds
 //! per span. The collect layer's worker trace and the chrome layer's file
-//! are both written this way, with the same track placement (`tracks.rs`).
+//! are both written this way, with the same track placement (`protocol/tracks.rs`).
 
 pub(crate) mod fields;
 pub(crate) mod json;
