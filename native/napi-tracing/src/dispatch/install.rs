@@ -428,23 +428,13 @@ mod tests {
 
     #[test]
     fn a_global_filter_under_or_over_the_layer_is_named_per_layer_filters_are_not() {
-        use crate::dispatch::filter::Filter;
         use crate::dispatch::open_sessions;
-        use crate::dispatch::session::{Parts, Session};
-        use std::sync::Arc;
+        use crate::dispatch::subscribers::own::tests::open_session_with;
         use tracing_subscriber::layer::SubscriberExt;
         use tracing_subscriber::Layer;
 
         let _serial = crate::sync::lock(&crate::test_support::SERIAL);
-        let parts = Parts {
-            filter: Filter::parse("debug").unwrap(),
-            trace: None,
-            callback: None,
-            registry_layers: Vec::new(),
-            outputs: Vec::new(),
-        };
-        let session = Arc::new(Session::new(Session::next_id(), parts));
-        open_sessions::register(session.clone());
+        let session = open_session_with("debug");
         fn fmt<S>() -> impl Layer<S>
         where
             S: tracing_core::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,

@@ -506,7 +506,7 @@ impl Subscriber for Core {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     use crate::dispatch::filter::Filter;
@@ -517,7 +517,8 @@ mod tests {
         open_session_with("trace")
     }
 
-    fn open_session_with(filter: &str) -> Arc<Session> {
+    /// A session with only `filter`, open (registered) on this addon.
+    pub(crate) fn open_session_with(filter: &str) -> Arc<Session> {
         let parts = Parts {
             filter: Filter::parse(filter).unwrap(),
             trace: None,
