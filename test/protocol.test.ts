@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { entryPointTypes, INDEX_D_TS, part } from '../scripts/protocol.mjs'
-import { addSums } from '../plugin/data/stats.js'
+import { addFigures } from '../plugin/data/stats.js'
 import { SumsReader } from '../plugin/worker/sums.js'
 import { LifecycleReader, type LifecycleRecord } from '../src/lifecycle.js'
 import { nameFields, type CallsiteInfo } from '../src/wire.js'
@@ -105,11 +105,11 @@ describe('the sums stream', () => {
   test('sums add up in TypeScript as they do in the crate', () => {
     const { read } = decode()
     const [first, second, both, never] = read.spans.map((s) => ({ ...s.figures }))
-    addSums(first!, second!)
+    addFigures(first!, second!)
     expect(first).toEqual(both)
     // A group never entered leaves the shortest and longest alone.
     const entered = { ...both! }
-    addSums(entered, never!)
+    addFigures(entered, never!)
     expect(entered).toEqual({ ...both, calls: 4, lifetimeNs: 12_000 })
   })
 

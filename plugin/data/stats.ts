@@ -1,8 +1,9 @@
 /** Span statistics (by path, and by name derived from them) and the one way two of them add up. */
 import type { Level } from '../../src/layer.js'
+import { joinKey } from './keys.js'
 
 /** Statistics of one span name within one test (or file), in nanoseconds. */
-export interface SpanStats extends Sums {
+export interface SpanStats extends SpanFigures {
   name: string
   target: string
   /** Set when the spans may belong to any of several concurrent tests. */
@@ -11,8 +12,12 @@ export interface SpanStats extends Sums {
   timed?: boolean
 }
 
-/** The figures of a group of spans that add up, in ns. */
-export interface Sums {
+/**
+ * The figures of a group of spans that add up, in ns: the crate's
+ * `SpanFigures` (`protocol/sums.rs`), field for field, as the sums stream
+ * carries them; the report turns them into ms at its edge (`ReportFigures`).
+ */
+export interface SpanFigures {
   calls: number
   /** Spans entered at least once: the shortest and longest are theirs. */
   entered: number
@@ -28,7 +33,7 @@ export interface Sums {
 }
 
 /** Adds `more` into `into`: calls and times summed, the shortest and longest entered span kept. */
-export function addSums(into: Sums, more: Sums): void {
+export function addFigures(into: SpanFigures, more: SpanFigures): void {
   if (more.entered > 0) {
     into.minNs = into.entered > 0 ? Math.min(into.minNs, more.minNs) : more.minNs
     into.maxNs = Math.max(into.maxNs, more.maxNs)
@@ -46,7 +51,7 @@ export function addSums(into: Sums, more: Sums): void {
  * shortest and longest span are `after`'s, of the whole test.
  */
 export function pathsSince(after: readonly PathStats[], before: readonly PathStats[]): PathStats[] {
-  const key = (p: PathStats) => JSON.stringify([p.path, p.shared === true, p.timed === true])
+  const key = (p: PathStats) => joinKey(placementKey(p), ...p.path.flat())
   const earlier = new Map(before.map((p) => [key(p), p]))
   const out: PathStats[] = []
   for (const p of after) {
@@ -69,7 +74,7 @@ export function pathsSince(after: readonly PathStats[], before: readonly PathSta
 export type PathStep = readonly [target: string, name: string]
 
 /** Statistics of the spans of one path (`parse › parse_text › build_tree`) within one test or file, in ns. */
-export interface PathStats extends Sums {
+export interface PathStats extends SpanFigures {
   /** From the root span down to this one. */
   path: PathStep[]
   /** Set when the spans may belong to any of several concurrent tests. */
@@ -105,9 +110,9 @@ export function spansByName(tree: readonly PathStats[]): SpanStats[] {
   const byName = new Map<string, SpanStats>()
   for (const p of tree) {
     const [target, name] = p.path[p.path.length - 1] ?? ['', '']
-    const key = `${target}\u0000${name}\u0000${p.shared ? 1 : 0}${p.timed ? 1 : 0}`
+    const key = joinKey(target, name, placementKey(p))
     const known = byName.get(key)
-    if (known) addSums(known, p)
+    if (known) addFigures(known, p)
     else {
       byName.set(key, {
         name,
@@ -125,4 +130,9 @@ export function spansByName(tree: readonly PathStats[]): SpanStats[] {
     }
   }
   return [...byName.values()].sort((a, b) => b.totalNs - a.totalNs)
+}
+
+/** The part of a key that keeps spans or events apart by placement (shared, placed by time). */
+export function placementKey(p: { shared?: boolean; timed?: boolean }): string {
+  return `${p.shared ? 1 : 0}${p.timed ? 1 : 0}`
 }

@@ -31,6 +31,7 @@
 import { readFileSync } from 'node:fs'
 import { messageOf } from '../../src/errors.js'
 import type { Change, Comparison, CountGate, PathJudgement, ReportNode, ReportTest, SpanReport } from './model.js'
+import { joinKey, splitKey } from '../data/keys.js'
 
 export type { Change, Comparison, CountGate, PathJudgement } from './model.js'
 
@@ -141,7 +142,7 @@ export function compareReports(base: SpanReport, next: SpanReport, baseline: str
         }
         // A path enough tests make is judged over the run: one test's few calls may all fall in one burst of load.
         if (!exact || b.calls < MIN_CALLS || n.calls < MIN_CALLS || overTheRun.has(path)) continue
-        const spread = testNoise.get(`${key}\0${path}`)
+        const spread = testNoise.get(joinKey(key, path))
         const testThreshold = spread !== undefined ? Math.max(threshold, spread * NOISE_MARGIN) : threshold
         const [baseMean, mean] = [warmMeanOf(b), warmMeanOf(n)]
         const lost = (mean - baseMean) * (n.calls - 1)
@@ -227,7 +228,7 @@ function countKnowledge(history: readonly SpanReport[]): {
 } {
   const seen = new Map<string, number[]>()
   const learnt = new Map<string, [number, number]>()
-  const id = (test: string, path: string) => `${test}\0${path}`
+  const id = (test: string, path: string) => joinKey(test, path)
   for (const report of history) {
     for (const test of report.tests) {
       if (test.state === 'skipped') continue
@@ -256,7 +257,7 @@ function countKnowledge(history: readonly SpanReport[]): {
     const out: NonNullable<Comparison['varying']> = []
     const keys = new Set([...seen.keys(), ...learnt.keys()])
     for (const key of [...keys].sort()) {
-      const [test, path] = key.split('\0') as [string, string]
+      const [test, path] = splitKey(key) as [string, string]
       if (!tests.has(test)) continue
       const g = gate(test, path)
       if (g.gate === 'range' && g.range) out.push({ test, path, range: g.range })
@@ -284,7 +285,7 @@ function testNoiseOf(history: readonly SpanReport[]): Map<string, number> {
     for (const test of report.tests) {
       for (const [path, f] of flatten(test.tree, true)) {
         if (f.calls < MIN_CALLS) continue
-        const key = `${keyOf(test)}\0${path}`
+        const key = joinKey(keyOf(test), path)
         means.set(key, [...(means.get(key) ?? []), warmMeanOf(f)])
       }
     }

@@ -2,12 +2,13 @@
  * The report model: every test with its native spans, computed from Vitest's
  * results and the workers' statistics lines. Pure: no I/O, no colours.
  */
-import { addSums, levelCount, spansByName, type EventCount, type PathStats, type Sums } from '../data/stats.js'
+import { addFigures, levelCount, placementKey, spansByName, type EventCount, type PathStats, type SpanFigures } from '../data/stats.js'
 import { addSummary, type FunctionTime, type NativeTime, type ProfileSummary } from '../data/profile.js'
 import type { Made, MemoryChange, StatsLine } from '../data/worker-file.js'
 import type { TestState } from '../data/states.js'
 import { panicked, unattributed } from './checks.js'
 import type { ResolvedFilter } from '../../src/tracing.js'
+import { joinKey, splitKey } from '../data/keys.js'
 
 export type { TestState }
 
@@ -16,8 +17,8 @@ export type Milliseconds = number
 /** Where report.json and trace.json go, under the Vitest root, unless the plugin's `outputDir` says otherwise. */
 export const DEFAULT_OUTPUT_DIR = '.vitest/napi-tracing'
 
-/** The figures of a group of spans (one name, or one path), in ms. */
-export interface SpanFigures {
+/** The figures of a group of spans (one name, or one path), in ms: `SpanFigures` at the report's edge. */
+export interface ReportFigures {
   name: string
   /** The `tracing` target, usually the Rust crate and module. */
   target: string
@@ -37,12 +38,12 @@ export interface SpanFigures {
 }
 
 /** A span name's statistics within one test or file. */
-export interface ReportSpan extends SpanFigures {
+export interface ReportSpan extends ReportFigures {
   meanMs: Milliseconds
 }
 
 /** A node of a test's call tree: the spans of one path, and the paths below it. */
-export interface ReportNode extends SpanFigures {
+export interface ReportNode extends ReportFigures {
   children: ReportNode[]
 }
 
@@ -376,7 +377,7 @@ export function computeSpanReport(results: readonly TestResult[], lines: readonl
       }
       case 'unattributed': {
         // Process-wide counters, written by each of its workers: the largest counts.
-        const key = `${line.pid}\u0000${line.addon}`
+        const key = joinKey(line.pid, line.addon)
         lost.set(key, Math.max(lost.get(key) ?? 0, line.count))
         break
       }
@@ -455,7 +456,7 @@ function addMemory(a: MemoryChange | undefined, b: MemoryChange): MemoryChange {
 function lostByAddon(lost: ReadonlyMap<string, number>): Map<string, number> {
   const byAddon = new Map<string, number>()
   for (const [key, count] of lost) {
-    const addon = key.slice(key.indexOf('\u0000') + 1)
+    const addon = splitKey(key)[1]!
     if (count > 0) byAddon.set(addon, (byAddon.get(addon) ?? 0) + count)
   }
   return byAddon
@@ -476,7 +477,7 @@ function reportSpans(tree: readonly PathStats[]): ReportSpan[] {
 
 /** The call tree of a test from its path statistics (attempts, addons and late arrivals summed by path). */
 export function treeOf(paths: readonly PathStats[]): ReportNode[] {
-  interface Building extends Sums {
+  interface Building extends SpanFigures {
     name: string
     target: string
     shared?: boolean
@@ -487,13 +488,13 @@ export function treeOf(paths: readonly PathStats[]): ReportNode[] {
   for (const p of paths) {
     let level = roots
     p.path.forEach(([target, name], depth) => {
-      const key = `${target}\u0000${name}\u0000${p.shared ? 1 : 0}${p.timed ? 1 : 0}`
+      const key = joinKey(target, name, placementKey(p))
       let node = level.get(key)
       if (!node) {
         node = { name, target, ...placement(p), calls: 0, entered: 0, totalNs: 0, selfNs: 0, minNs: 0, maxNs: 0, lifetimeNs: 0, children: new Map() }
         level.set(key, node)
       }
-      if (depth === p.path.length - 1) addSums(node, p)
+      if (depth === p.path.length - 1) addFigures(node, p)
       level = node.children
     })
   }
@@ -505,7 +506,7 @@ export function treeOf(paths: readonly PathStats[]): ReportNode[] {
 }
 
 /** The figures of summed spans in the report's units, and how they were placed. */
-function figures(s: Sums & { shared?: boolean; timed?: boolean }): Omit<SpanFigures, 'name' | 'target'> {
+function figures(s: SpanFigures & { shared?: boolean; timed?: boolean }): Omit<ReportFigures, 'name' | 'target'> {
   return {
     calls: s.calls,
     totalMs: ms(s.totalNs),
@@ -524,7 +525,7 @@ function placement(s: { shared?: boolean; timed?: boolean }): { shared?: true; t
 function mergeEvents(events: readonly EventCount[]): ReportEvent[] {
   const merged = new Map<string, EventCount>()
   for (const e of events) {
-    const key = `${e.target}\u0000${e.level}\u0000${e.message}\u0000${e.shared ? 1 : 0}${e.timed ? 1 : 0}`
+    const key = joinKey(e.target, e.level, e.message, placementKey(e))
     const m = merged.get(key)
     if (m) m.count += e.count
     else merged.set(key, { ...e })

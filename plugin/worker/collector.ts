@@ -8,13 +8,14 @@
  * straddles a window's edge.
  */
 import { Attribution, type Owner } from './attribution.js'
-import { addSums, type EventCount, type PathStats, type PathStep, type Sums } from '../data/stats.js'
+import { addFigures, type EventCount, type PathStats, type PathStep, type SpanFigures } from '../data/stats.js'
 import type { Made } from '../data/worker-file.js'
 import type { FlushedSums } from './sums.js'
+import { joinKey } from '../data/keys.js'
 
 /** What one test (or the file) has: its span sums by path and placement (see `keyOf`) and its event counts. */
 interface Bucket {
-  paths: Map<number, Sums>
+  paths: Map<number, SpanFigures>
   events: Map<string, EventCount>
 }
 
@@ -108,14 +109,14 @@ export class SpanCollector {
       this.#each(this.#attribution.ownerOf(anchor.ts, anchor.caller), (bucket, shared) => {
         const key = keyOf(path, shared, !anchor.caused)
         const known = bucket.paths.get(key)
-        if (known) addSums(known, figures)
+        if (known) addFigures(known, figures)
         else bucket.paths.set(key, { ...figures })
       })
     }
     for (const { callsite, message, anchor, count } of sums.events) {
       this.#each(this.#attribution.ownerOf(anchor.ts, anchor.caller), (bucket, shared) => {
         const text = message ?? callsite.name
-        const key = `${shared ? '-' : '+'}${anchor.caused ? '' : 't'}${callsite.id}\u0000${text}`
+        const key = joinKey(`${shared ? '-' : '+'}${anchor.caused ? '' : 't'}`, callsite.id, text)
         const known = bucket.events.get(key)
         if (known) known.count += count
         else

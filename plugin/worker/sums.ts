@@ -7,7 +7,7 @@
 import { SPAN_FIGURES, SumsKind as Kind } from '../../src/protocol.generated.js'
 import type { Level } from '../../src/layer.js'
 import { callsiteOf, WireReader } from '../../src/wire.js'
-import type { PathStep, Sums } from '../data/stats.js'
+import type { PathStep, SpanFigures } from '../data/stats.js'
 
 /**
  * Where spans or events are attributed from: the epoch they were made in
@@ -33,7 +33,7 @@ export interface SumsCallsite {
 export interface SpanSums {
   readonly path: number
   readonly anchor: Anchor
-  readonly figures: Sums
+  readonly figures: SpanFigures
 }
 
 /** The count of one event callsite and message with one anchor. */
@@ -87,8 +87,8 @@ export class SumsReader {
         case Kind.SpanSums: {
           const path = wire.u32()
           const anchor = this.#anchor()
-          // A figure the crate sends that `Sums` has no field for does not compile.
-          const figures = {} as Sums
+          // A figure the crate sends that `SpanFigures` has no field for does not compile.
+          const figures = {} as SpanFigures
           for (const name of SPAN_FIGURES) figures[name] = wire.u64()
           spans.push({ path, anchor, figures })
           break
