@@ -4,7 +4,7 @@
  * manual step for a shape it cannot edit safely; the whole command finds
  * the package, crate and config, and a second run changes nothing.
  */
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
@@ -103,6 +103,19 @@ describe('init', () => {
     cpSync(new URL('../native/napi-tracing/Cargo.toml', import.meta.url), join(installed, 'native/napi-tracing/Cargo.toml'))
     return { root, binding }
   }
+
+  test('no Vitest config: a new one, vitest.config.mts in a CommonJS package, vitest.config.ts in an ES module one', () => {
+    for (const type of [undefined, 'module']) {
+      const { binding } = workspace()
+      rmSync(join(binding, 'vitest.config.ts'))
+      const manifest = JSON.parse(readFileSync(join(binding, 'package.json'), 'utf8')) as Record<string, unknown>
+      writeFileSync(join(binding, 'package.json'), JSON.stringify({ ...manifest, ...(type ? { type } : {}) }, null, 2) + '\n')
+      const config = join(binding, type ? 'vitest.config.ts' : 'vitest.config.mts')
+      init({ cwd: binding })
+      expect(readFileSync(config, 'utf8')).toContain("plugins: [napiTracing({ addons: ['./index.js'] })]")
+      expect(existsSync(join(binding, type ? 'vitest.config.mts' : 'vitest.config.ts'))).toBe(false)
+    }
+  })
 
   test('from the workspace root: the path where the package really is, the diff; a second run changes nothing', () => {
     const { root, binding } = workspace()

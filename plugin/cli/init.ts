@@ -186,7 +186,12 @@ function workspaceManifest(dir: string): string | undefined {
   }
 }
 
-/** The Vitest config of the package: its own, else one above it up to the repository's root; else a new vitest.config.ts beside it. */
+/**
+ * The Vitest config of the package: its own, else one above it up to the
+ * repository's root; else a new one beside it, vitest.config.mts where the
+ * package is CommonJS (napi-rs's template has no `"type": "module"`), where
+ * Vite would load a .ts config as CommonJS and warn on every run.
+ */
 function findConfig(pkg: string): string {
   for (let dir = pkg; ; dir = dirname(dir)) {
     const found = CONFIGS.map((name) => join(dir, name)).find(existsSync)
@@ -194,7 +199,16 @@ function findConfig(pkg: string): string {
     const top = ['.git', 'pnpm-workspace.yaml'].some((f) => existsSync(join(dir, f))) || hasWorkspaces(dir)
     if (top || dirname(dir) === dir) break
   }
-  return join(pkg, 'vitest.config.ts')
+  return join(pkg, isModule(pkg) ? 'vitest.config.ts' : 'vitest.config.mts')
+}
+
+/** Whether the package's .js and .ts files are ES modules (`"type": "module"`). */
+function isModule(pkg: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { type?: unknown }).type === 'module'
+  } catch {
+    return false
+  }
 }
 
 function hasWorkspaces(dir: string): boolean {
