@@ -150,7 +150,7 @@ export function unoptimised(label: string, build: TracingBuild): string | undefi
     `${label} was built with napi-tracing unoptimised (opt-level 0), so every span costs several times more than it would, ` +
     `and the report's times count that against your functions. Add to the workspace's Cargo.toml ` +
     `[profile.dev.package.napi-tracing] opt-level = 3 and the same for sharded-slab, tracing, tracing-core, rustc-hash, itoa and memchr ` +
-      `(see the profile lines in vitest-napi-tracing's docs/install.md: only these, not "*", which slows the whole build), ` +
+    `(\`npx vitest-napi-tracing init\` adds them; see the profile lines in vitest-napi-tracing's docs/install.md: only these, not "*", which slows the whole build), ` +
     `or build the addon with --release`
   )
 }

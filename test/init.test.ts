@@ -8,7 +8,8 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { addBuildFeature, addDependency, addExportLine, addFeature, addPlugin, excludeFromWorkspace } from '../plugin/cli/init-edits.js'
+import { addBuildFeature, addDependency, addExportLine, addFeature, addPlugin, addProfile, excludeFromWorkspace } from '../plugin/cli/init-edits.js'
+import { docBlock } from './support/doc-blocks.js'
 import { init } from '../plugin/cli/init.js'
 
 const MANIFEST = `[package]
@@ -54,6 +55,17 @@ describe('the edits', () => {
     expect(lib).toMatch(/\n}\n\n\/\/ .*\n#\[cfg\(feature = "napi-tracing"\)\]\nnapi_tracing::export_tracing_api!\(\);\n$/)
     expect(addExportLine(lib).text).toBe(lib)
     expect(addExportLine('napi_tracing::export_tracing_api!();\n').text).toBe('napi_tracing::export_tracing_api!();\n')
+  })
+
+  test("the profile lines go at the end of the workspace's manifest, as the docs give them; a table of the user's own is kept, none is written twice", () => {
+    const added = addProfile(MANIFEST).text!
+    expect(added.slice(MANIFEST.replace(/\n*$/, '').length)).toBe(`\n\n${docBlock('profile')}`)
+    expect(addProfile(added).text).toBe(added)
+    const own = `${MANIFEST}\n[profile.dev.package.tracing]\nopt-level = 1\n`
+    const kept = addProfile(own).text!
+    expect(kept.match(/^\[profile\.dev\.package\.tracing\]$/gm)).toHaveLength(1)
+    expect(kept).toContain('[profile.dev.package.tracing]\nopt-level = 1\n')
+    expect(kept).toContain('[profile.dev.package.napi-tracing]\nopt-level = 3\ndebug-assertions = false\n')
   })
 
   test('the plugin joins the plugins, or becomes them; the import follows the others; a CommonJS config is left to the user', () => {
@@ -134,7 +146,7 @@ describe('init', () => {
     const before = files()
     const second = init({ cwd: binding })
     expect(second.diffs).toEqual([])
-    expect(second.unchanged).toHaveLength(5)
+    expect(second.unchanged).toHaveLength(6)
     expect(files()).toEqual(before)
   })
 

@@ -103,6 +103,44 @@ export function addExportLine(lib: string): Edit {
   return { text: `${body}${nl}${nl}// The tracing entry points vitest-napi-tracing calls, in test builds only.${nl}${EXPORT_LINES.join(nl)}${nl}` }
 }
 
+/**
+ * The profile lines that keep the tracing hot path optimised in debug
+ * builds (docs/install.md, "Keep the tracer optimised in debug builds"):
+ * each crate's table, its lines. A debug build otherwise compiles them at
+ * opt-level 0, and every span costs several times more.
+ */
+export const PROFILE_TABLES: ReadonlyArray<readonly [crate: string, lines: readonly string[]]> = [
+  ['napi-tracing', ['opt-level = 3', 'debug-assertions = false']],
+  ['sharded-slab', ['opt-level = 3', 'debug-assertions = false']],
+  ['tracing', ['opt-level = 3']],
+  ['tracing-core', ['opt-level = 3']],
+  ['rustc-hash', ['opt-level = 3']],
+  ['itoa', ['opt-level = 3']],
+  ['memchr', ['opt-level = 3']],
+]
+
+/** The comment above the profile lines. */
+export const PROFILE_COMMENT = [
+  "# optional, in the workspace's Cargo.toml: the tracing hot path (napi-tracing and the small",
+  '# crates it runs through) runs inside every traced call, so keep it optimised in debug builds',
+]
+
+/**
+ * Adds the profile lines to the workspace's root manifest (Cargo reads
+ * profiles there only): each crate's `[profile.dev.package.<crate>]` that
+ * the manifest does not have yet, so that a table of the user's own is
+ * never written twice. Nothing when napi-tracing's table is there.
+ */
+export function addProfile(manifest: string): Edit {
+  const nl = eol(manifest)
+  const lines = manifest.split(/\r?\n/)
+  const has = (crate: string) => section(lines, `profile.dev.package.${crate}`) !== undefined || section(lines, `profile.dev.package."${crate}"`) !== undefined
+  if (has('napi-tracing')) return { text: manifest }
+  const tables = PROFILE_TABLES.filter(([crate]) => !has(crate)).flatMap(([crate, body]) => [`[profile.dev.package.${crate}]`, ...body])
+  const body = manifest.replace(/(\r?\n)*$/, '')
+  return { text: [body, '', ...PROFILE_COMMENT, ...tables, ''].join(nl) }
+}
+
 /** The plugin's import line. */
 export const PLUGIN_IMPORT = "import napiTracing from 'vitest-napi-tracing/plugin'"
 

@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative, sep } from 'node:path'
 import { createTwoFilesPatch } from 'diff'
-import { addBuildFeature, addDependency, addExportLine, addFeature, addPlugin, excludeFromWorkspace, type Edit } from './init-edits.js'
+import { addBuildFeature, addDependency, addExportLine, addFeature, addPlugin, addProfile, excludeFromWorkspace, type Edit } from './init-edits.js'
 import { PACKAGE_VERSION } from '../../src/native.js'
 import { packageManagerOf } from '../package-manager.js'
 
@@ -72,6 +72,7 @@ export function init(options: InitOptions): InitResult {
       apply(workspace, 'the npm packages kept out of the Cargo workspace', (text) => excludeFromWorkspace(text, slash(relative(dirname(workspace), modules))))
     }
   }
+  apply(workspaceManifest(dirname(crate)) ?? crate, 'the profile lines that keep the tracer optimised in debug builds', addProfile)
   apply(libOf(crate), 'the entry points', addExportLine)
   const config = findConfig(pkg)
   apply(config, 'the plugin', (text) => (text === '' ? { text: newConfig(slash(relativeFrom(dirname(config), loader))) } : addPlugin(text, slash(relativeFrom(dirname(config), loader)))))

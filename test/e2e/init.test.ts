@@ -60,6 +60,9 @@ describe.each(['npm', 'pnpm', 'yarn'] as const)('init in %s', (manager) => {
       expect(calls(testNamed(report, 'sums three numbers'), 'sum')).toBe(1)
       expect(calls(testNamed(report, 'sums three numbers'), 'add')).toBe(3)
       expect(calls(testNamed(report, 'sums nothing'))).toBe(1)
+      // The profile lines init added: the debug build's napi-tracing is optimised.
+      expect(report.run?.addons.map((a) => a.optLevel)).toEqual(['3'])
+      expect(suite.out).not.toContain('unoptimised')
 
       const edited = EDITED.map((f) => readFileSync(join(layout.package, f), 'utf8'))
       const second = run(bin, ['init'], cwd)
