@@ -97,7 +97,15 @@ fn module_of(src: &Path, file: &Path) -> String {
 /// positions still give line numbers), and the unit tests cut off (they
 /// may reach anywhere).
 fn code_of(text: &str) -> String {
-    let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+    let cut = [
+        "#[cfg(test)]\nmod tests",
+        "#[cfg(test)]\npub(crate) mod tests",
+    ]
+    .iter()
+    .filter_map(|tests| text.find(tests))
+    .min()
+    .unwrap_or(text.len());
+    let text = &text[..cut];
     text.lines()
         .map(|line| line.split("//").next().unwrap_or(""))
         .collect::<Vec<_>>()
