@@ -95,7 +95,7 @@ export interface ProfileConfig {
   memory: boolean
 }
 
-const OPTION_KEYS = ['addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity', 'profile'] as const
+export const OPTION_KEYS = ['addons', 'subscriber', 'filter', 'outputDir', 'report', 'top', 'baseline', 'threshold', 'failOnRegression', 'keep', 'queueCapacity', 'profile'] as const
 /** V8's sampler cannot keep a shorter interval, and each sample costs the worker. */
 const MIN_INTERVAL_US = 50
 const DEFAULT_INTERVAL_US = 1000

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { docBlock, docBlocks, docFiles } from '../scripts/doc-blocks.mjs'
+import { OPTION_KEYS } from '../plugin/options.js'
 
 const REPO = resolve(import.meta.dirname, '..')
 /** The pages whose links are checked, relative to the repository. */
@@ -110,5 +111,14 @@ describe('links', () => {
   test('anchors are the ones GitHub makes', () => {
     const page = '# Title\n## `napi_tracing::wrap()`\n### `#[napi] async fn`s\n## `vitest-napi-tracing/plugin`\n## A, b: c\n## A, b: c\n```sh\n# not a heading\n```\n'
     expect([...anchors(page)]).toEqual(['title', 'napi_tracingwrap', 'napi-async-fns', 'vitest-napi-tracingplugin', 'a-b-c', 'a-b-c-1'])
+  })
+})
+
+describe('the reference', () => {
+  test('docs/plugin.md documents every option of napiTracing() once, and no other', () => {
+    const page = readFileSync(join(REPO, 'docs/plugin.md'), 'utf8')
+    const options = page.slice(page.indexOf('\n## Options\n'), page.indexOf('\n## ', page.indexOf('\n## Options\n') + 1))
+    const rows = [...options.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]!)
+    expect(rows.sort()).toEqual([...OPTION_KEYS].sort())
   })
 })
