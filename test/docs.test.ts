@@ -4,7 +4,9 @@
  * docs/*.md names one fenced block, no name is given twice, and every name
  * the tests and scripts ask for is there, so moving or renaming a block
  * fails here first. And their links: every relative link and image points
- * at a file that exists, and its #anchor at a heading there.
+ * at a file that exists, and its #anchor at a heading there. And the
+ * reference: every option of napiTracing() and every field of report.json
+ * (and of its tests) has its row.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -120,5 +122,22 @@ describe('the reference', () => {
     const options = page.slice(page.indexOf('\n## Options\n'), page.indexOf('\n## ', page.indexOf('\n## Options\n') + 1))
     const rows = [...options.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]!)
     expect(rows.sort()).toEqual([...OPTION_KEYS].sort())
+  })
+  test('docs/report-json.md documents every field of report.json and of each test, as the report model declares them', () => {
+    const fieldsOf = (type: string) => {
+      const model = readFileSync(join(REPO, 'plugin/report/model.ts'), 'utf8')
+      const body = model.slice(model.indexOf(`export interface ${type} {`), model.indexOf('\n}', model.indexOf(`export interface ${type} {`)))
+      return [...body.matchAll(/^ {2}(\w+)\??:/gm)].map((m) => m[1]!)
+    }
+    // The table's first cells: `tests[].warnings`, `errors` names tests[].errors too.
+    const documented = new Set(
+      [...readFileSync(join(REPO, 'docs/report-json.md'), 'utf8').matchAll(/^\| (`[^|]+`) \|/gm)].flatMap((m) => {
+        const names = [...m[1]!.matchAll(/`([^`]+)`/g)].map((n) => n[1]!.replace(/\[\]$/, ''))
+        const prefix = /^(.*\.)/.exec(names[0]!)?.[1] ?? ''
+        return names.map((n, i) => (i > 0 && !n.includes('.') ? prefix + n : n))
+      }),
+    )
+    expect(fieldsOf('SpanReport').filter((f) => !documented.has(f))).toEqual([])
+    expect(fieldsOf('ReportTest').filter((f) => !documented.has(`tests[].${f}`))).toEqual([])
   })
 })
