@@ -50,10 +50,18 @@ export interface TaskLike {
   name: string
   /** `test.concurrent`, or inside `describe.concurrent`: may overlap other tests. */
   concurrent?: boolean | undefined
-  suite?: { name: string; suite?: unknown } | undefined
+  suite?: SuiteLike | undefined
   result?: { state?: string } | undefined
   /** Vitest's per-test data, which reporters and blob reports carry. */
   meta?: object
+}
+
+/** The suite a test is in, as the setup file sees it. */
+export interface SuiteLike {
+  name: string
+  /** `describe.concurrent`: it runs beside its sibling suites and tests. */
+  concurrent?: boolean | undefined
+  suite?: SuiteLike | undefined
 }
 
 /** A test running now. */
@@ -273,10 +281,12 @@ export class WorkerTracer {
       caller = this.#beginTest(task)
     })
     try {
-      // Tags tell overlapping tests' calls apart. A test alone needs none
-      // (its window decides), and on Node 20 the store's first run turns on
-      // async hooks for every promise the worker makes from then on.
-      if (caller.slot !== 0) await callerStore.run(caller, runTest)
+      // Tags tell overlapping tests' calls apart. A test that cannot overlap
+      // another needs none (its window decides), and on Node 20 the store's
+      // first run turns on async hooks for every promise the worker makes
+      // from then on. A test of a concurrent suite may be overlapped later
+      // though it began alone (`test.sequential` in `describe.concurrent`).
+      if (caller.slot !== 0 || inConcurrentSuite(task)) await callerStore.run(caller, runTest)
       else await runTest()
     } finally {
       this.#safely(() => this.#endTest(task))
@@ -593,4 +603,10 @@ function outsideTests(profile: WorkerProfile, samples: readonly Sample[], tests:
   let summary: ProfileSummary = { samples: 0, nativeMs: 0, jsMs: 0, idleMs: 0, functions: [], native: [] }
   for (const gap of gaps) summary = addSummary(summary, profile.summarize(samples, gap, root))
   return summary
+}
+
+/** Whether a suite around `task` runs concurrently with its siblings, so that its tests may overlap others. */
+function inConcurrentSuite(task: TaskLike): boolean {
+  for (let suite = task.suite; suite; suite = suite.suite) if (suite.concurrent === true) return true
+  return false
 }

@@ -251,5 +251,9 @@ describe('attribution', () => {
     ])
     expect(testNamed(report, 'alone afterwards').spans[0]?.shared).toBeUndefined()
     expect(run.stdout).toMatch(/^ +fibonacci_async +2× .* shared$/m)
+    // Sequential tests of suites that run at once overlap too, the first of them begun alone.
+    expect(exact(testNamed(report, 'suites at once > left > left test'))).toEqual([['fibonacci', classicCalls(5)]])
+    expect(exact(testNamed(report, 'suites at once > right > right test'))).toEqual([['fibonacci', classicCalls(6)]])
+    for (const name of ['suites at once > left > left test', 'suites at once > right > right test']) expect(shared(testNamed(report, name))).toEqual({})
   })
 })
