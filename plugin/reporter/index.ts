@@ -25,7 +25,7 @@ import { mergeTraces } from '../trace/merge.js'
 import { compareWithBaseline } from './baseline.js'
 import { buildReport } from './build.js'
 import { fileOf, isTypecheck, ranFile } from './modules.js'
-import { publish, unwritable, warnAll, type Merged } from './publish.js'
+import { publish, unwritable, warnAll, type WrittenTrace } from './publish.js'
 import { mergeShardFolders, shardsToMerge } from './shards.js'
 
 export interface ReporterOptions extends Omit<NapiTracingOptions, 'filter'> {
@@ -90,12 +90,8 @@ export class NapiTracingReporter implements Reporter {
     const ended = this.#report(vitest, all, reason === 'interrupted' ? 'the run was cancelled' : undefined)
     if (!ended) return
     const { report, lines, shards } = ended
-    const tracePath = join(this.#options.outputDir, 'trace.json')
-    const started = performance.now()
-    const merged = vitest.config.mergeReports
-      ? await mergeShardFolders(shardsToMerge(shards, report, this.#options.mergeDir), this.#options.mergeDir, tracePath, report.problems)
-      : this.#mergeWorkers(report, lines, tracePath, vitest.config.root)
-    publish(vitest, report, merged ? { ...merged, path: tracePath, started } : undefined, this.#options.outputDir, this.#options)
+    const trace = vitest.config.mergeReports ? await this.#mergeShards(report, shards) : this.#mergeWorkers(report, lines, vitest.config.root)
+    publish(vitest, report, trace, this.#options.outputDir, this.#options)
   }
 
   /**
@@ -111,10 +107,7 @@ export class NapiTracingReporter implements Reporter {
     if (!vitest || vitest.config.mergeReports) return
     const ended = this.#report(vitest, vitest.state.getTestModules(), `the run was interrupted (${signal})`)
     if (!ended) return
-    const tracePath = join(this.#options.outputDir, 'trace.json')
-    const started = performance.now()
-    const merged = this.#mergeWorkers(ended.report, ended.lines, tracePath, vitest.config.root)
-    publish(vitest, ended.report, merged ? { ...merged, path: tracePath, started } : undefined, this.#options.outputDir, this.#options)
+    publish(vitest, ended.report, this.#mergeWorkers(ended.report, ended.lines, vitest.config.root), this.#options.outputDir, this.#options)
   }
 
   #watchSignals(): void {
@@ -151,7 +144,7 @@ export class NapiTracingReporter implements Reporter {
         : { lines: readStatsLines(this.#options.rawDir, this.#run, root, problems), shards: new Set<string>() }
     if (lines.length === 0) {
       warnAll(vitest, problems)
-      const files = kept(join(this.#options.outputDir, 'report.json'), join(this.#options.outputDir, 'trace.json'))
+      const files = kept(join(this.#options.outputDir, 'report.json'), this.#tracePath)
       vitest.logger.log(pc.dim(`vitest-napi-tracing: ${this.#nothingCollected(vitest, ran)}; ${files}`))
       return undefined
     }
@@ -166,14 +159,28 @@ export class NapiTracingReporter implements Reporter {
     return { report, lines, shards }
   }
 
+  get #tracePath(): string {
+    return join(this.#options.outputDir, 'trace.json')
+  }
+
   /** The workers' trace files merged into trace.json; a failure is a problem of the report, never thrown. */
-  #mergeWorkers(report: SpanReport, lines: readonly StatsLine[], tracePath: string, root: string): Merged | undefined {
+  #mergeWorkers(report: SpanReport, lines: readonly StatsLine[], root: string): WrittenTrace | undefined {
+    const path = this.#tracePath
+    const started = performance.now()
     try {
-      return mergeTraces(this.#options.rawDir, this.#run, tracePath, nameEntries(lines), { root })
+      return { ...mergeTraces(this.#options.rawDir, this.#run, path, nameEntries(lines), { root }), path, started }
     } catch (error) {
-      report.problems.push(unwritable(tracePath, error))
+      report.problems.push(unwritable(path, error))
       return undefined
     }
+  }
+
+  /** The shards' traces merged into trace.json (a --merge-reports run); what is missing is a problem of the report. */
+  async #mergeShards(report: SpanReport, shards: ReadonlySet<string>): Promise<WrittenTrace | undefined> {
+    const path = this.#tracePath
+    const started = performance.now()
+    const merged = await mergeShardFolders(shardsToMerge(shards, report, this.#options.mergeDir), this.#options.mergeDir, path, report.problems)
+    return merged && { ...merged, path, started }
   }
 
   /** Why this run has no span data, in a few words. */
